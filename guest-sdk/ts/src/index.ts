@@ -1,0 +1,145 @@
+/**
+ * pocket-wit/guest: write Pocket workflow nodes in TypeScript.
+ *
+ * ```ts
+ * import { definePlugin, Type } from 'pocket-wit/guest';
+ * export default definePlugin({ nodes: [{ type: 'hello', category: 'demo', description: '...',
+ *   input: Type.Object({ name: Type.String() }),
+ *   exec(input) { return { greeting: `Hello, ${input.name}!` }; } }] });
+ * ```
+ *
+ * Types of `input`, `config`, and each phase's result are inferred from the typebox schemas and
+ * the functions. `pocket-wit build` bundles the plugin with this SDK into one component.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+
+export { Type };
+export type { Static, TSchema };
+
+/** Error codes a plugin may return (the WIT `error-code` enum). */
+export type NodeErrorCode = 'plugin-error' | 'invalid-input' | 'not-found' | 'permission-denied';
+
+/** Throw this to fail a phase with a specific code; any other thrown Error is a `plugin-error`. */
+export class NodeError extends Error {
+  override name = 'NodeError';
+  readonly code: NodeErrorCode;
+  readonly details?: unknown;
+  constructor(code: NodeErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Structured logging into the host's logger. */
+export interface NodeLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The workflow's shared store (JSON values). */
+export interface NodeStore {
+  get<T = unknown>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  delete(key: string): boolean;
+}
+
+/** What every phase receives besides its data. */
+export interface NodeContext<Config = Record<string, unknown>> {
+  /** The node's config, validated, with the schema's defaults applied. */
+  readonly config: Config;
+  /** The node type being run. */
+  readonly nodeType: string;
+  readonly log: NodeLogger;
+  readonly store: NodeStore;
+}
+
+/** What `post` returns: the node's output and the action that picks the next node. */
+export interface PostOutcome<O = unknown> {
+  output: O;
+  /** The action; `default` when omitted or empty. */
+  next?: string;
+}
+
+/** A worked example; `pocket-wit` tools can run it as a test. */
+export interface NodeExampleDef {
+  name: string;
+  description?: string;
+  config?: Record<string, unknown>;
+  input: unknown;
+  output?: unknown;
+}
+
+type Infer<S, Fallback> = S extends TSchema ? Static<S> : Fallback;
+type ConfigOf<C> = Infer<C, Record<string, unknown>>;
+type InputOf<I> = Infer<I, unknown>;
+
+/**
+ * One node type. `C` and `I` are the config and input schemas, `P` what `prep` returns
+ * (the input when there is no `prep`), `E` what `exec` returns.
+ */
+export interface NodeDef<C extends TSchema | undefined = undefined, I extends TSchema | undefined = undefined, P = InputOf<I>, E = unknown> {
+  /** The node type used in workflows, for example `sentiment`. */
+  type: string;
+  /** A grouping for catalogues, for example `ai`, `text`, `data`. */
+  category: string;
+  description: string;
+  /** Schema of the config; defaults are applied and the config validated before every phase. */
+  config?: C;
+  /** Schema of the input; the input is validated (defaults applied) before `prep`. */
+  input?: I;
+  /** Schema of the output, for documentation and tools. */
+  output?: TSchema;
+  examples?: NodeExampleDef[];
+  /** Read the input and the store; prepare what `exec` needs. Default: return the input. */
+  prep?(input: InputOf<I>, ctx: NodeContext<ConfigOf<C>>): P;
+  /** Do the work. It may be retried, so it should not write the store. */
+  exec(prepResult: P, ctx: NodeContext<ConfigOf<C>>): E;
+  /** Decide the output and the next action. Default: `{ output: execResult, next: 'default' }`. */
+  post?(input: InputOf<I>, prepResult: P, execResult: E, ctx: NodeContext<ConfigOf<C>>): PostOutcome;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyNodeDef = NodeDef<any, any, any, any>;
+
+/** The value a plugin module exports by default. */
+export interface PluginDef {
+  readonly nodes: readonly AnyNodeDef[];
+  /** Marks the object as made by `definePlugin`. */
+  readonly __pocketPlugin: 1;
+}
+
+type S = TSchema | undefined;
+
+/** Define one node with full type inference, to be listed in `definePlugin({ nodes })`. */
+export function defineNode<C extends S = undefined, I extends S = undefined, P = InputOf<I>, E = unknown>(def: NodeDef<C, I, P, E>): NodeDef<C, I, P, E> {
+  return def;
+}
+
+/**
+ * Define a plugin: the default export of `src/index.ts`. Node definitions written inline are
+ * fully typed for up to four nodes; for more, wrap each in {@link defineNode}.
+ */
+export function definePlugin<C1 extends S = undefined, I1 extends S = undefined, P1 = InputOf<I1>, E1 = unknown>(def: {
+  nodes: [NodeDef<C1, I1, P1, E1>];
+}): PluginDef;
+export function definePlugin<C1 extends S = undefined, I1 extends S = undefined, P1 = InputOf<I1>, E1 = unknown, C2 extends S = undefined, I2 extends S = undefined, P2 = InputOf<I2>, E2 = unknown>(def: {
+  nodes: [NodeDef<C1, I1, P1, E1>, NodeDef<C2, I2, P2, E2>];
+}): PluginDef;
+export function definePlugin<
+  C1 extends S = undefined, I1 extends S = undefined, P1 = InputOf<I1>, E1 = unknown,
+  C2 extends S = undefined, I2 extends S = undefined, P2 = InputOf<I2>, E2 = unknown,
+  C3 extends S = undefined, I3 extends S = undefined, P3 = InputOf<I3>, E3 = unknown,
+>(def: { nodes: [NodeDef<C1, I1, P1, E1>, NodeDef<C2, I2, P2, E2>, NodeDef<C3, I3, P3, E3>] }): PluginDef;
+export function definePlugin<
+  C1 extends S = undefined, I1 extends S = undefined, P1 = InputOf<I1>, E1 = unknown,
+  C2 extends S = undefined, I2 extends S = undefined, P2 = InputOf<I2>, E2 = unknown,
+  C3 extends S = undefined, I3 extends S = undefined, P3 = InputOf<I3>, E3 = unknown,
+  C4 extends S = undefined, I4 extends S = undefined, P4 = InputOf<I4>, E4 = unknown,
+>(def: { nodes: [NodeDef<C1, I1, P1, E1>, NodeDef<C2, I2, P2, E2>, NodeDef<C3, I3, P3, E3>, NodeDef<C4, I4, P4, E4>] }): PluginDef;
+export function definePlugin(def: { nodes: readonly AnyNodeDef[] }): PluginDef;
+export function definePlugin(def: { nodes: readonly AnyNodeDef[] }): PluginDef {
+  return { nodes: def.nodes, __pocketPlugin: 1 };
+}

@@ -1,0 +1,213 @@
+/**
+ * The guest side of the `pocket:plugin` world for TypeScript plugins: turns a `definePlugin`
+ * value into the exported `node` interface. `pocket-wit build` generates an entry module that
+ * calls {@link createNodeExports} with the host imports and the plugin's manifest.
+ *
+ * Everything that crosses the boundary is handled here: JSON decoding and encoding, config
+ * defaults and validation, input validation, and mapping thrown errors to `node-error`.
+ */
+/// <reference path="./generated/wit/interfaces/pocket-plugin-host.d.ts" />
+/// <reference path="./generated/wit/interfaces/pocket-plugin-node.d.ts" />
+/// <reference path="./generated/wit/interfaces/pocket-plugin-types.d.ts" />
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { NodeError, type AnyNodeDef, type NodeContext, type NodeExampleDef, type PluginDef } from './index.js';
+import type * as Types from 'pocket:plugin/types@0.1.0';
+
+/** The host imports, as generated from `wit/` (`pocket:plugin/host`). */
+export type HostImports = typeof import('pocket:plugin/host@0.1.0');
+/** The exports a plugin provides, as generated from `wit/` (`pocket:plugin/node`). */
+export type NodeExports = typeof import('pocket:plugin/node@0.1.0');
+
+/** The manifest fields the build passes in. */
+export interface ManifestInfo {
+  name: string;
+  version: string;
+  description?: string;
+  author?: string;
+  license?: string;
+  permissions?: { memory?: string; timeout?: string; env?: string[]; filesystem?: string[]; network?: string[] };
+  nodes?: { type: string; examples?: NodeExampleDef[] }[];
+}
+
+function fail(code: Types.ErrorCode, message: string, details?: unknown): never {
+  const err: Types.NodeError = { code, message, details: details === undefined ? undefined : JSON.stringify(details) };
+  throw err;
+}
+
+function toNodeError(thrown: unknown): Types.NodeError {
+  if (thrown instanceof NodeError) {
+    return { code: thrown.code, message: thrown.message, details: thrown.details === undefined ? undefined : JSON.stringify(thrown.details) };
+  }
+  if (thrown && typeof thrown === 'object' && 'code' in thrown && 'message' in thrown && !(thrown instanceof Error)) {
+    return thrown as Types.NodeError; // already a node-error (from fail())
+  }
+  if (thrown instanceof Error) return { code: 'plugin-error', message: thrown.message || thrown.name, details: undefined };
+  return { code: 'plugin-error', message: String(thrown), details: undefined };
+}
+
+/** Run `fn`, turning anything it throws into a WIT `node-error` (never a trap). */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (thrown) {
+    throw toNodeError(thrown);
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fail('invalid-input', `${what} is not valid JSON`);
+  }
+}
+
+function toJson(value: unknown, what: string): string {
+  const text = JSON.stringify(value === undefined ? null : value);
+  if (text === undefined) fail('plugin-error', `${what} cannot be encoded as JSON`);
+  return text;
+}
+
+/** Apply defaults and validate; the error names the first failing field, e.g. `input.text`. */
+function check(schema: TSchema | undefined, value: unknown, what: 'input' | 'config'): unknown {
+  if (!schema) return value;
+  const withDefaults = Value.Default(schema, Value.Clone(value));
+  if (Value.Check(schema, withDefaults)) return withDefaults;
+  const errors = [...Value.Errors(schema, withDefaults)];
+  const first = errors[0];
+  const field = first ? `${what}${first.instancePath.replace(/\//g, '.')}` : what;
+  let message = first?.message ?? 'does not match the schema';
+  if (first?.keyword === 'required') {
+    const missing = (first.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+    message = `missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`;
+  }
+  return fail('invalid-input', `${field}: ${message}`, { field, problems: errors.map((e) => `${what}${e.instancePath.replace(/\//g, '.')}: ${e.message}`) });
+}
+
+function stringifySchema(schema: TSchema | undefined): string | undefined {
+  return schema === undefined ? undefined : JSON.stringify(schema);
+}
+
+/**
+ * Back `Date` with the host's clock: the JS engines run without WASI clocks, so `new Date()`
+ * and `Date.now()` ask the host (which may fix the time for reproducible runs).
+ */
+function installHostClock(host: HostImports): void {
+  const NativeDate = Date;
+  const now = (): number => Number(host.now());
+  class HostDate extends NativeDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(now());
+      else super(...(args as [string]));
+    }
+    static override now(): number {
+      return now();
+    }
+  }
+  (globalThis as { Date: DateConstructor }).Date = HostDate as unknown as DateConstructor;
+}
+
+/** Build the exported `node` interface for a plugin. */
+export function createNodeExports(plugin: PluginDef, host: HostImports, manifest: ManifestInfo): NodeExports {
+  if (!plugin || (plugin as { __pocketPlugin?: unknown }).__pocketPlugin !== 1 || !Array.isArray(plugin.nodes)) {
+    throw new Error('the default export of src/index.ts must be the result of definePlugin({ nodes: [...] }) from "pocket-wit/guest"');
+  }
+  installHostClock(host);
+  const byType = new Map<string, AnyNodeDef>();
+  for (const node of plugin.nodes) {
+    if (typeof node?.exec !== 'function') throw new Error(`node "${String(node?.type)}" has no exec function`);
+    if (byType.has(node.type)) throw new Error(`node type "${node.type}" is defined twice`);
+    byType.set(node.type, node);
+  }
+
+  const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
+    host.log(level, String(message), fields === undefined ? undefined : JSON.stringify(fields));
+  const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  const store = {
+    get<T = unknown>(key: string): T | undefined {
+      const raw = host.storeGet(key);
+      return raw === undefined ? undefined : (JSON.parse(raw) as T);
+    },
+    set(key: string, value: unknown): void {
+      host.storeSet(key, toJson(value, `store value for "${key}"`));
+    },
+    delete(key: string): boolean {
+      return host.storeDelete(key);
+    },
+  };
+
+  function resolve(nodeType: string, configText: string): { node: AnyNodeDef; ctx: NodeContext<any> } {
+    const node = byType.get(nodeType);
+    if (!node) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
+    const raw = parseJson(configText, 'config');
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('invalid-input', 'config must be a JSON object');
+    const config = check(node.config, raw, 'config');
+    return { node, ctx: { config, nodeType, log: logger, store } };
+  }
+
+  const manifestExamples = new Map((manifest.nodes ?? []).map((n) => [n.type, n.examples ?? []]));
+  const perms = manifest.permissions ?? {};
+
+  return {
+    metadata() {
+      return {
+        name: manifest.name,
+        version: manifest.version,
+        description: manifest.description ?? '',
+        author: manifest.author,
+        license: manifest.license,
+        permissions: {
+          memory: perms.memory,
+          timeout: perms.timeout,
+          env: perms.env ?? [],
+          filesystem: perms.filesystem ?? [],
+          network: perms.network ?? [],
+        },
+        nodes: plugin.nodes.map((n) => ({
+          nodeType: n.type,
+          category: n.category,
+          description: n.description,
+          configSchema: stringifySchema(n.config),
+          inputSchema: stringifySchema(n.input),
+          outputSchema: stringifySchema(n.output),
+          examples: [...(n.examples ?? []), ...(manifestExamples.get(n.type) ?? [])].map((e) => ({
+            name: e.name,
+            description: e.description ?? '',
+            config: e.config === undefined ? undefined : JSON.stringify(e.config),
+            input: toJson(e.input, `example ${e.name} input`),
+            output: e.output === undefined ? undefined : JSON.stringify(e.output),
+          })),
+        })),
+      };
+    },
+    prep(nodeType, config, input) {
+      return guard(() => {
+        const { node, ctx } = resolve(nodeType, config);
+        const value = check(node.input, parseJson(input, 'input'), 'input');
+        return toJson(node.prep ? node.prep(value, ctx) : value, 'prep result');
+      });
+    },
+    exec(nodeType, config, prepResult) {
+      return guard(() => {
+        const { node, ctx } = resolve(nodeType, config);
+        return toJson(node.exec(parseJson(prepResult, 'prep result'), ctx), 'exec result');
+      });
+    },
+    post(nodeType, config, input, prepResult, execResult) {
+      return guard(() => {
+        const { node, ctx } = resolve(nodeType, config);
+        const exec = parseJson(execResult, 'exec result');
+        if (!node.post) return { output: toJson(exec, 'output'), next: 'default' };
+        const value = check(node.input, parseJson(input, 'input'), 'input');
+        const outcome = node.post(value, parseJson(prepResult, 'prep result'), exec, ctx);
+        if (!outcome || typeof outcome !== 'object' || !('output' in outcome)) {
+          fail('plugin-error', `post of "${nodeType}" must return { output, next }`);
+        }
+        const next = outcome.next;
+        if (next !== undefined && typeof next !== 'string') fail('plugin-error', `post of "${nodeType}" returned a non-string next action`);
+        return { output: toJson(outcome.output, 'output'), next: next || 'default' };
+      });
+    },
+  };
+}

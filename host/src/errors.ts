@@ -1,0 +1,55 @@
+/**
+ * Errors raised by pocket-wit. Every error carries a stable `code`; messages say what went
+ * wrong and, where possible, what to do about it.
+ */
+
+/** Stable error codes used across the host, the CLI and the workflow engine. */
+export type ErrorCode =
+  | 'plugin-error'
+  | 'invalid-input'
+  | 'invalid-plugin'
+  | 'incompatible'
+  | 'not-found'
+  | 'trap'
+  | 'timeout'
+  | 'memory-limit'
+  | 'permission-denied'
+  | 'build-failed'
+  | 'invalid-manifest';
+
+/** Where in a plugin call an error happened. */
+export interface ErrorContext {
+  /** The plugin's name. */
+  plugin?: string;
+  /** The node type being run. */
+  node?: string;
+  /** The lifecycle phase: `prep`, `exec`, `post` or `metadata`. */
+  phase?: string;
+}
+
+/** The one error class of pocket-wit's host and toolchain. */
+export class PluginError extends Error {
+  override name = 'PluginError';
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { context?: ErrorContext; details?: unknown; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.context = options.context ?? {};
+    this.details = options.details;
+  }
+
+  /** A JSON-friendly form, as printed by `--json`. */
+  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** True when `value` is a PluginError (also across module copies). */
+export function isPluginError(value: unknown): value is PluginError {
+  return value instanceof PluginError || (value instanceof Error && value.name === 'PluginError' && typeof (value as { code?: unknown }).code === 'string');
+}

@@ -1,0 +1,106 @@
+/**
+ * The host side of the `pocket:plugin/host` interface: the typed API an embedding app
+ * implements (a log sink and the shared store), and the import object built from it.
+ *
+ * Import functions are bound once, at instantiation; they dispatch to the context of the call
+ * in flight, so one instance serves calls with different stores and loggers.
+ */
+import type * as HostInterface from './generated/wit/interfaces/pocket-plugin-host.js';
+import { WIT_PACKAGE } from './wit-world.js';
+
+export type LogLevel = HostInterface.LogLevel;
+
+/** One structured log line from a plugin. */
+export interface LogRecord {
+  level: LogLevel;
+  message: string;
+  /** Extra fields the plugin attached (a JSON object), if any. */
+  fields?: Record<string, unknown>;
+  /** The plugin's name. */
+  plugin: string;
+  /** The node type that was running. */
+  node?: string;
+}
+
+/** Where plugin log lines go. */
+export type LogSink = (record: LogRecord) => void;
+
+/**
+ * The workflow's shared store, as plugins see it. A `Map<string, unknown>` satisfies it.
+ * Values are JSON values.
+ */
+export interface SharedStore {
+  get(key: string): unknown;
+  set(key: string, value: unknown): unknown;
+  delete(key: string): boolean;
+}
+
+/** What one call gives the plugin's host imports. */
+export interface CallContext {
+  plugin: string;
+  node?: string;
+  store: SharedStore;
+  log: LogSink;
+  /** The clock plugins read (ms since the epoch); `Date.now` when omitted. */
+  now?: () => number;
+}
+
+/** A log sink that writes `[plugin] level: message {fields}` lines to stderr. */
+export function stderrLogSink(minLevel: LogLevel = 'info'): LogSink {
+  const order: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+  const min = order.indexOf(minLevel);
+  return (r) => {
+    if (order.indexOf(r.level) < min) return;
+    const fields = r.fields && Object.keys(r.fields).length > 0 ? ` ${JSON.stringify(r.fields)}` : '';
+    process.stderr.write(`[${r.plugin}${r.node ? `/${r.node}` : ''}] ${r.level}: ${r.message}${fields}\n`);
+  };
+}
+
+/** A sink that drops everything. */
+export const silentLogSink: LogSink = () => {};
+
+const LEVELS = new Set<string>(['debug', 'info', 'warn', 'error']);
+
+/**
+ * The import object for one instance. `current()` returns the context of the call in flight
+ * (or undefined outside calls: then the store is empty and logs go nowhere).
+ */
+export function createHostImports(current: () => CallContext | undefined): Record<string, unknown> {
+  const host: typeof HostInterface = {
+    log(level, message, fields) {
+      const ctx = current();
+      if (!ctx) return;
+      let parsed: Record<string, unknown> | undefined;
+      if (fields !== undefined) {
+        try {
+          const value: unknown = JSON.parse(fields);
+          parsed = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+        } catch {
+          parsed = { fields };
+        }
+      }
+      const record: LogRecord = { level: LEVELS.has(level) ? level : 'info', message: String(message), plugin: ctx.plugin };
+      if (ctx.node !== undefined) record.node = ctx.node;
+      if (parsed !== undefined) record.fields = parsed;
+      ctx.log(record);
+    },
+    storeGet(key) {
+      const value = current()?.store.get(key);
+      return value === undefined ? undefined : JSON.stringify(value);
+    },
+    storeSet(key, value) {
+      const ctx = current();
+      if (!ctx) return;
+      ctx.store.set(key, JSON.parse(value));
+    },
+    storeDelete(key) {
+      return current()?.store.delete(key) ?? false;
+    },
+    now() {
+      return BigInt(Math.trunc((current()?.now ?? Date.now)()));
+    },
+  };
+  // jco's glue looks imports up by unversioned name; the versioned key serves other glue.
+  const imports: Record<string, unknown> = { [`${WIT_PACKAGE}/host`]: host, [`${WIT_PACKAGE}/types`]: {} };
+  return imports;
+}

@@ -1,0 +1,32 @@
+/**
+ * pocket-wit/host: load WebAssembly component plugins for Pocket workflows and run their nodes.
+ *
+ * The stages, each its own module: component bytes (`readComponent`) → transpiled module
+ * (`transpileComponent`, cached on disk) → compiled module (`compileComponent`) → runner with
+ * linked instances (`inProcessRunner`) → typed plugin (`Plugin`). `loadPlugin` does them all.
+ */
+export { PluginError, isPluginError, type ErrorCode, type ErrorContext } from './errors.js';
+export { loadPlugin, type LoadOptions } from './load.js';
+export { Plugin, type NodeCallOptions, type NodeResult, type PluginSource, type RunNodeOptions } from './plugin.js';
+export type { JsonSchema, NodeDefinition, NodeExample, PluginMetadata } from './metadata.js';
+export { stderrLogSink, silentLogSink, type CallContext, type LogLevel, type LogRecord, type LogSink, type SharedStore } from './host-api.js';
+export { readComponent, type ComponentFile } from './component.js';
+export { transpileComponent, checkWorld, type TranspiledComponent } from './transpile.js';
+export { compileComponent, type CompiledComponent, type NodeExports } from './compile.js';
+export { inProcessRunner, toPluginError, type Phase, type PluginRunner, type RunnerFactory } from './runner.js';
+export {
+  readManifest,
+  findManifestFile,
+  validateManifest,
+  resolvePermissions,
+  parseSize,
+  parseDuration,
+  ManifestSchema,
+  type Manifest,
+  type ManifestNode,
+  type PermissionsDecl,
+  type ResolvedPermissions,
+} from './manifest.js';
+export { readPluginSection, writePluginSection, PLUGIN_SECTION, type PluginSection } from './plugin-section.js';
+export { defaultCacheDir } from './cache.js';
+export { WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, SUPPORTED_WORLD_VERSIONS, witDir, witSource } from './wit-world.js';

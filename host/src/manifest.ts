@@ -1,0 +1,164 @@
+/**
+ * The plugin manifest (`manifest.yaml` or `manifest.json`), in the reference system's format,
+ * and the permissions it declares. Parsing is strict: every problem is reported at once,
+ * each with the field that is wrong.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { PluginError } from './errors.js';
+
+const NodeExampleSchema = Type.Object({
+  name: Type.String(),
+  description: Type.Optional(Type.String()),
+  config: Type.Optional(Type.Unknown()),
+  input: Type.Unknown(),
+  output: Type.Optional(Type.Unknown()),
+});
+
+const ManifestNodeSchema = Type.Object({
+  type: Type.String({ minLength: 1 }),
+  category: Type.String({ minLength: 1 }),
+  description: Type.String({ minLength: 1 }),
+  configSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  inputSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  outputSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  examples: Type.Optional(Type.Array(NodeExampleSchema)),
+});
+
+const PermissionsSchema = Type.Object(
+  {
+    memory: Type.Optional(Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*([KMG]i?B|B)?\\s*$' })),
+    timeout: Type.Optional(Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m)\\s*$' })),
+    env: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    filesystem: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    network: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  },
+  { additionalProperties: false },
+);
+
+/** The manifest's schema (JSON Schema, via typebox). */
+export const ManifestSchema = Type.Object({
+  name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
+  version: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+([-+][0-9A-Za-z.-]+)?$' }),
+  description: Type.Optional(Type.String()),
+  author: Type.Optional(Type.String()),
+  license: Type.Optional(Type.String()),
+  runtime: Type.Optional(Type.Literal('wasm')),
+  binary: Type.Optional(Type.String({ minLength: 1 })),
+  nodes: Type.Optional(Type.Array(ManifestNodeSchema)),
+  permissions: Type.Optional(PermissionsSchema),
+  requirements: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+
+export type Manifest = Static<typeof ManifestSchema>;
+export type ManifestNode = Static<typeof ManifestNodeSchema>;
+export type PermissionsDecl = Static<typeof PermissionsSchema>;
+
+/** Permissions with every field present (defaults applied, units resolved). */
+export interface ResolvedPermissions {
+  /** Linear memory cap in bytes. */
+  memoryBytes: number;
+  /** Per-call time limit in milliseconds. */
+  timeoutMs: number;
+  env: string[];
+  filesystem: string[];
+  network: string[];
+}
+
+export const DEFAULT_MEMORY = '64MB';
+export const DEFAULT_TIMEOUT = '5s';
+
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, KIB: 1024, MB: 1024 ** 2, MIB: 1024 ** 2, GB: 1024 ** 3, GIB: 1024 ** 3 };
+
+/** `"64MB"` → bytes. Units are binary (1 MB = 1,048,576 bytes), as in the reference. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$/i.exec(text);
+  if (!m) throw new PluginError('invalid-manifest', `invalid size "${text}": write a number with a unit, for example "64MB"`);
+  return Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'B').toUpperCase()]!);
+}
+
+/** `"5s"`, `"200ms"`, `"1m"` → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)\s*$/.exec(text);
+  if (!m) throw new PluginError('invalid-manifest', `invalid duration "${text}": write a number with a unit, for example "5s" or "200ms"`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
+}
+
+export function resolvePermissions(decl: PermissionsDecl | undefined): ResolvedPermissions {
+  return {
+    memoryBytes: parseSize(decl?.memory ?? DEFAULT_MEMORY),
+    timeoutMs: parseDuration(decl?.timeout ?? DEFAULT_TIMEOUT),
+    env: [...(decl?.env ?? [])],
+    filesystem: [...(decl?.filesystem ?? [])],
+    network: [...(decl?.network ?? [])],
+  };
+}
+
+/** Check a parsed manifest object; throws `invalid-manifest` listing every problem. */
+export function validateManifest(value: unknown, source = 'manifest'): Manifest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new PluginError('invalid-manifest', `${source}: expected a mapping with name, version, ... at the top level`);
+  }
+  const problems = [...Value.Errors(ManifestSchema, value)].map((e) => {
+    const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+    if (e.keyword === 'required') {
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ');
+      return `${field === '(top level)' ? '' : field + ': '}missing required field${missing ? ' ' + missing : ''}`;
+    }
+    if (e.keyword === 'additionalProperties') {
+      const extra = (e.params as { additionalProperties?: string[] }).additionalProperties?.join(', ');
+      return `${field}: unknown field${extra ? ' ' + extra : ''} (known: memory, timeout, env, filesystem, network)`;
+    }
+    if (field.endsWith('memory')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a size; write for example "64MB"`;
+    if (field.endsWith('timeout')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a duration; write for example "5s"`;
+    if (field === 'version') return `version: "${String(getPath(value, e.instancePath))}" is not a semantic version like 1.0.0`;
+    if (field === 'name') return `name: "${String(getPath(value, e.instancePath))}" must be lowercase letters, digits, ".", "_" or "-"`;
+    return `${field}: ${e.message}`;
+  });
+  if (problems.length > 0) {
+    const unique = [...new Set(problems)];
+    throw new PluginError('invalid-manifest', `${source} has ${unique.length} problem${unique.length > 1 ? 's' : ''}:\n  - ${unique.join('\n  - ')}`, {
+      details: { problems: unique },
+    });
+  }
+  return value as Manifest;
+}
+
+function getPath(value: unknown, pointer: string): unknown {
+  let cur: unknown = value;
+  for (const part of pointer.split('/').slice(1)) cur = (cur as Record<string, unknown> | undefined)?.[part];
+  return cur;
+}
+
+/** The manifest file of a plugin project directory, or undefined when it has none. */
+export function findManifestFile(dir: string): string | undefined {
+  for (const name of ['manifest.yaml', 'manifest.yml', 'manifest.json']) {
+    const path = join(dir, name);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+/** Read and validate a manifest file (YAML or JSON). */
+export function readManifest(path: string): Manifest {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new PluginError('not-found', `cannot read manifest ${path}: ${(cause as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    throw new PluginError('invalid-manifest', `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(cause as Error).message}`);
+  }
+  const manifest = validateManifest(value, path);
+  // Units are checked by the schema's patterns; resolving them once more catches nothing new but keeps one parser.
+  resolvePermissions(manifest.permissions);
+  return manifest;
+}

@@ -1,0 +1,142 @@
+/**
+ * Stage 5: the typed plugin. Wraps a runner with the node lifecycle in JSON values:
+ * `runNode(type, { input, config, store })` runs prep, exec and post and returns
+ * `{ output, next }`; each phase is also callable on its own (the workflow engine retries exec).
+ */
+import { PluginError } from './errors.js';
+import { stderrLogSink, type CallContext, type LogSink, type SharedStore } from './host-api.js';
+import type { NodeDefinition, PluginMetadata } from './metadata.js';
+import type { PluginRunner } from './runner.js';
+
+export interface NodeCallOptions {
+  /** The node's config (a JSON object); `{}` when omitted. */
+  config?: Record<string, unknown>;
+  /** The workflow's shared store; a fresh empty Map when omitted. */
+  store?: SharedStore;
+  /** Where this call's log lines go; the plugin's default sink when omitted. */
+  log?: LogSink;
+  /** The clock the plugin sees (ms since the epoch); the real time when omitted. */
+  now?: () => number;
+}
+
+export interface RunNodeOptions extends NodeCallOptions {
+  /** The node's input (any JSON value). */
+  input?: unknown;
+}
+
+export interface NodeResult {
+  output: unknown;
+  /** The action picking the next node; `default` when the plugin returned none. */
+  next: string;
+}
+
+/** Facts about the component a plugin was loaded from. */
+export interface PluginSource {
+  source: string;
+  sha256: string;
+  /** World version it targets, e.g. `0.1.0`. */
+  worldVersion: string;
+  /** Build engine recorded by `pocket-wit build`, if any. */
+  engine?: string;
+  /** True when the transpiled form came from the disk cache. */
+  transpileCached: boolean;
+}
+
+function toJson(value: unknown, what: string, ctx: { plugin: string; node: string }): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value ?? null);
+  } catch (cause) {
+    throw new PluginError('invalid-input', `${what} for ${ctx.plugin}/${ctx.node} is not JSON-serializable: ${(cause as Error).message}`);
+  }
+  return text ?? 'null';
+}
+
+function fromJson(text: string, what: string, ctx: { plugin: string; node: string; phase: string }): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PluginError('plugin-error', `${ctx.plugin}/${ctx.node} returned invalid JSON as its ${what}`, { context: ctx });
+  }
+}
+
+export class Plugin {
+  readonly metadata: PluginMetadata;
+  readonly source: PluginSource;
+  readonly #runner: PluginRunner;
+  readonly #log: LogSink;
+  #closed = false;
+
+  constructor(metadata: PluginMetadata, source: PluginSource, runner: PluginRunner, log: LogSink = stderrLogSink()) {
+    this.metadata = metadata;
+    this.source = source;
+    this.#runner = runner;
+    this.#log = log;
+  }
+
+  get name(): string {
+    return this.metadata.name;
+  }
+
+  /** The node types this plugin offers. */
+  get nodeTypes(): string[] {
+    return this.metadata.nodes.map((n) => n.type);
+  }
+
+  /** The definition of one node type, or undefined. */
+  node(type: string): NodeDefinition | undefined {
+    return this.metadata.nodes.find((n) => n.type === type);
+  }
+
+  #context(type: string, options: NodeCallOptions): { ctx: CallContext; config: string } {
+    if (this.#closed) throw new PluginError('plugin-error', `plugin ${this.name} is closed`);
+    if (!this.node(type)) {
+      throw new PluginError('not-found', `plugin ${this.name} has no node type "${type}" (it offers: ${this.nodeTypes.join(', ') || 'none'})`, {
+        context: { plugin: this.name, node: type },
+      });
+    }
+    const ctx: CallContext = { plugin: this.name, node: type, store: options.store ?? new Map(), log: options.log ?? this.#log };
+    if (options.now) ctx.now = options.now;
+    return { ctx, config: toJson(options.config ?? {}, 'config', { plugin: this.name, node: type }) };
+  }
+
+  /** Run `prep` alone; returns its result. */
+  async prep(type: string, input: unknown, options: NodeCallOptions = {}): Promise<unknown> {
+    const { ctx, config } = this.#context(type, options);
+    const raw = await this.#runner.call('prep', [type, config, toJson(input, 'input', { plugin: this.name, node: type })], ctx);
+    return fromJson(raw, 'prep result', { plugin: this.name, node: type, phase: 'prep' });
+  }
+
+  /** Run `exec` alone on a prep result. */
+  async exec(type: string, prepResult: unknown, options: NodeCallOptions = {}): Promise<unknown> {
+    const { ctx, config } = this.#context(type, options);
+    const raw = await this.#runner.call('exec', [type, config, toJson(prepResult, 'prep result', { plugin: this.name, node: type })], ctx);
+    return fromJson(raw, 'exec result', { plugin: this.name, node: type, phase: 'exec' });
+  }
+
+  /** Run `post` alone; returns the output and the next action. */
+  async post(type: string, input: unknown, prepResult: unknown, execResult: unknown, options: NodeCallOptions = {}): Promise<NodeResult> {
+    const { ctx, config } = this.#context(type, options);
+    const at = { plugin: this.name, node: type };
+    const raw = await this.#runner.call(
+      'post',
+      [type, config, toJson(input, 'input', at), toJson(prepResult, 'prep result', at), toJson(execResult, 'exec result', at)],
+      ctx,
+    );
+    return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
+  }
+
+  /** Run a node's whole lifecycle: prep, exec, post. */
+  async runNode(type: string, options: RunNodeOptions = {}): Promise<NodeResult> {
+    const call: NodeCallOptions = { ...options, store: options.store ?? new Map() };
+    const prepResult = await this.prep(type, options.input, call);
+    const execResult = await this.exec(type, prepResult, call);
+    return this.post(type, options.input, prepResult, execResult, call);
+  }
+
+  /** Release the plugin's instances. Further calls fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#runner.close();
+  }
+}

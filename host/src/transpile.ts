@@ -1,0 +1,116 @@
+/**
+ * Stage 2: transpiled module. Checks that a component targets a `pocket:plugin` world this
+ * host supports and turns it into JavaScript glue plus core wasm modules with jco. The result
+ * is cached on disk under the component's sha256, so a second load skips transpiling.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PluginError } from './errors.js';
+import { defaultCacheDir } from './cache.js';
+import type { ComponentFile } from './component.js';
+import { HOST_INTERFACES, NODE_INTERFACE, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, splitVersionedName, toolchainRoot } from './wit-world.js';
+
+export interface TranspiledComponent {
+  component: ComponentFile;
+  /** Folder holding `plugin.js` and the core `.wasm` files. */
+  dir: string;
+  /** Absolute path of the JS glue module. */
+  entry: string;
+  /** Names of the core wasm files the glue asks for. */
+  coreFiles: string[];
+  /** The world version the plugin was built against (from its exports). */
+  worldVersion: string;
+  /** Interfaces the component imports (unversioned names, as jco reports them). */
+  imports: string[];
+  /** True when this load was served from the disk cache. */
+  cached: boolean;
+}
+
+interface CacheMeta {
+  imports: string[];
+  exports: [string, string][];
+  coreFiles: string[];
+}
+
+let jcoVersionMemo: string | undefined;
+function jcoVersion(): string {
+  if (!jcoVersionMemo) {
+    const pkg = JSON.parse(readFileSync(join(toolchainRoot(), 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    jcoVersionMemo = pkg.dependencies?.['@bytecodealliance/jco'] ?? 'unknown';
+  }
+  return jcoVersionMemo;
+}
+
+/** Check the component's world from its import and export names; returns the world version. */
+export function checkWorld(imports: string[], exports: [string, string][], source: string): string {
+  const nodeExport = exports.find(([name]) => splitVersionedName(name).name === NODE_INTERFACE);
+  if (!nodeExport) {
+    const names = exports.map(([n]) => n).join(', ') || 'nothing';
+    throw new PluginError(
+      'incompatible',
+      `${source} is a component of another world: it exports ${names}, but a Pocket plugin must export ${NODE_INTERFACE}@<version> (world ${WIT_PACKAGE}/plugin); build it with \`pocket-wit build\``,
+    );
+  }
+  const version = splitVersionedName(nodeExport[0]).version ?? '';
+  if (!SUPPORTED_WORLD_VERSIONS.includes(version)) {
+    throw new PluginError(
+      'incompatible',
+      `${source} targets ${WIT_PACKAGE}@${version || '(unversioned)'}, which this host does not support (supported: ${SUPPORTED_WORLD_VERSIONS.join(', ')}); rebuild the plugin with this pocket-wit`,
+    );
+  }
+  const unknown = imports.filter((name) => !HOST_INTERFACES.includes(splitVersionedName(name).name));
+  if (unknown.length > 0) {
+    throw new PluginError(
+      'incompatible',
+      `${source} imports ${unknown.join(', ')}, which this host does not provide (it provides ${HOST_INTERFACES.join(', ')})`,
+    );
+  }
+  return version;
+}
+
+/** Transpile a component (or reuse the cached transpilation). */
+export async function transpileComponent(component: ComponentFile, options: { cacheDir?: string } = {}): Promise<TranspiledComponent> {
+  const root = join(options.cacheDir ?? defaultCacheDir(), 'transpiled');
+  const dir = join(root, `${component.sha256}-jco${jcoVersion()}`);
+  const metaPath = join(dir, 'meta.json');
+  if (existsSync(metaPath)) {
+    try {
+      const meta = JSON.parse(await readFile(metaPath, 'utf8')) as CacheMeta;
+      const worldVersion = checkWorld(meta.imports, meta.exports, component.source);
+      return { component, dir, entry: join(dir, 'plugin.js'), coreFiles: meta.coreFiles, worldVersion, imports: meta.imports, cached: true };
+    } catch (err) {
+      if (err instanceof PluginError) throw err;
+      // A damaged cache entry is rebuilt below.
+    }
+  }
+
+  const { transpile } = await import('@bytecodealliance/jco');
+  let result: Awaited<ReturnType<typeof transpile>>;
+  try {
+    result = await transpile(component.bytes, { name: 'plugin', instantiation: 'sync', noTypescript: true, quiet: true });
+  } catch (cause) {
+    const msg = String((cause as Error)?.message ?? cause).split('\n').filter(Boolean).slice(0, 3).join(': ');
+    throw new PluginError('invalid-plugin', `${component.source} is not a valid component: ${msg}; rebuild it with \`pocket-wit build\``, { cause });
+  }
+  const worldVersion = checkWorld(result.imports, result.exports, component.source);
+
+  const coreFiles = Object.keys(result.files).filter((f) => f.endsWith('.wasm'));
+  const meta: CacheMeta = { imports: result.imports, exports: result.exports, coreFiles };
+  // Write into a private folder, then rename: readers never see a half-written entry.
+  const tmp = join(root, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(tmp, { recursive: true });
+  for (const [name, bytes] of Object.entries(result.files)) {
+    await mkdir(dirname(join(tmp, name)), { recursive: true });
+    await writeFile(join(tmp, name), bytes);
+  }
+  await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta));
+  try {
+    await rename(tmp, dir);
+  } catch {
+    // Another process finished the same entry first; use theirs.
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return { component, dir, entry: join(dir, 'plugin.js'), coreFiles, worldVersion, imports: result.imports, cached: false };
+}

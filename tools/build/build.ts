@@ -1,0 +1,50 @@
+/**
+ * `pocket-wit build`: plugin project → one `.wasm` component that is enough to run the plugin,
+ * with its manifest stamped in the `pocket-wit:plugin` section.
+ */
+import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PluginError, WIT_PACKAGE, WORLD_VERSION, writePluginSection } from './toolchain.js';
+import { readProject, type PluginProject } from './project.js';
+import { bundlePlugin, type JsEngine } from './bundle-ts.js';
+import { componentizeJs, DEFAULT_JS_ENGINE, JS_ENGINES } from './componentize-js.js';
+import { silentSteps, type StepReporter } from '../ui/steps.js';
+
+export interface BuildOptions {
+  /** Output path; default: the manifest's `binary`, else `dist/<name>.wasm` in the project. */
+  out?: string;
+  /** JS engine for TypeScript/JavaScript plugins. */
+  engine?: JsEngine;
+  steps?: StepReporter;
+}
+
+export interface BuildResult {
+  project: PluginProject;
+  out: string;
+  bytes: Uint8Array;
+  engine: string;
+}
+
+function kb(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.round(n / 1024)} KB`;
+}
+
+export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
+  const steps = options.steps ?? silentSteps;
+  const engine = options.engine ?? DEFAULT_JS_ENGINE;
+  if (!JS_ENGINES.includes(engine)) {
+    throw new PluginError('build-failed', `unknown engine "${engine}"; use one of: ${JS_ENGINES.join(', ')}`);
+  }
+  const project = await steps.step('reading project', async () => readProject(dir), (p) => `${p.manifest.name}@${p.manifest.version}`);
+  const source = await steps.step('bundling TypeScript', () => bundlePlugin(project, engine), (s) => kb(s.length));
+  const component = await steps.step(`componentizing with ${engine}`, () => componentizeJs(source, engine), (b) => kb(b.length));
+  const bytes = writePluginSection(component, { format: 1, world: `${WIT_PACKAGE}@${WORLD_VERSION}`, engine, manifest: project.manifest });
+  const out = options.out ?? project.defaultOutput;
+  await steps.step(`writing ${out}`, async () => {
+    await mkdir(dirname(out), { recursive: true });
+    const tmp = `${out}.${process.pid}.tmp`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, out);
+  });
+  return { project, out, bytes, engine };
+}

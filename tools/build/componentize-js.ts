@@ -1,0 +1,53 @@
+/**
+ * Turns a bundled JS module into a `pocket:plugin` component with one of two engines:
+ * QuickJS (componentize-qjs, the default: small, fast to build and to call) or
+ * StarlingMonkey (componentize-js). Both build with no WASI imports at all.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PluginError, WORLD_NAME, witDir, witSource } from './toolchain.js';
+import type { JsEngine } from './bundle-ts.js';
+
+export const JS_ENGINES: readonly JsEngine[] = ['quickjs', 'starlingmonkey'];
+export const DEFAULT_JS_ENGINE: JsEngine = 'quickjs';
+
+function firstLines(err: unknown, n = 6): string {
+  return String((err as Error)?.message ?? err)
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, n)
+    .join('\n  ');
+}
+
+export async function componentizeJs(source: string, engine: JsEngine): Promise<Uint8Array> {
+  if (engine === 'quickjs') {
+    const { componentize } = await import('componentize-qjs');
+    try {
+      const result = await componentize({ witPath: witDir(), jsSource: source, world: WORLD_NAME, stubWasi: true, sync: true, optSize: true });
+      return new Uint8Array(result.component);
+    } catch (cause) {
+      throw new PluginError('build-failed', `QuickJS componentize failed:\n  ${firstLines(cause)}`, { cause });
+    }
+  }
+  const { componentize } = await import('@bytecodealliance/componentize-js');
+  const dir = await mkdtemp(join(tmpdir(), 'pocket-wit-sm-'));
+  try {
+    const sourcePath = join(dir, 'plugin.js');
+    await writeFile(sourcePath, source);
+    // The WIT goes in as text: componentize-js reads paths through preview2-shim, which preopens nothing.
+    // `witWorld` (inline WIT) is accepted by componentize-js but missing from its option types.
+    const opts = {
+      sourcePath,
+      witWorld: witSource(),
+      worldName: WORLD_NAME,
+      disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'] as ('stdio' | 'random' | 'clocks' | 'http' | 'fetch-event')[],
+    };
+    const result = await componentize(opts);
+    return new Uint8Array(result.component);
+  } catch (cause) {
+    throw new PluginError('build-failed', `StarlingMonkey componentize failed:\n  ${firstLines(cause)}`, { cause });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
