@@ -1,0 +1,55 @@
+/**
+ * What every command shares: usage errors, reading JSON flag values (`JSON` or `@file`),
+ * and reporting errors as `error[<code>]: message` (or a JSON object with `--json`).
+ */
+import { readFileSync } from 'node:fs';
+import pc from 'picocolors';
+import { isPluginError } from '../host/src/index.js';
+
+/** A mistake in how a command was called; exits with status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  readonly code = 'usage';
+}
+
+/** Parse a flag given as JSON text or as `@path/to/file.json`. */
+export function readJsonFlag(flag: string, value: unknown): unknown {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    throw new UsageError(`--${flag} takes JSON text or @file, for example --${flag} '{"text":"hello"}'`);
+  }
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch (err) {
+      throw new UsageError(`--${flag}: cannot read ${value.slice(1)}: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--${flag} is not valid JSON (${(err as Error).message}); quote it for the shell, for example --${flag} '{"text":"hello"}'`);
+  }
+}
+
+/** Print an error the way every command does and return the exit status. */
+export function reportError(err: unknown, json: boolean): number {
+  if (err instanceof UsageError || (err instanceof Error && err.name === 'CACError')) {
+    process.stderr.write(`${pc.red('error[usage]')}: ${err.message}\n  run \`pocket-wit --help\` or \`pocket-wit <command> --help\`\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: err.message } })}\n`);
+    return 2;
+  }
+  if (isPluginError(err)) {
+    const firstLine = err.message.split('\n')[0];
+    const rest = err.message.split('\n').slice(1).join('\n');
+    process.stderr.write(`${pc.red(`error[${err.code}]`)}: ${firstLine}\n${rest ? rest + '\n' : ''}`);
+    if (json) process.stdout.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
+    return 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${pc.red('error[internal]')}: ${message}\n  this is a bug in pocket-wit; please report it with the command you ran\n`);
+  if (process.env.POCKET_WIT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } })}\n`);
+  return 1;
+}

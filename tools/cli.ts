@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * The `pocket-wit` command line. Each command lives in `tools/commands/<name>.ts`; this file only
+ * wires them into cac and turns errors into exit codes (1: the operation failed, 2: usage).
+ */
+import { readFileSync } from 'node:fs';
+import { cac } from 'cac';
+import { toolchainRoot } from '../host/src/wit-world.js';
+import { reportError, UsageError } from './cli-support.js';
+import { registerBuild } from './commands/build.js';
+import { registerRun } from './commands/run.js';
+
+const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = cac('pocket-wit');
+  registerBuild(cli);
+  registerRun(cli);
+  cli.help();
+  cli.version(version);
+  const json = argv.includes('--json');
+  try {
+    cli.parse(argv, { run: false });
+    if (cli.options.help || cli.options.version) return 0;
+    if (!cli.matchedCommand) {
+      const name = cli.args[0];
+      if (name === undefined) {
+        cli.outputHelp();
+        return 2;
+      }
+      throw new UsageError(`unknown command "${name}"`);
+    }
+    await cli.runMatchedCommand();
+    return 0;
+  } catch (err) {
+    return reportError(err, json);
+  }
+}
+
+process.exitCode = await main(process.argv);

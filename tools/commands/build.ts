@@ -1,0 +1,35 @@
+/** `pocket-wit build [dir] [-o out.wasm] [--engine quickjs|starlingmonkey]` */
+import type { CAC } from 'cac';
+import { buildPlugin } from '../build/build.js';
+import { JS_ENGINES } from '../build/componentize-js.js';
+import type { JsEngine } from '../build/bundle-ts.js';
+import { UsageError } from '../cli-support.js';
+import { createStepReporter } from '../ui/steps.js';
+
+export function registerBuild(cli: CAC): void {
+  cli
+    .command('build [dir]', 'Build a plugin project into one WebAssembly component')
+    .option('-o, --out <file>', 'Output .wasm path (default: manifest "binary", else dist/<name>.wasm)')
+    .option('--engine <engine>', `JS engine for TypeScript plugins: ${JS_ENGINES.join(' | ')} (default: quickjs)`)
+    .option('--json', 'Print the result as JSON')
+    .example('pocket-wit build examples/sentiment-analyzer')
+    .action(async (dir: string | undefined, opts: { out?: string; engine?: string; json?: boolean }) => {
+      if (opts.engine !== undefined && !JS_ENGINES.includes(opts.engine as JsEngine)) {
+        throw new UsageError(`--engine must be one of ${JS_ENGINES.join(', ')} (got "${opts.engine}")`);
+      }
+      const result = await buildPlugin(dir ?? '.', {
+        ...(opts.out ? { out: opts.out } : {}),
+        ...(opts.engine ? { engine: opts.engine as JsEngine } : {}),
+        steps: createStepReporter(),
+      });
+      const summary = {
+        name: result.project.manifest.name,
+        version: result.project.manifest.version,
+        out: result.out,
+        engine: result.engine,
+        size: result.bytes.length,
+      };
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else process.stdout.write(`built ${summary.name}@${summary.version} → ${summary.out} (${summary.engine}, ${(summary.size / 1024 / 1024).toFixed(1)} MB)\n`);
+    });
+}

@@ -1,0 +1,46 @@
+/** `pocket-wit run <plugin> <node-type> [--input JSON|@file] [--config JSON|@file] [--json]` */
+import type { CAC } from 'cac';
+import { loadPlugin, stderrLogSink, type LogLevel } from '../../host/src/index.js';
+import { readJsonFlag, UsageError } from '../cli-support.js';
+import { resolvePluginFile } from '../plugin-source.js';
+import { createStepReporter } from '../ui/steps.js';
+
+const LEVELS = ['debug', 'info', 'warn', 'error'];
+
+export function registerRun(cli: CAC): void {
+  cli
+    .command('run <plugin> <node-type>', 'Run one node of a plugin (a .wasm file or a project directory, built on demand)')
+    .option('--input <json>', 'The node input: JSON text or @file.json')
+    .option('--config <json>', 'The node config: JSON text or @file.json')
+    .option('--store <json>', 'Initial shared store: a JSON object or @file.json')
+    .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'info' })
+    .option('--json', 'Print {"output": ..., "next": ...} (or {"error": ...}) as JSON on stdout')
+    .example(`pocket-wit run examples/sentiment-analyzer sentiment --input '{"text":"This is amazing!"}' --json`)
+    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; logLevel: string; json?: boolean }) => {
+      if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+      const input = readJsonFlag('input', opts.input);
+      const config = readJsonFlag('config', opts.config);
+      if (config !== undefined && (config === null || typeof config !== 'object' || Array.isArray(config))) {
+        throw new UsageError('--config must be a JSON object, for example --config \'{"threshold":0.5}\'');
+      }
+      const storeValue = readJsonFlag('store', opts.store);
+      if (storeValue !== undefined && (storeValue === null || typeof storeValue !== 'object' || Array.isArray(storeValue))) {
+        throw new UsageError('--store must be a JSON object of key/value pairs');
+      }
+      const file = await resolvePluginFile(pluginArg, createStepReporter());
+      const plugin = await loadPlugin(file, { log: stderrLogSink(opts.logLevel as LogLevel) });
+      const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
+      const result = await plugin.runNode(nodeType, {
+        input,
+        ...(config ? { config: config as Record<string, unknown> } : {}),
+        store,
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ output: result.output, next: result.next })}\n`);
+      } else {
+        process.stdout.write(`output: ${JSON.stringify(result.output, null, 2)}\nnext: ${result.next}\n`);
+        if (store.size > 0) process.stdout.write(`store: ${JSON.stringify(Object.fromEntries(store), null, 2)}\n`);
+      }
+      await plugin.close();
+    });
+}
