@@ -3,7 +3,7 @@
  * and reporting errors as `error[<code>]: message` (or a JSON object with `--json`).
  */
 import { readFileSync } from 'node:fs';
-import pc from 'picocolors';
+import { colors as pc } from './ui/colors.js';
 import { isPluginError } from '../host/src/index.js';
 
 /** A mistake in how a command was called; exits with status 2. */

@@ -21,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     cli.parse(argv, { run: false });
+    if (cli.options.version && cli.matchedCommand && !cli.options.help) cli.outputVersion(); // cac prints it only without a command
     if (cli.options.help || cli.options.version) return 0;
     if (!cli.matchedCommand) {
       const name = cli.args[0];

@@ -20,6 +20,17 @@ function firstLines(err: unknown, n = 6): string {
     .join('\n  ');
 }
 
+/**
+ * The engines report a plugin whose top-level code throws inside their own wording; pull out the
+ * plugin's message so that it leads the error.
+ */
+function explain(engine: string, err: unknown): string {
+  const text = String((err as Error)?.message ?? err);
+  const thrown = /Failed to finish JavaScript module evaluation: (?:\w*Error: )?([^\n]+)/.exec(text) ?? /Exception while evaluating top-level script\n(?:\S+ )?([^\n]+)/.exec(text);
+  if (thrown) return `the plugin's top-level code threw while ${engine} initialized it: ${thrown[1]!.trim()}\n  ${firstLines(err)}`;
+  return `${engine} componentize failed:\n  ${firstLines(err)}`;
+}
+
 export async function componentizeJs(source: string, engine: JsEngine): Promise<Uint8Array> {
   if (engine === 'quickjs') {
     const { componentize } = await import('componentize-qjs');
@@ -27,7 +38,7 @@ export async function componentizeJs(source: string, engine: JsEngine): Promise<
       const result = await componentize({ witPath: witDir(), jsSource: source, world: WORLD_NAME, stubWasi: true, sync: true, optSize: true });
       return new Uint8Array(result.component);
     } catch (cause) {
-      throw new PluginError('build-failed', `QuickJS componentize failed:\n  ${firstLines(cause)}`, { cause });
+      throw new PluginError('build-failed', explain('QuickJS', cause), { cause });
     }
   }
   const { componentize } = await import('@bytecodealliance/componentize-js');
@@ -46,7 +57,7 @@ export async function componentizeJs(source: string, engine: JsEngine): Promise<
     const result = await componentize(opts);
     return new Uint8Array(result.component);
   } catch (cause) {
-    throw new PluginError('build-failed', `StarlingMonkey componentize failed:\n  ${firstLines(cause)}`, { cause });
+    throw new PluginError('build-failed', explain('StarlingMonkey', cause), { cause });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@
  * `step: done (1.2s)` lines otherwise, so logs and CI output stay readable.
  */
 import ora, { type Ora } from 'ora';
-import pc from 'picocolors';
+import { colors as pc } from './colors.js';
 
 export interface StepReporter {
   /** Run `fn` as a named step, reporting its start, end and duration. */
