@@ -10,6 +10,7 @@
 /// <reference path="./generated/wit/interfaces/pocket-plugin-node.d.ts" />
 /// <reference path="./generated/wit/interfaces/pocket-plugin-types.d.ts" />
 import type { TSchema } from 'typebox';
+import { Compile, type Validator } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { NodeError, type AnyNodeDef, type NodeContext, type NodeExampleDef, type PluginDef } from './index.js';
 import type * as Types from 'pocket:plugin/types@0.1.0';
@@ -69,12 +70,37 @@ function toJson(value: unknown, what: string): string {
   return text;
 }
 
+/**
+ * A schema compiled once, at plugin initialization (the build snapshots it), with a one-entry
+ * memo: consecutive calls with the same JSON text (a node's config across its phases, the input
+ * given to prep and again to post) are validated once.
+ */
+interface Checker {
+  check(text: string): unknown;
+}
+
+function checker(schema: TSchema | undefined, what: 'input' | 'config'): Checker {
+  const validator: Validator | undefined = schema ? Compile(schema) : undefined;
+  let lastText: string | undefined;
+  let lastValid = '';
+  return {
+    check(text) {
+      if (text === lastText) return JSON.parse(lastValid); // a fresh copy: phases may mutate what they get
+      const value = parseJson(text, what);
+      if (what === 'config' && (value === null || typeof value !== 'object' || Array.isArray(value))) fail('invalid-input', 'config must be a JSON object');
+      const result = validator ? validate(validator, value, what) : value;
+      lastText = text;
+      lastValid = toJson(result, what);
+      return result;
+    },
+  };
+}
+
 /** Apply defaults and validate; the error names the first failing field, e.g. `input.text`. */
-function check(schema: TSchema | undefined, value: unknown, what: 'input' | 'config'): unknown {
-  if (!schema) return value;
-  const withDefaults = Value.Default(schema, Value.Clone(value));
-  if (Value.Check(schema, withDefaults)) return withDefaults;
-  const errors = [...Value.Errors(schema, withDefaults)];
+function validate(validator: Validator, value: unknown, what: 'input' | 'config'): unknown {
+  const withDefaults = validator.Default(Value.Clone(value));
+  if (validator.Check(withDefaults)) return withDefaults;
+  const errors = validator.Errors(withDefaults);
   const first = errors[0];
   const field = first ? `${what}${first.instancePath.replace(/\//g, '.')}` : what;
   let message = first?.message ?? 'does not match the schema';
@@ -114,11 +140,11 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     throw new Error('the default export of src/index.ts must be the result of definePlugin({ nodes: [...] }) from "pocket-wit/guest"');
   }
   installHostClock(host);
-  const byType = new Map<string, AnyNodeDef>();
+  const byType = new Map<string, { node: AnyNodeDef; config: Checker; input: Checker }>();
   for (const node of plugin.nodes) {
     if (typeof node?.exec !== 'function') throw new Error(`node "${String(node?.type)}" has no exec function`);
     if (byType.has(node.type)) throw new Error(`node type "${node.type}" is defined twice`);
-    byType.set(node.type, node);
+    byType.set(node.type, { node, config: checker(node.config, 'config'), input: checker(node.input, 'input') });
   }
 
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
@@ -137,13 +163,11 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     },
   };
 
-  function resolve(nodeType: string, configText: string): { node: AnyNodeDef; ctx: NodeContext<any> } {
-    const node = byType.get(nodeType);
-    if (!node) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
-    const raw = parseJson(configText, 'config');
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('invalid-input', 'config must be a JSON object');
-    const config = check(node.config, raw, 'config');
-    return { node, ctx: { config, nodeType, log: logger, store } };
+  function resolve(nodeType: string, configText: string): { node: AnyNodeDef; input: Checker; ctx: NodeContext<any> } {
+    const entry = byType.get(nodeType);
+    if (!entry) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
+    const config = entry.config.check(configText);
+    return { node: entry.node, input: entry.input, ctx: { config, nodeType, log: logger, store } };
   }
 
   const manifestExamples = new Map((manifest.nodes ?? []).map((n) => [n.type, n.examples ?? []]));
@@ -183,8 +207,8 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     },
     prep(nodeType, config, input) {
       return guard(() => {
-        const { node, ctx } = resolve(nodeType, config);
-        const value = check(node.input, parseJson(input, 'input'), 'input');
+        const { node, input: inputChecker, ctx } = resolve(nodeType, config);
+        const value = inputChecker.check(input);
         return toJson(node.prep ? node.prep(value, ctx) : value, 'prep result');
       });
     },
@@ -196,10 +220,10 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     },
     post(nodeType, config, input, prepResult, execResult) {
       return guard(() => {
-        const { node, ctx } = resolve(nodeType, config);
+        const { node, input: inputChecker, ctx } = resolve(nodeType, config);
         const exec = parseJson(execResult, 'exec result');
         if (!node.post) return { output: toJson(exec, 'output'), next: 'default' };
-        const value = check(node.input, parseJson(input, 'input'), 'input');
+        const value = inputChecker.check(input);
         const outcome = node.post(value, parseJson(prepResult, 'prep result'), exec, ctx);
         if (!outcome || typeof outcome !== 'object' || !('output' in outcome)) {
           fail('plugin-error', `post of "${nodeType}" must return { output, next }`);
