@@ -91,7 +91,7 @@ test('bad plugin paths and files are reported with a code', async () => {
   assert.match(fake.stderr, /^error\[invalid-plugin\]: .*fake\.wasm is not a WebAssembly file/m);
   const noManifest = await runCli(['build', work]);
   assert.is(noManifest.code, 1);
-  assert.match(noManifest.stderr, /error\[invalid-manifest\]: .* has no manifest\.yaml; create one .* or scaffold a project with `pocket-wit init`/);
+  assert.match(noManifest.stderr, /error\[invalid-manifest\]: .* has no manifest\.yaml; create one .*tutorial in README\.md/);
 });
 
 test('usage errors exit 2 with a hint', async () => {
@@ -139,6 +139,16 @@ test('a default export that is not definePlugin(...) fails the build with the fi
   const r = await runCli(['build', broken]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /error\[build-failed\]: .*must be the result of definePlugin/);
+});
+
+test('a manifest listing a node type the code does not define fails the build', async () => {
+  const broken = join(work, 'unknown-node');
+  cpSync(project, broken, { recursive: true });
+  const manifest = readFileSync(join(broken, 'manifest.yaml'), 'utf8').replace('  - type: sentiment\n', '  - type: sentimnet\n');
+  writeFileSync(join(broken, 'manifest.yaml'), manifest);
+  const r = await runCli(['build', broken]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /error\[build-failed\]: .*manifest\.yaml lists node type "sentimnet", but src\/index\.ts defines no such node \(it defines: sentiment\)/);
 });
 
 test('--help and --version work for every command', async () => {

@@ -36,7 +36,7 @@ for (const engine of ENGINES) {
     assert.is(m.author, 'pocket-wit tests');
     assert.is(m.world, 'pocket:plugin@0.1.0');
     assert.equal(m.permissions, { memory: '32MB', timeout: '2s', env: ['GREETING'] });
-    assert.equal(plugin.nodeTypes, ['echo', 'greet', 'phases', 'fail', 'clock', 'store']);
+    assert.equal(plugin.nodeTypes, ['echo', 'greet', 'phases', 'fail', 'clock', 'store', 'misuse']);
     const greet = plugin.node('greet')!;
     assert.is(greet.category, 'test');
     assert.equal((greet.configSchema as { properties: Record<string, unknown> }).properties.greeting, { type: 'string', default: 'Hello' });
@@ -133,8 +133,20 @@ for (const engine of ENGINES) {
     assert.equal(err.details, { host: 'example.com' });
   });
 
+  t('exec may read the store but not write it (it may be retried)', async ({ plugin }) => {
+    const store = new Map<string, unknown>([['x', 5]]);
+    assert.is((await plugin.runNode('misuse', { input: { how: 'read' }, store })).output, 5);
+    await expectError(plugin.runNode('misuse', { input: { how: 'store-set' }, store }), 'plugin-error', /exec must not write the shared store .* write "x" in post/);
+    await expectError(plugin.runNode('misuse', { input: { how: 'store-delete' }, store }), 'plugin-error', /exec must not write the shared store/);
+    assert.is(store.get('x'), 5);
+  });
+
+  t('a phase that returns a promise is refused with the fix', async ({ plugin }) => {
+    await expectError(plugin.runNode('misuse', { input: { how: 'async' } }), 'plugin-error', /exec returned a Promise; node phases must be synchronous/);
+  });
+
   t('a node type the plugin lacks is not-found, listing what it offers', async ({ plugin }) => {
-    await expectError(plugin.runNode('nope'), 'not-found', /no node type "nope" \(it offers: echo, greet, phases, fail, clock, store\)/);
+    await expectError(plugin.runNode('nope'), 'not-found', /no node type "nope" \(it offers: echo, greet, phases, fail, clock, store, misuse\)/);
   });
 
   t('the instance keeps serving after errors', async ({ plugin }) => {

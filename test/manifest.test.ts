@@ -34,6 +34,16 @@ test('permissions default to 64MB and 5s with nothing else granted', () => {
   assert.equal(resolvePermissions({ memory: '10MB', env: ['A'] }).memoryBytes, 10 * 1024 * 1024);
 });
 
+test('size units are case-insensitive in manifests, as in parseSize', () => {
+  assert.is(validateManifest({ name: 'x', version: '1.0.0', permissions: { memory: '10mb' } }).permissions?.memory, '10mb');
+  assert.is(resolvePermissions({ memory: '10mb' }).memoryBytes, 10 * 1024 * 1024);
+});
+
+test('an unknown permission is reported once, naming the known ones', () => {
+  const found = problems({ name: 'x', version: '1.0.0', permissions: { cpu: 2 } });
+  assert.equal(found, ['permissions: unknown field cpu (known: memory, timeout, env, filesystem, network)']);
+});
+
 test('every problem is reported at once, each naming its field', () => {
   const found = problems({ version: 'one', permissions: { memory: 'big', timeout: 'soon', disk: true } });
   assert.ok(found.some((p) => p.includes('missing required field') && p.includes('name')), found.join('\n'));

@@ -30,7 +30,7 @@ const ManifestNodeSchema = Type.Object({
 
 const PermissionsSchema = Type.Object(
   {
-    memory: Type.Optional(Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*([KMG]i?B|B)?\\s*$' })),
+    memory: Type.Optional(Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*([KkMmGg][Ii]?[Bb]|[Bb])?\\s*$' })),
     timeout: Type.Optional(Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m)\\s*$' })),
     env: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     filesystem: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
@@ -103,7 +103,7 @@ export function validateManifest(value: unknown, source = 'manifest'): Manifest 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PluginError('invalid-manifest', `${source}: expected a mapping with name, version, ... at the top level`);
   }
-  const problems = [...Value.Errors(ManifestSchema, value)].map((e) => {
+  const problems = [...Value.Errors(ManifestSchema, value)].filter((e) => !e.message.includes('schema is false')).map((e) => {
     const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
     if (e.keyword === 'required') {
       const missing = (e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ');

@@ -32,7 +32,7 @@ export function readProject(dirArg: string): PluginProject {
   if (!manifestPath) {
     throw new PluginError(
       'invalid-manifest',
-      `${dirArg} has no manifest.yaml; create one with name, version and description (see docs/PLUGINS.md), or scaffold a project with \`pocket-wit init\``,
+      `${dirArg} has no manifest.yaml; create one with name, version and description (see docs/PLUGINS.md and the tutorial in README.md)`,
     );
   }
   const manifest = readManifest(manifestPath);

@@ -111,6 +111,14 @@ function validate(validator: Validator, value: unknown, what: 'input' | 'config'
   return fail('invalid-input', `${field}: ${message}`, { field, problems: errors.map((e) => `${what}${e.instancePath.replace(/\//g, '.')}: ${e.message}`) });
 }
 
+/** Phases are synchronous (calls cross the component boundary synchronously): refuse a promise clearly. */
+function settled<T>(value: T, phase: string): T {
+  if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') {
+    fail('plugin-error', `${phase} returned a Promise; node phases must be synchronous (remove async/await)`);
+  }
+  return value;
+}
+
 function stringifySchema(schema: TSchema | undefined): string | undefined {
   return schema === undefined ? undefined : JSON.stringify(schema);
 }
@@ -147,6 +155,12 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     byType.set(node.type, { node, config: checker(node.config, 'config'), input: checker(node.input, 'input') });
   }
 
+  for (const declared of manifest.nodes ?? []) {
+    if (!byType.has(declared.type)) {
+      throw new Error(`manifest.yaml lists node type "${declared.type}", but src/index.ts defines no such node (it defines: ${[...byType.keys()].join(', ')})`);
+    }
+  }
+
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
     host.log(level, String(message), fields === undefined ? undefined : JSON.stringify(fields));
   const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
@@ -163,11 +177,22 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     },
   };
 
-  function resolve(nodeType: string, configText: string): { node: AnyNodeDef; input: Checker; ctx: NodeContext<any> } {
+  // exec may be retried, so it must not write the store: it gets a read-only view.
+  const readOnlyStore = {
+    get: store.get,
+    set(key: string): void {
+      fail('plugin-error', `exec must not write the shared store (it may be retried); write "${key}" in post instead`);
+    },
+    delete(key: string): boolean {
+      return fail('plugin-error', `exec must not write the shared store (it may be retried); delete "${key}" in post instead`);
+    },
+  };
+
+  function resolve(nodeType: string, configText: string, phase: 'prep' | 'exec' | 'post' = 'prep'): { node: AnyNodeDef; input: Checker; ctx: NodeContext<any> } {
     const entry = byType.get(nodeType);
     if (!entry) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
     const config = entry.config.check(configText);
-    return { node: entry.node, input: entry.input, ctx: { config, nodeType, log: logger, store } };
+    return { node: entry.node, input: entry.input, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store } };
   }
 
   const manifestExamples = new Map((manifest.nodes ?? []).map((n) => [n.type, n.examples ?? []]));
@@ -209,13 +234,13 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
       return guard(() => {
         const { node, input: inputChecker, ctx } = resolve(nodeType, config);
         const value = inputChecker.check(input);
-        return toJson(node.prep ? node.prep(value, ctx) : value, 'prep result');
+        return toJson(node.prep ? settled(node.prep(value, ctx), 'prep') : value, 'prep result');
       });
     },
     exec(nodeType, config, prepResult) {
       return guard(() => {
-        const { node, ctx } = resolve(nodeType, config);
-        return toJson(node.exec(parseJson(prepResult, 'prep result'), ctx), 'exec result');
+        const { node, ctx } = resolve(nodeType, config, 'exec');
+        return toJson(settled(node.exec(parseJson(prepResult, 'prep result'), ctx), 'exec'), 'exec result');
       });
     },
     post(nodeType, config, input, prepResult, execResult) {
@@ -224,7 +249,7 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
         const exec = parseJson(execResult, 'exec result');
         if (!node.post) return { output: toJson(exec, 'output'), next: 'default' };
         const value = inputChecker.check(input);
-        const outcome = node.post(value, parseJson(prepResult, 'prep result'), exec, ctx);
+        const outcome = settled(node.post(value, parseJson(prepResult, 'prep result'), exec, ctx), 'post');
         if (!outcome || typeof outcome !== 'object' || !('output' in outcome)) {
           fail('plugin-error', `post of "${nodeType}" must return { output, next }`);
         }
