@@ -15,7 +15,9 @@ export type ErrorCode =
   | 'memory-limit'
   | 'permission-denied'
   | 'build-failed'
-  | 'invalid-manifest';
+  | 'invalid-manifest'
+  | 'invalid-workflow'
+  | 'step-limit';
 
 /** Where in a plugin call an error happened. */
 export interface ErrorContext {

@@ -30,3 +30,4 @@ export {
 export { readPluginSection, writePluginSection, PLUGIN_SECTION, type PluginSection } from './plugin-section.js';
 export { defaultCacheDir } from './cache.js';
 export { WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, SUPPORTED_WORLD_VERSIONS, witDir, witSource } from './wit-world.js';
+export * from './workflow/index.js';

@@ -1,0 +1,47 @@
+/** A batch worker thread: loads the plugins and the workflow once, then runs the items it is sent. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isPluginError } from '../errors.js';
+import { silentLogSink } from '../host-api.js';
+import { loadPlugin } from '../load.js';
+import { builtinNodeTypes } from './builtins/index.js';
+import { Flow, WorkflowRunError } from './engine.js';
+import { NodeRegistry } from './node-types.js';
+import type { BatchItemResult, FromWorker, ToWorker, WorkerInit } from './batch.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const send = (msg: FromWorker): void => port.postMessage(msg);
+
+async function start(): Promise<Flow> {
+  const registry = new NodeRegistry(builtinNodeTypes());
+  for (const file of init.plugins) registry.addPlugin(await loadPlugin(file, { log: silentLogSink, ...(init.cacheDir ? { cacheDir: init.cacheDir } : {}) }));
+  return Flow.load(init.workflow, registry);
+}
+
+start().then(
+  (flow) => {
+    port.on('message', async (msg: ToWorker) => {
+      if (msg.kind === 'stop') return process.exit(0);
+      let result: BatchItemResult;
+      try {
+        const store = new Map(Object.entries(init.store ?? {}));
+        const r = await flow.run({ input: msg.input, store, log: silentLogSink, ...(init.stepLimit ? { stepLimit: init.stepLimit } : {}) });
+        result = { index: msg.index, ok: true, output: r.output, action: r.action, path: r.path, store: r.store };
+      } catch (err) {
+        const code = isPluginError(err) ? err.code : 'plugin-error';
+        const message = err instanceof Error ? err.message : String(err);
+        result = {
+          index: msg.index,
+          ok: false,
+          error:
+            err instanceof WorkflowRunError
+              ? { code, message, node: err.node, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}) }
+              : { code, message },
+        };
+      }
+      send({ kind: 'result', result });
+    });
+    send({ kind: 'ready' });
+  },
+  (err: unknown) => send({ kind: 'init-failed', code: isPluginError(err) ? err.code : 'plugin-error', message: err instanceof Error ? err.message : String(err) }),
+);

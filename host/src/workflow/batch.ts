@@ -1,0 +1,121 @@
+/**
+ * Batch runs: one workflow over many inputs, spread over worker threads (each loads the
+ * plugins and the workflow once, then runs items one at a time). Results come back in input
+ * order; a failing item is recorded and the rest carry on.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { PluginError, type ErrorCode } from '../errors.js';
+
+export interface BatchOptions {
+  /** The workflow file. */
+  workflow: string;
+  /** Plugin component files to load in every worker. */
+  plugins: string[];
+  /** Worker threads to use (default 1). */
+  concurrency?: number;
+  stepLimit?: number;
+  cacheDir?: string;
+  /** Initial store of every run (each item gets its own copy). */
+  store?: Record<string, unknown>;
+  /** Called as items finish (in completion order). */
+  onProgress?: (done: number, total: number, failed: number) => void;
+}
+
+export type BatchItemResult =
+  | { index: number; ok: true; output: unknown; action: string; path: string[]; store: Record<string, unknown> }
+  | { index: number; ok: false; error: { code: ErrorCode; message: string; node?: string; phase?: string; plugin?: string } };
+
+/** Messages between the batch and its workers. */
+export type ToWorker = { kind: 'run'; index: number; input: unknown } | { kind: 'stop' };
+export type FromWorker = { kind: 'ready' } | { kind: 'init-failed'; code: ErrorCode; message: string } | { kind: 'result'; result: BatchItemResult };
+
+export interface WorkerInit {
+  workflow: string;
+  plugins: string[];
+  stepLimit?: number;
+  cacheDir?: string;
+  store?: Record<string, unknown>;
+}
+
+function workerEntry(): { url: URL; execArgv: string[] } {
+  const self = import.meta.url;
+  // Running from TypeScript sources (tests, tsx): the worker is a .ts file and needs tsx too.
+  if (self.endsWith('.ts')) return { url: new URL('./batch-worker.ts', self), execArgv: ['--import', 'tsx'] };
+  return { url: new URL('./batch-worker.js', self), execArgv: [] };
+}
+
+/**
+ * Run `inputs` through the workflow; `emit` gets each result in input order as soon as all
+ * earlier ones are done. Resolves with the counts.
+ */
+export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (result: BatchItemResult) => void | Promise<void>): Promise<{ ok: number; failed: number }> {
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, inputs.length || 1));
+  const entry = workerEntry();
+  const init: WorkerInit = {
+    workflow: options.workflow,
+    plugins: options.plugins,
+    ...(options.stepLimit !== undefined ? { stepLimit: options.stepLimit } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.store !== undefined ? { store: options.store } : {}),
+  };
+  const pending = new Map<number, BatchItemResult>();
+  let nextToEmit = 0;
+  let nextToSend = 0;
+  let done = 0;
+  let failed = 0;
+  let emitting = Promise.resolve();
+
+  const workers = Array.from({ length: concurrency }, () => new Worker(fileURLToPath(entry.url), { workerData: init, execArgv: entry.execArgv }));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let ready = 0;
+      let finished = false;
+      const fail = (err: Error): void => {
+        if (finished) return;
+        finished = true;
+        reject(err);
+      };
+      const sendNext = (worker: Worker): void => {
+        if (nextToSend >= inputs.length) return;
+        const index = nextToSend++;
+        worker.postMessage({ kind: 'run', index, input: inputs[index] } satisfies ToWorker);
+      };
+      if (inputs.length === 0) return resolve();
+      for (const worker of workers) {
+        worker.on('error', (err) => fail(new PluginError('trap', `a batch worker crashed: ${err.message}`, { cause: err })));
+        worker.on('message', (msg: FromWorker) => {
+          if (msg.kind === 'init-failed') return fail(new PluginError(msg.code, msg.message));
+          if (msg.kind === 'ready') {
+            ready++;
+            return sendNext(worker);
+          }
+          const result = msg.result;
+          done++;
+          if (!result.ok) failed++;
+          options.onProgress?.(done, inputs.length, failed);
+          pending.set(result.index, result);
+          emitting = emitting.then(async () => {
+            while (pending.has(nextToEmit)) {
+              const r = pending.get(nextToEmit)!;
+              pending.delete(nextToEmit);
+              nextToEmit++;
+              await emit(r);
+            }
+          });
+          emitting.catch(fail);
+          if (done === inputs.length) {
+            emitting.then(() => {
+              finished = true;
+              resolve();
+            }, fail);
+          } else sendNext(worker);
+        });
+      }
+      void ready;
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return { ok: inputs.length - failed, failed };
+}

@@ -1,0 +1,37 @@
+/** A small helper to define built-in node types with a typed, schema-checked config. */
+import { type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import type { NodeRegistry, NodeRunContext, NodeType } from '../node-types.js';
+
+export interface BuiltinDef<C extends TSchema> {
+  type: string;
+  description: string;
+  config: C;
+  /** Checks beyond the schema; return one message per problem. */
+  check?(config: Static<C>, baseDir: string, registry: NodeRegistry): string[];
+  prep?(input: unknown, config: Static<C>, ctx: NodeRunContext): unknown | Promise<unknown>;
+  exec(prepResult: unknown, config: Static<C>, ctx: NodeRunContext): unknown | Promise<unknown>;
+  post?(input: unknown, prepResult: unknown, execResult: unknown, config: Static<C>, ctx: NodeRunContext): { output: unknown; next?: string } | Promise<{ output: unknown; next?: string }>;
+}
+
+/** Turn a definition into a node type; the config gets its defaults before every phase. */
+export function defineBuiltin<C extends TSchema>(def: BuiltinDef<C>): NodeType & { check: BuiltinDef<C>['check'] } {
+  const configOf = (ctx: NodeRunContext): Static<C> => Value.Default(def.config, Value.Clone(ctx.config)) as Static<C>;
+  return {
+    type: def.type,
+    source: 'built-in',
+    description: def.description,
+    configSchema: JSON.parse(JSON.stringify(def.config)) as Record<string, unknown>,
+    check: def.check,
+    validateConfig(config, baseDir, registry) {
+      if (!def.check || !Value.Check(def.config, Value.Default(def.config, Value.Clone(config)))) return [];
+      return def.check(Value.Default(def.config, Value.Clone(config)) as Static<C>, baseDir, registry!);
+    },
+    prep: async (input, ctx) => (def.prep ? def.prep(input, configOf(ctx), ctx) : input),
+    exec: async (prep, ctx) => def.exec(prep, configOf(ctx), ctx),
+    post: async (input, prep, exec, ctx) => {
+      const out = def.post ? await def.post(input, prep, exec, configOf(ctx), ctx) : { output: exec };
+      return { output: out.output, next: out.next || 'default' };
+    },
+  };
+}

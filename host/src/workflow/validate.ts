@@ -1,0 +1,75 @@
+/**
+ * Checks a parsed workflow against the node types it can use, before anything runs, and
+ * reports every problem at once with its location: unknown node types (naming the plugins
+ * searched), duplicate names, connections to missing nodes, a missing start, configs that fail
+ * their node's schema; unreachable nodes are a warning.
+ */
+import { dirname } from 'node:path';
+import { Value } from 'typebox/value';
+import { applyJsonSchemaDefaults } from '../json-schema-defaults.js';
+import type { WorkflowProblem, WorkflowSource } from './definition.js';
+import type { NodeRegistry } from './node-types.js';
+
+function configProblems(schema: Record<string, unknown>, config: Record<string, unknown>): string[] {
+  const withDefaults = applyJsonSchemaDefaults(schema, config);
+  return [...Value.Errors(schema, withDefaults)].map((e) => {
+    const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    if (e.keyword === 'required') {
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      return `missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${field ? ` in ${field}` : ''}`;
+    }
+    return `${field || '(config)'} ${e.message}`;
+  });
+}
+
+export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry): WorkflowProblem[] {
+  const { def, locate } = source;
+  const problems: WorkflowProblem[] = [];
+  const add = (severity: WorkflowProblem['severity'], message: string, path: (string | number)[]): void => {
+    problems.push({ severity, message, path: path.join('.'), ...(locate(path) ?? {}) });
+  };
+
+  const names = new Map<string, number>();
+  def.nodes.forEach((node, i) => {
+    const first = names.get(node.name);
+    if (first !== undefined) add('error', `duplicate node name "${node.name}" (first defined at nodes.${first})`, ['nodes', i, 'name']);
+    else names.set(node.name, i);
+
+    const type = registry.get(node.type);
+    if (!type) {
+      const searched = registry.plugins.length ? registry.plugins.map((p) => `${p.name} (${p.source})`).join(', ') : 'none loaded';
+      add('error', `unknown node type "${node.type}" in node "${node.name}"; not a built-in and not offered by any plugin searched: ${searched}`, ['nodes', i, 'type']);
+      return;
+    }
+    const config = node.config ?? {};
+    if (type.configSchema) {
+      for (const p of configProblems(type.configSchema, config)) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
+    }
+    for (const p of type.validateConfig?.(config, dirname(source.file), registry) ?? []) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
+  });
+
+  if (!names.has(def.start)) add('error', `start node "${def.start}" is not defined (nodes: ${[...names.keys()].join(', ')})`, ['start']);
+
+  const edges = new Map<string, string[]>();
+  const seenActions = new Map<string, number>();
+  (def.connections ?? []).forEach((c, i) => {
+    if (!names.has(c.from)) add('error', `connection from unknown node "${c.from}"`, ['connections', i, 'from']);
+    if (!names.has(c.to)) add('error', `connection to unknown node "${c.to}"`, ['connections', i, 'to']);
+    const action = c.action || 'default';
+    const key = `${c.from}\u0000${action}`;
+    const dup = seenActions.get(key);
+    if (dup !== undefined) add('error', `node "${c.from}" has two connections for action "${action}" (also connections.${dup})`, ['connections', i]);
+    else seenActions.set(key, i);
+    edges.set(c.from, [...(edges.get(c.from) ?? []), c.to]);
+  });
+
+  if (names.has(def.start)) {
+    const reached = new Set<string>([def.start]);
+    const queue = [def.start];
+    while (queue.length) for (const next of edges.get(queue.shift()!) ?? []) if (!reached.has(next)) reached.add(next), queue.push(next);
+    def.nodes.forEach((node, i) => {
+      if (!reached.has(node.name)) add('warning', `node "${node.name}" is unreachable from start "${def.start}"`, ['nodes', i, 'name']);
+    });
+  }
+  return problems;
+}
