@@ -1,12 +1,13 @@
 /**
- * `npm start`: the main job. Builds the example plugin when needed and runs it over a handful of
- * product reviews through the real host, then prints a summary.
+ * `npm start`: the main job. Builds the example plugins when needed, then runs the demo workflow
+ * (examples/workflows/review-pipeline.yaml) over a handful of product reviews through the real
+ * host and workflow engine, and prints a summary.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPlugin, silentLogSink, isPluginError } from '../host/src/index.js';
-import { resolvePluginFile } from '../tools/plugin-source.js';
+import { builtinNodeTypes, Flow, isPluginError, loadPlugin, NodeRegistry, silentLogSink } from '../host/src/index.js';
+import { findPluginFiles } from '../tools/plugin-search.js';
 import { createStepReporter } from '../tools/ui/steps.js';
 
 interface Review {
@@ -19,25 +20,30 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function main(): Promise<void> {
   const reviews = JSON.parse(readFileSync(join(root, 'examples/data/reviews.json'), 'utf8')) as Review[];
-  const file = await resolvePluginFile(join(root, 'examples/sentiment-analyzer'), createStepReporter());
-  const started = performance.now();
-  const plugin = await loadPlugin(file, { log: silentLogSink });
-  const loadMs = performance.now() - started;
+  const steps = createStepReporter();
+  const files = await findPluginFiles([join(root, 'examples')], steps);
+  const registry = new NodeRegistry(builtinNodeTypes());
+  const plugins = await steps.step('loading plugins', () => Promise.all(files.map((f) => loadPlugin(f, { log: silentLogSink }))), (p) => p.map((x) => x.name).join(', '));
+  for (const plugin of plugins) registry.addPlugin(plugin);
+  const flow = Flow.load(join(root, 'examples/workflows/review-pipeline.yaml'), registry);
   const store = new Map<string, unknown>();
   const routes = new Map<string, number>();
-  console.log(`\n${plugin.name}@${plugin.metadata.version} (${plugin.source.engine}, loaded in ${loadMs.toFixed(0)} ms) over ${reviews.length} reviews:\n`);
-  console.log(`${'review'.padEnd(8)} ${'product'.padEnd(28)} ${'sentiment'.padEnd(9)} ${'score'.padStart(5)} ${'conf'.padStart(5)}  ${'route'.padEnd(13)} keywords`);
+  const started = performance.now();
+
+  console.log(`\nworkflow ${flow.name}: ${flow.source.def.description}\n`);
+  console.log(`${'review'.padEnd(7)} ${'product'.padEnd(26)} ${'sentiment'.padEnd(9)} ${'conf'.padStart(4)}  ${'route'.padEnd(13)} reply`);
   for (const review of reviews) {
-    const { output, next } = await plugin.runNode('sentiment', { input: { text: review.text }, store });
-    const r = output as { sentiment: string; score: number; confidence: number; keywords: string[] };
-    routes.set(next, (routes.get(next) ?? 0) + 1);
-    console.log(
-      `${review.id.padEnd(8)} ${review.product.slice(0, 28).padEnd(28)} ${r.sentiment.padEnd(9)} ${r.score.toFixed(2).padStart(5)} ${r.confidence.toFixed(2).padStart(5)}  ${next.padEnd(13)} ${r.keywords.join(', ')}`,
-    );
+    const result = await flow.run({ input: review, store, log: silentLogSink });
+    const out = result.output as { sentiment: string; confidence: number; reply: string };
+    const route = result.trace.find((s) => s.node === 'analyze')?.action ?? '?';
+    routes.set(route, (routes.get(route) ?? 0) + 1);
+    console.log(`${review.id.padEnd(7)} ${review.product.slice(0, 26).padEnd(26)} ${out.sentiment.padEnd(9)} ${out.confidence.toFixed(2).padStart(4)}  ${route.padEnd(13)} ${out.reply}`);
   }
-  console.log(`\nroutes: ${[...routes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`shared store: ${store.size} results under sentiment:<timestamp> keys`);
-  await plugin.close();
+  const ms = performance.now() - started;
+  console.log(`\n${reviews.length} reviews in ${ms.toFixed(0)} ms; routes: ${[...routes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`shared store: ${store.size} sentiment results kept under sentiment:<timestamp> keys`);
+  console.log(`\nsame run from the CLI: npx pocket-wit flow examples/workflows/review-pipeline.yaml --plugins examples --input '{"id":"r1","text":"Great boots!"}'`);
+  await Promise.all(plugins.map((p) => p.close()));
 }
 
 main().catch((err: unknown) => {

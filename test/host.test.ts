@@ -36,22 +36,22 @@ for (const engine of ENGINES) {
     assert.is(m.author, 'pocket-wit tests');
     assert.is(m.world, 'pocket:plugin@0.1.0');
     assert.equal(m.permissions, { memory: '32MB', timeout: '2s', env: ['GREETING'] });
-    assert.equal(plugin.nodeTypes, ['echo', 'greet', 'phases', 'fail', 'clock', 'store', 'misuse']);
+    assert.equal(plugin.nodeTypes, ['identity', 'greet', 'phases', 'fail', 'clock', 'store', 'misuse', 'flaky']);
     const greet = plugin.node('greet')!;
     assert.is(greet.category, 'test');
     assert.equal((greet.configSchema as { properties: Record<string, unknown> }).properties.greeting, { type: 'string', default: 'Hello' });
     assert.equal(greet.inputSchema?.required, ['name', 'times']);
     assert.equal(greet.examples, [{ name: 'ada', description: '', input: { name: 'Ada' }, output: { message: 'Hello, Ada!' } }]);
-    assert.is(plugin.node('echo')!.configSchema, undefined);
+    assert.is(plugin.node('identity')!.configSchema, undefined);
     assert.is(plugin.source.engine, engine);
     assert.is(plugin.source.worldVersion, '0.1.0');
     assert.match(plugin.source.sha256, /^[0-9a-f]{64}$/);
   });
 
   t('default prep and post: the output is exec of the input, next is default', async ({ plugin }) => {
-    assert.equal(await plugin.runNode('echo', { input: { a: [1, 'two', null] } }), { output: { a: [1, 'two', null] }, next: 'default' });
-    assert.equal(await plugin.runNode('echo', { input: 'just a string' }), { output: 'just a string', next: 'default' });
-    assert.equal(await plugin.runNode('echo', {}), { output: null, next: 'default' });
+    assert.equal(await plugin.runNode('identity', { input: { a: [1, 'two', null] } }), { output: { a: [1, 'two', null] }, next: 'default' });
+    assert.equal(await plugin.runNode('identity', { input: 'just a string' }), { output: 'just a string', next: 'default' });
+    assert.equal(await plugin.runNode('identity', {}), { output: null, next: 'default' });
   });
 
   t('each phase receives what the previous one returned; an empty action means default', async ({ plugin }) => {
@@ -146,27 +146,27 @@ for (const engine of ENGINES) {
   });
 
   t('a node type the plugin lacks is not-found, listing what it offers', async ({ plugin }) => {
-    await expectError(plugin.runNode('nope'), 'not-found', /no node type "nope" \(it offers: echo, greet, phases, fail, clock, store, misuse\)/);
+    await expectError(plugin.runNode('nope'), 'not-found', /no node type "nope" \(it offers: identity, greet, phases, fail, clock, store, misuse, flaky\)/);
   });
 
   t('the instance keeps serving after errors', async ({ plugin }) => {
     await expectError(plugin.runNode('fail', { input: { phase: 'prep', how: 'error' } }), 'plugin-error');
-    assert.equal((await plugin.runNode('echo', { input: 1 })).output, 1);
+    assert.equal((await plugin.runNode('identity', { input: 1 })).output, 1);
   });
 
   t('values the host cannot encode are invalid-input, not a crash', async ({ plugin }) => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    await expectError(plugin.runNode('echo', { input: cyclic }), 'invalid-input', /not JSON-serializable/);
+    await expectError(plugin.runNode('identity', { input: cyclic }), 'invalid-input', /not JSON-serializable/);
   });
 
   t('a second load of the same component is served from the transpile cache', async ({ plugin }) => {
     const again = await loadPlugin(plugin.source.source, { cacheDir: CACHE_DIR, log: silentLogSink });
     assert.is(again.source.transpileCached, true);
     assert.is(again.source.sha256, plugin.source.sha256);
-    assert.equal((await again.runNode('echo', { input: 'cached' })).output, 'cached');
+    assert.equal((await again.runNode('identity', { input: 'cached' })).output, 'cached');
     await again.close();
-    await expectError(again.runNode('echo'), 'plugin-error', /closed/);
+    await expectError(again.runNode('identity'), 'plugin-error', /closed/);
   });
 
   t.run();

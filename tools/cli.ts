@@ -9,6 +9,7 @@ import { toolchainRoot } from '../host/src/wit-world.js';
 import { reportError, UsageError } from './cli-support.js';
 import { registerBuild } from './commands/build.js';
 import { registerRun } from './commands/run.js';
+import { registerFlow, SilentFailure } from './commands/flow.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   const cli = cac('pocket-wit');
   registerBuild(cli);
   registerRun(cli);
+  registerFlow(cli);
   cli.help();
   cli.version(version);
   const json = argv.includes('--json');
@@ -34,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     await cli.runMatchedCommand();
     return 0;
   } catch (err) {
+    if (err instanceof SilentFailure) return 1;
     return reportError(err, json);
   }
 }

@@ -144,8 +144,8 @@ export function parseWorkflow(text: string, file = '<text>'): WorkflowSource {
     throw new WorkflowInvalidError(
       file,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return { severity: 'error', message: `not valid YAML: ${e.message.split('\n')[0]}`, path: '', ...(pos ? { line: pos.line, column: pos.col } : {}) };
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+        return { severity: 'error', message: `not valid YAML: ${e.message.split('\n')[0]}`, path: '', line: pos.line, column: pos.col };
       }),
     );
   }

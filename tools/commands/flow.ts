@@ -1,0 +1,205 @@
+/**
+ * `pocket-wit flow <workflow.yaml>`: check and run a Pocket workflow whose nodes are plugins and
+ * built-ins; one input, or a batch of JSONL inputs over worker threads.
+ */
+import type { CAC } from 'cac';
+import { createReadStream, createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { SingleBar } from 'cli-progress';
+import {
+  builtinNodeTypes,
+  Flow,
+  loadPlugin,
+  NodeRegistry,
+  PluginError,
+  readWorkflow,
+  runBatch,
+  stderrLogSink,
+  WorkflowRunError,
+  type LogLevel,
+  type Plugin,
+  type TraceStep,
+} from '../../host/src/index.js';
+import { readJsonFlag, UsageError } from '../cli-support.js';
+import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
+import { createStepReporter } from '../ui/steps.js';
+
+interface FlowOptions {
+  input?: string;
+  store?: string;
+  plugins?: string | string[];
+  check?: boolean;
+  trace?: string;
+  batch?: string;
+  out?: string;
+  concurrency?: string | number;
+  stepLimit?: string | number;
+  logLevel: string;
+  json?: boolean;
+}
+
+function positiveInt(flag: string, value: string | number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a whole number of at least 1 (got "${value}")`);
+  return n;
+}
+
+async function loadPlugins(files: string[], log: ReturnType<typeof stderrLogSink>): Promise<{ plugins: Plugin[]; files: string[] }> {
+  const plugins: Plugin[] = [];
+  const used: string[] = [];
+  const seen = new Set<string>();
+  for (const file of files) {
+    const plugin = await loadPlugin(file, { log });
+    if (seen.has(plugin.source.sha256)) continue; // the same component found twice
+    seen.add(plugin.source.sha256);
+    plugins.push(plugin);
+    used.push(file);
+  }
+  return { plugins, files: used };
+}
+
+function writeTrace(path: string | undefined, trace: TraceStep[]): void {
+  if (path) writeFileSync(path, `${JSON.stringify(trace, null, 2)}\n`);
+}
+
+export function registerFlow(cli: CAC): void {
+  cli
+    .command('flow <workflow>', 'Check and run a Pocket workflow (YAML) with plugin and built-in nodes')
+    .option('--input <json>', 'The workflow input: JSON text or @file.json')
+    .option('--store <json>', 'Initial shared store: a JSON object or @file.json')
+    .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects; repeatable; searched first')
+    .option('--check', 'Only check the workflow: every problem, with its location')
+    .option('--trace <file>', 'Write every step (node, phases, action, duration, sizes, retries) as JSON')
+    .option('--batch <file>', 'Run once per line of a JSONL file (one JSON input per line)')
+    .option('--out <file>', 'With --batch: where results go, as JSONL in input order')
+    .option('--concurrency <n>', 'With --batch: worker threads', { default: 1 })
+    .option('--step-limit <n>', 'Stop a run after this many node visits (against endless cycles)', { default: 1000 })
+    .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'warn' })
+    .option('--json', 'Print the result (or error) as JSON on stdout')
+    .example('pocket-wit flow examples/workflows/review-pipeline.yaml --plugins examples --input \'{"id":"r1","text":"Great boots!"}\'')
+    .action(async (workflowPath: string, opts: FlowOptions) => {
+      if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new UsageError('--log-level must be one of debug, info, warn, error');
+      if (opts.batch && !opts.out) throw new UsageError('--batch needs --out <results.jsonl>');
+      if (opts.out && !opts.batch) throw new UsageError('--out goes with --batch');
+      if (opts.batch && opts.input !== undefined) throw new UsageError('--input and --batch exclude each other: the batch file holds the inputs');
+      const concurrency = positiveInt('concurrency', opts.concurrency, 1);
+      const stepLimit = positiveInt('step-limit', opts.stepLimit, 1000);
+      const input = readJsonFlag('input', opts.input);
+      const storeValue = readJsonFlag('store', opts.store);
+      if (storeValue !== undefined && (storeValue === null || typeof storeValue !== 'object' || Array.isArray(storeValue))) {
+        throw new UsageError('--store must be a JSON object of key/value pairs');
+      }
+      if (!existsSync(workflowPath)) throw new PluginError('not-found', `no workflow file at ${workflowPath}`);
+      readWorkflow(workflowPath); // format problems first, before building or loading any plugin
+
+      const steps = createStepReporter();
+      const log = stderrLogSink(opts.logLevel as LogLevel);
+      const dirs = pluginSearchPath(([] as string[]).concat(opts.plugins ?? []));
+      const { plugins, files } = await loadPlugins(await findPluginFiles(dirs, steps), log);
+      const registry = new NodeRegistry(builtinNodeTypes());
+      for (const plugin of plugins) registry.addPlugin(plugin);
+      const flow = Flow.load(workflowPath, registry);
+      for (const w of flow.formatWarnings()) process.stderr.write(`${w}\n`);
+
+      if (opts.check) {
+        const def = flow.source.def;
+        if (opts.json) process.stdout.write(`${JSON.stringify({ valid: true, warnings: flow.warnings })}\n`);
+        else process.stdout.write(`ok: ${workflowPath} is valid (${def.nodes.length} nodes, ${(def.connections ?? []).length} connections, ${flow.warnings.length} warnings)\n`);
+        return;
+      }
+      if (opts.batch) return runBatchCommand(workflowPath, files, opts, concurrency, stepLimit, storeValue as Record<string, unknown> | undefined);
+
+      const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
+      try {
+        const result = await flow.run({ input, store, log, stepLimit });
+        writeTrace(opts.trace, result.trace);
+        const body = { output: result.output, store: result.store, path: result.path, action: result.action };
+        if (opts.json) process.stdout.write(`${JSON.stringify(body)}\n`);
+        else {
+          process.stdout.write(`output: ${JSON.stringify(result.output, null, 2)}\naction: ${result.action}\npath: ${result.path.join(' → ')}\n`);
+          process.stdout.write(`store: ${JSON.stringify(result.store, null, 2)}\n`);
+        }
+      } catch (err) {
+        if (err instanceof WorkflowRunError) {
+          writeTrace(opts.trace, err.trace);
+          if (!opts.json) process.stderr.write(`path: ${err.path.join(' → ')}\nstore at failure: ${JSON.stringify(err.store)}\n`);
+          else {
+            // The JSON error carries the store and path too: nothing is lost.
+            process.stdout.write(`${JSON.stringify({ error: { ...err.toJSON(), store: err.store, path: err.path } })}\n`);
+            process.stderr.write(`error[${err.code}]: ${err.message}\n`);
+            throw new SilentFailure();
+          }
+        }
+        throw err;
+      } finally {
+        await Promise.all(plugins.map((p) => p.close()));
+      }
+    });
+}
+
+/** An error already reported on stdout and stderr; the CLI only sets the exit status. */
+export class SilentFailure extends Error {
+  override name = 'SilentFailure';
+}
+
+async function runBatchCommand(workflow: string, plugins: string[], opts: FlowOptions, concurrency: number, stepLimit: number, store: Record<string, unknown> | undefined): Promise<void> {
+  const inputs: unknown[] = [];
+  const bad = new Map<number, string>();
+  const lines = createInterface({ input: createReadStream(opts.batch!), crlfDelay: Infinity });
+  let lineNo = 0;
+  const lineOf: number[] = [];
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (!line.trim()) continue;
+      try {
+        inputs.push(JSON.parse(line));
+      } catch (err) {
+        bad.set(inputs.length, `line ${lineNo} is not valid JSON: ${(err as Error).message}`);
+        inputs.push(null);
+      }
+      lineOf.push(lineNo);
+    }
+  } catch (err) {
+    throw new PluginError('not-found', `cannot read batch file ${opts.batch}: ${(err as Error).message}`);
+  }
+  const out = createWriteStream(opts.out!);
+  const bar = process.stderr.isTTY && !process.env.CI ? new SingleBar({ format: 'batch |{bar}| {value}/{total} inputs, {failed} failed, {eta_formatted} left', hideCursor: true }) : undefined;
+  bar?.start(inputs.length, 0, { failed: 0 });
+  const good = inputs.map((v, i) => (bad.has(i) ? null : v));
+  const started = performance.now();
+  let failed = 0;
+  await runBatch(
+    good,
+    {
+      workflow,
+      plugins,
+      concurrency,
+      stepLimit,
+      ...(store ? { store } : {}),
+      onProgress: (done, _total, f) => bar?.update(done, { failed: f }),
+    },
+    async (r) => {
+      const line = lineOf[r.index]!;
+      const parseError = bad.get(r.index);
+      const record = parseError
+        ? { line, ok: false, error: { code: 'invalid-input', message: parseError } }
+        : r.ok
+          ? { line, ok: true, output: r.output, action: r.action, path: r.path }
+          : { line, ok: false, error: r.error };
+      if (!record.ok) failed++;
+      if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
+    },
+  );
+  bar?.stop();
+  out.end();
+  await once(out, 'finish');
+  const seconds = (performance.now() - started) / 1000;
+  const summary = { inputs: inputs.length, ok: inputs.length - failed, failed, out: opts.out, seconds: Number(seconds.toFixed(2)), concurrency };
+  if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(`batch: ${summary.ok} ok, ${failed} failed of ${inputs.length} inputs in ${seconds.toFixed(1)} s (concurrency ${concurrency}) → ${opts.out}\n`);
+  if (failed > 0) throw new PluginError('plugin-error', `${failed} of ${inputs.length} inputs failed; each failure is recorded in ${opts.out}`);
+}
+
