@@ -152,13 +152,13 @@ test('a manifest listing a node type the code does not define fails the build', 
 });
 
 test('--help and --version work for every command', async () => {
-  for (const args of [['--help'], ['build', '--help'], ['run', '--help']]) {
+  for (const args of [['--help'], ['build', '--help'], ['run', '--help'], ['flow', '--help']]) {
     const r = await runCli(args);
     assert.is(r.code, 0, args.join(' '));
     assert.match(r.stdout, /Usage:/);
   }
   assert.match((await runCli(['run', '--help'])).stdout, /--input <json>/);
-  for (const args of [['--version'], ['build', '--version'], ['run', '--version']]) {
+  for (const args of [['--version'], ['build', '--version'], ['run', '--version'], ['flow', '--version']]) {
     const r = await runCli(args);
     assert.is(r.code, 0);
     assert.match(r.stdout, new RegExp(`pocket-wit/${version.replace(/\./g, '\\.')}`));
