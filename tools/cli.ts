@@ -10,6 +10,13 @@ import { reportError, UsageError } from './cli-support.js';
 import { registerBuild } from './commands/build.js';
 import { registerRun } from './commands/run.js';
 import { registerFlow, SilentFailure } from './commands/flow.js';
+import { registerInstall } from './commands/install.js';
+import { registerList } from './commands/list.js';
+import { registerInfo } from './commands/info.js';
+import { registerRemove } from './commands/remove.js';
+import { registerValidate } from './commands/validate.js';
+import { registerTest } from './commands/test.js';
+import { registerPack } from './commands/pack.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
@@ -18,6 +25,13 @@ export async function main(argv: string[]): Promise<number> {
   registerBuild(cli);
   registerRun(cli);
   registerFlow(cli);
+  registerValidate(cli);
+  registerTest(cli);
+  registerPack(cli);
+  registerInstall(cli);
+  registerList(cli);
+  registerInfo(cli);
+  registerRemove(cli);
   cli.help();
   cli.version(version);
   const json = argv.includes('--json');

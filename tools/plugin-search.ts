@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { LOCK_FILE, openInstalled, readLock } from '../host/src/index.js';
 import { isProjectDir } from './build/project.js';
 import { resolvePluginFile } from './plugin-source.js';
 import type { StepReporter } from './ui/steps.js';
@@ -25,6 +26,12 @@ export async function findPluginFiles(dirs: string[], steps: StepReporter): Prom
     if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
     if (isProjectDir(dir)) {
       files.push(await resolvePluginFile(dir, steps));
+      continue;
+    }
+    if (existsSync(join(dir, LOCK_FILE))) {
+      // A plugin directory managed by `pocket-wit install`: its lock file says what is there,
+      // and every component is checked against its recorded sha256 before use.
+      for (const name of Object.keys(readLock(dir).plugins).sort()) files.push(await openInstalled(dir, name));
       continue;
     }
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

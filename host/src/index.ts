@@ -31,3 +31,5 @@ export { readPluginSection, writePluginSection, PLUGIN_SECTION, type PluginSecti
 export { defaultCacheDir } from './cache.js';
 export { WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, SUPPORTED_WORLD_VERSIONS, witDir, witSource } from './wit-world.js';
 export * from './workflow/index.js';
+export * from './installed/index.js';
+export { WatchedPlugin, type ReloadEvent, type WatchOptions } from './hot-reload.js';

@@ -6,6 +6,7 @@
 import { appendCustomSection, readCustomSections } from './component-sections.js';
 import { PluginError } from './errors.js';
 import { validateManifest, type Manifest } from './manifest.js';
+import type { NodeDefinition } from './metadata.js';
 
 export const PLUGIN_SECTION = 'pocket-wit:plugin';
 
@@ -18,6 +19,11 @@ export interface PluginSection {
   engine: string;
   /** The plugin's manifest. */
   manifest: Manifest;
+  /**
+   * The node definitions, as the plugin's `metadata` export returned them at build time, so that
+   * tools can list and describe a plugin without running its code.
+   */
+  nodes?: NodeDefinition[];
 }
 
 export function writePluginSection(component: Uint8Array, section: PluginSection): Uint8Array {
@@ -43,5 +49,7 @@ export function readPluginSection(component: Uint8Array, source = 'component'): 
   if (parsed.format !== 1 || typeof parsed.world !== 'string' || typeof parsed.engine !== 'string') {
     throw new PluginError('invalid-plugin', `${source}: unknown ${PLUGIN_SECTION} section format; rebuild it with this version of \`pocket-wit build\``);
   }
-  return { format: 1, world: parsed.world, engine: parsed.engine, manifest: validateManifest(parsed.manifest, `${source} (embedded manifest)`) };
+  const section: PluginSection = { format: 1, world: parsed.world, engine: parsed.engine, manifest: validateManifest(parsed.manifest, `${source} (embedded manifest)`) };
+  if (Array.isArray(parsed.nodes)) section.nodes = parsed.nodes;
+  return section;
 }

@@ -5,6 +5,7 @@
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PluginError, WIT_PACKAGE, WORLD_VERSION, writePluginSection } from './toolchain.js';
+import { loadPlugin, silentLogSink, type NodeDefinition } from '../../host/src/index.js';
 import { readProject, type PluginProject } from './project.js';
 import { bundlePlugin, type JsEngine } from './bundle-ts.js';
 import { componentizeJs, DEFAULT_JS_ENGINE, JS_ENGINES } from './componentize-js.js';
@@ -29,6 +30,15 @@ function kb(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.round(n / 1024)} KB`;
 }
 
+async function readNodes(component: Uint8Array): Promise<NodeDefinition[]> {
+  const plugin = await loadPlugin(component, { log: silentLogSink });
+  try {
+    return plugin.metadata.nodes;
+  } finally {
+    await plugin.close();
+  }
+}
+
 export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const steps = options.steps ?? silentSteps;
   const engine = options.engine ?? DEFAULT_JS_ENGINE;
@@ -38,7 +48,10 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   const project = await steps.step('reading project', async () => readProject(dir), (p) => `${p.manifest.name}@${p.manifest.version}`);
   const source = await steps.step('bundling TypeScript', () => bundlePlugin(project, engine), (s) => kb(s.length));
   const component = await steps.step(`componentizing with ${engine}`, () => componentizeJs(source, engine), (b) => kb(b.length));
-  const bytes = writePluginSection(component, { format: 1, world: `${WIT_PACKAGE}@${WORLD_VERSION}`, engine, manifest: project.manifest });
+  // The node definitions go into the plugin section too, so that tools can list and describe the
+  // plugin without running it. Reading them runs the author's own code, once, here.
+  const nodes = await steps.step('reading node definitions', () => readNodes(component), (n) => n.map((d) => d.type).join(', '));
+  const bytes = writePluginSection(component, { format: 1, world: `${WIT_PACKAGE}@${WORLD_VERSION}`, engine, manifest: project.manifest, nodes });
   const out = options.out ?? project.defaultOutput;
   await steps.step(`writing ${out}`, async () => {
     await mkdir(dirname(out), { recursive: true });

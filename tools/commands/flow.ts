@@ -17,8 +17,11 @@ import {
   runBatch,
   stderrLogSink,
   WorkflowRunError,
+  verifyIfInstalled,
+  WatchedPlugin,
   type LogLevel,
   type Plugin,
+  type ReloadEvent,
   type TraceStep,
 } from '../../host/src/index.js';
 import { readJsonFlag, UsageError } from '../cli-support.js';
@@ -37,6 +40,7 @@ interface FlowOptions {
   stepLimit?: string | number;
   logLevel: string;
   json?: boolean;
+  watch?: boolean;
 }
 
 function positiveInt(flag: string, value: string | number | undefined, fallback: number): number {
@@ -46,18 +50,38 @@ function positiveInt(flag: string, value: string | number | undefined, fallback:
   return n;
 }
 
-async function loadPlugins(files: string[], log: ReturnType<typeof stderrLogSink>): Promise<{ plugins: Plugin[]; files: string[] }> {
-  const plugins: Plugin[] = [];
+function reportReload(event: ReloadEvent): void {
+  if (event.kind === 'reloaded') process.stderr.write(`reloaded ${event.file}: ${event.from} → ${event.to}\n`);
+  else process.stderr.write(`warning: ${event.message}\n`);
+}
+
+async function loadPlugins(files: string[], log: ReturnType<typeof stderrLogSink>, watchFiles: boolean): Promise<{ plugins: (Plugin | WatchedPlugin)[]; files: string[] }> {
+  const load = async (file: string): Promise<Plugin> => {
+    await verifyIfInstalled(file);
+    return loadPlugin(file, { log });
+  };
+  const plugins: (Plugin | WatchedPlugin)[] = [];
   const used: string[] = [];
   const seen = new Set<string>();
   for (const file of files) {
-    const plugin = await loadPlugin(file, { log });
-    if (seen.has(plugin.source.sha256)) continue; // the same component found twice
-    seen.add(plugin.source.sha256);
+    const plugin = watchFiles ? await WatchedPlugin.open(file, { load, onEvent: reportReload }) : await load(file);
+    const sha = 'current' in plugin ? plugin.current.source.sha256 : plugin.source.sha256;
+    if (seen.has(sha)) {
+      if (plugin instanceof WatchedPlugin) plugin.close();
+      continue; // the same component found twice
+    }
+    seen.add(sha);
     plugins.push(plugin);
     used.push(file);
   }
   return { plugins, files: used };
+}
+
+async function closeAll(plugins: (Plugin | WatchedPlugin)[]): Promise<void> {
+  for (const p of plugins) {
+    if (p instanceof WatchedPlugin) p.close();
+    else await p.close();
+  }
 }
 
 function writeTrace(path: string | undefined, trace: TraceStep[]): void {
@@ -78,6 +102,7 @@ export function registerFlow(cli: CAC): void {
     .option('--step-limit <n>', 'Stop a run after this many node visits (against endless cycles)', { default: 1000 })
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'warn' })
     .option('--json', 'Print the result (or error) as JSON on stdout')
+    .option('--watch', 'Hot reload: when a plugin file changes (rebuilt, reinstalled), later calls use the new version')
     .example('pocket-wit flow examples/workflows/review-pipeline.yaml --plugins examples --input \'{"id":"r1","text":"Great boots!"}\'')
     .action(async (workflowPath: string, opts: FlowOptions) => {
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new UsageError('--log-level must be one of debug, info, warn, error');
@@ -97,12 +122,13 @@ export function registerFlow(cli: CAC): void {
       const steps = createStepReporter();
       const log = stderrLogSink(opts.logLevel as LogLevel);
       const dirs = pluginSearchPath(([] as string[]).concat(opts.plugins ?? []));
-      const { plugins, files } = await loadPlugins(await findPluginFiles(dirs, steps), log);
+      const { plugins, files } = await loadPlugins(await findPluginFiles(dirs, steps), log, Boolean(opts.watch) && !opts.batch);
       const registry = new NodeRegistry(builtinNodeTypes());
       for (const plugin of plugins) registry.addPlugin(plugin);
       const flow = Flow.load(workflowPath, registry);
       for (const w of flow.formatWarnings()) process.stderr.write(`${w}\n`);
 
+      if (opts.check || opts.batch) await closeAll(plugins); // batch workers load their own
       if (opts.check) {
         const def = flow.source.def;
         if (opts.json) process.stdout.write(`${JSON.stringify({ valid: true, warnings: flow.warnings })}\n`);
@@ -134,9 +160,20 @@ export function registerFlow(cli: CAC): void {
         }
         throw err;
       } finally {
-        await Promise.all(plugins.map((p) => p.close()));
+        await closeAll(plugins);
       }
     });
+}
+
+/** Every worker reports the same reload; say it once. */
+function dedupe(report: (e: ReloadEvent) => void): (e: ReloadEvent) => void {
+  const seen = new Set<string>();
+  return (e) => {
+    const key = JSON.stringify(e);
+    if (seen.has(key)) return;
+    seen.add(key);
+    report(e);
+  };
 }
 
 /** An error already reported on stdout and stderr; the CLI only sets the exit status. */
@@ -179,6 +216,7 @@ async function runBatchCommand(workflow: string, plugins: string[], opts: FlowOp
       concurrency,
       stepLimit,
       ...(store ? { store } : {}),
+      ...(opts.watch ? { watch: true, onReload: dedupe(reportReload) } : {}),
       onProgress: (done, _total, f) => bar?.update(done, { failed: f }),
     },
     async (r) => {

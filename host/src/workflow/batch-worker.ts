@@ -3,6 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isPluginError } from '../errors.js';
 import { silentLogSink } from '../host-api.js';
 import { loadPlugin } from '../load.js';
+import { WatchedPlugin } from '../hot-reload.js';
+import { verifyIfInstalled } from '../installed/store.js';
 import { builtinNodeTypes } from './builtins/index.js';
 import { Flow, WorkflowRunError } from './engine.js';
 import { NodeRegistry } from './node-types.js';
@@ -14,7 +16,13 @@ const send = (msg: FromWorker): void => port.postMessage(msg);
 
 async function start(): Promise<Flow> {
   const registry = new NodeRegistry(builtinNodeTypes());
-  for (const file of init.plugins) registry.addPlugin(await loadPlugin(file, { log: silentLogSink, ...(init.cacheDir ? { cacheDir: init.cacheDir } : {}) }));
+  const load = async (file: string) => {
+    await verifyIfInstalled(file);
+    return loadPlugin(file, { log: silentLogSink, ...(init.cacheDir ? { cacheDir: init.cacheDir } : {}) });
+  };
+  for (const file of init.plugins) {
+    registry.addPlugin(init.watch ? await WatchedPlugin.open(file, { load, onEvent: (event) => send({ kind: 'reload', event }) }) : await load(file));
+  }
   return Flow.load(init.workflow, registry);
 }
 

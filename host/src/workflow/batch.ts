@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { PluginError, type ErrorCode } from '../errors.js';
+import type { ReloadEvent } from '../hot-reload.js';
 
 export interface BatchOptions {
   /** The workflow file. */
@@ -20,6 +21,10 @@ export interface BatchOptions {
   store?: Record<string, unknown>;
   /** Called as items finish (in completion order). */
   onProgress?: (done: number, total: number, failed: number) => void;
+  /** Hot reload: workers follow changes to the plugin files. */
+  watch?: boolean;
+  /** Reload events from the workers (with watch). */
+  onReload?: (event: ReloadEvent) => void;
 }
 
 export type BatchItemResult =
@@ -28,7 +33,11 @@ export type BatchItemResult =
 
 /** Messages between the batch and its workers. */
 export type ToWorker = { kind: 'run'; index: number; input: unknown } | { kind: 'stop' };
-export type FromWorker = { kind: 'ready' } | { kind: 'init-failed'; code: ErrorCode; message: string } | { kind: 'result'; result: BatchItemResult };
+export type FromWorker =
+  | { kind: 'ready' }
+  | { kind: 'init-failed'; code: ErrorCode; message: string }
+  | { kind: 'result'; result: BatchItemResult }
+  | { kind: 'reload'; event: ReloadEvent };
 
 export interface WorkerInit {
   workflow: string;
@@ -36,6 +45,7 @@ export interface WorkerInit {
   stepLimit?: number;
   cacheDir?: string;
   store?: Record<string, unknown>;
+  watch?: boolean;
 }
 
 function workerEntry(): { url: URL; execArgv: string[] } {
@@ -58,6 +68,7 @@ export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (
     ...(options.stepLimit !== undefined ? { stepLimit: options.stepLimit } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.store !== undefined ? { store: options.store } : {}),
+    ...(options.watch ? { watch: true } : {}),
   };
   const pending = new Map<number, BatchItemResult>();
   let nextToEmit = 0;
@@ -86,6 +97,7 @@ export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (
         worker.on('error', (err) => fail(new PluginError('trap', `a batch worker crashed: ${err.message}`, { cause: err })));
         worker.on('message', (msg: FromWorker) => {
           if (msg.kind === 'init-failed') return fail(new PluginError(msg.code, msg.message));
+          if (msg.kind === 'reload') return options.onReload?.(msg.event);
           if (msg.kind === 'ready') {
             ready++;
             return sendNext(worker);

@@ -6,6 +6,7 @@ import { PluginError } from '../errors.js';
 import type { LogSink, SharedStore } from '../host-api.js';
 import type { JsonSchema } from '../metadata.js';
 import type { Plugin } from '../plugin.js';
+import type { WatchedPlugin } from '../hot-reload.js';
 
 /** What a node's phases get besides their data. */
 export interface NodeRunContext {
@@ -48,8 +49,14 @@ export interface NodeType {
   post(input: unknown, prepResult: unknown, execResult: unknown, ctx: NodeRunContext): Promise<{ output: unknown; next: string }>;
 }
 
-/** The node types of one plugin. */
-export function pluginNodeTypes(plugin: Plugin): NodeType[] {
+/**
+ * The node types of one plugin. Given a watched plugin, every call goes to its current version
+ * (hot reload); the types offered are those of the version first loaded.
+ */
+export function pluginNodeTypes(source: Plugin | WatchedPlugin): NodeType[] {
+  const first = 'current' in source ? source.current : source;
+  const now = (): Plugin => ('current' in source ? source.current : source);
+  const plugin = first;
   return plugin.metadata.nodes.map((def) => {
     const call = (ctx: NodeRunContext) => ({ config: ctx.config, store: ctx.store, log: ctx.log, ...(ctx.now ? { now: ctx.now } : {}) });
     const nodeType: NodeType = {
@@ -57,20 +64,30 @@ export function pluginNodeTypes(plugin: Plugin): NodeType[] {
       source: `plugin ${plugin.name} (${plugin.source.source})`,
       plugin: plugin.name,
       description: def.description,
-      prep: (input, ctx) => plugin.prep(def.type, input, call(ctx)),
-      exec: (prep, ctx) => plugin.exec(def.type, prep, call(ctx)),
-      post: (input, prep, exec, ctx) => plugin.post(def.type, input, prep, exec, call(ctx)),
+      // A node visit pins the version its prep ran on, so a reload never splits one visit.
+      prep: (input, ctx) => pin(ctx, now()).prep(def.type, input, call(ctx)),
+      exec: (prep, ctx) => pinned(ctx, now()).exec(def.type, prep, call(ctx)),
+      post: (input, prep, exec, ctx) => pinned(ctx, now()).post(def.type, input, prep, exec, call(ctx)),
     };
     if (def.configSchema) nodeType.configSchema = def.configSchema;
     return nodeType;
   });
 }
 
+const pins = new WeakMap<NodeRunContext, Plugin>();
+function pin(ctx: NodeRunContext, plugin: Plugin): Plugin {
+  pins.set(ctx, plugin);
+  return plugin;
+}
+function pinned(ctx: NodeRunContext, fallback: Plugin): Plugin {
+  return pins.get(ctx) ?? fallback;
+}
+
 /** Every node type a run can use, by name; a name defined twice is an error naming both. */
 export class NodeRegistry {
   readonly #types = new Map<string, NodeType>();
   /** The plugins whose node types are here (for "searched" in messages). */
-  readonly plugins: { name: string; source: string }[] = [];
+  readonly plugins: { name: string; version: string; source: string }[] = [];
 
   constructor(types: NodeType[] = []) {
     for (const t of types) this.add(t);
@@ -84,9 +101,10 @@ export class NodeRegistry {
     this.#types.set(type.type, type);
   }
 
-  addPlugin(plugin: Plugin): void {
-    for (const t of pluginNodeTypes(plugin)) this.add(t);
-    this.plugins.push({ name: plugin.name, source: plugin.source.source });
+  addPlugin(source: Plugin | WatchedPlugin): void {
+    const plugin = 'current' in source ? source.current : source;
+    for (const t of pluginNodeTypes(source)) this.add(t);
+    this.plugins.push({ name: plugin.name, version: plugin.metadata.version, source: plugin.source.source });
   }
 
   get(type: string): NodeType | undefined {

@@ -5,6 +5,7 @@
  * their node's schema; unreachable nodes are a warning.
  */
 import { dirname } from 'node:path';
+import semver from 'semver';
 import { Value } from 'typebox/value';
 import { applyJsonSchemaDefaults } from '../json-schema-defaults.js';
 import type { WorkflowProblem, WorkflowSource } from './definition.js';
@@ -47,6 +48,23 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
     }
     for (const p of type.validateConfig?.(config, dirname(source.file), registry) ?? []) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
   });
+
+  for (const [name, range] of Object.entries(def.plugins ?? {})) {
+    if (semver.validRange(range) === null) {
+      add('error', `plugins.${name}: "${range}" is not a version range (write for example "^1.2.0" or ">=1.0.0 <2.0.0")`, ['plugins', name]);
+      continue;
+    }
+    const found = registry.plugins.filter((p) => p.name === name);
+    if (found.length === 0) {
+      const searched = registry.plugins.length ? registry.plugins.map((p) => `${p.name}@${p.version}`).join(', ') : 'none loaded';
+      add('error', `the workflow requires plugin ${name} ${range}, but no plugin of that name was found (found: ${searched})`, ['plugins', name]);
+    }
+    for (const p of found) {
+      if (!semver.satisfies(p.version, range, { includePrerelease: true })) {
+        add('error', `the workflow requires plugin ${name} ${range}, but ${p.source} is version ${p.version}; install a matching version or change the range`, ['plugins', name]);
+      }
+    }
+  }
 
   if (!names.has(def.start)) add('error', `start node "${def.start}" is not defined (nodes: ${[...names.keys()].join(', ')})`, ['start']);
 

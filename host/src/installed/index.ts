@@ -1,0 +1,6 @@
+/** Installed plugins: the plugin directory, its lock file, and reading plugins without running them. */
+export { pocketHome, pluginsDir, LOCK_FILE } from './home.js';
+export { readLock, writeLock, checkIntegrity, type LockEntry, type LockFile } from './lockfile.js';
+export { describeComponent, summarizePermissions, type PluginDescription } from './describe.js';
+export { listInstalled, openInstalled, installComponent, removeInstalled, verifyIfInstalled, type InstalledPlugin, type InstallRequest, type InstallOutcome } from './store.js';
+export { probePlugin, type ProbeResult, type ExampleResult } from './probe.js';

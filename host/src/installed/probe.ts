@@ -1,0 +1,62 @@
+/**
+ * Runs a plugin's metadata and its declared examples in a worker thread with a time limit, so
+ * that checking an untrusted plugin never runs its code in the caller's thread and a plugin that
+ * hangs is stopped. Used by `pocket-wit validate`, `test` and `install`.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { PluginError, type ErrorCode } from '../errors.js';
+import type { PluginMetadata } from '../metadata.js';
+
+export interface ExampleResult {
+  node: string;
+  example: string;
+  /** `pass`: output as declared; `fail`: another output or an error; `ran`: no output declared. */
+  status: 'pass' | 'fail' | 'ran';
+  expected?: unknown;
+  actual?: unknown;
+  next?: string;
+  error?: { code: ErrorCode; message: string };
+  ms: number;
+}
+
+export interface ProbeResult {
+  metadata: PluginMetadata;
+  examples: ExampleResult[];
+}
+
+export interface ProbeRequest {
+  file: string;
+  runExamples: boolean;
+  cacheDir?: string;
+}
+
+export type ProbeReply = { ok: true; result: ProbeResult } | { ok: false; code: ErrorCode; message: string };
+
+function workerEntry(): { path: string; execArgv: string[] } {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) return { path: fileURLToPath(new URL('./probe-worker.ts', self)), execArgv: ['--import', 'tsx'] };
+  return { path: fileURLToPath(new URL('./probe-worker.js', self)), execArgv: [] };
+}
+
+/** Load `file` in a worker, read its metadata and (optionally) run its examples. */
+export function probePlugin(request: ProbeRequest, timeoutMs = 30_000): Promise<ProbeResult> {
+  const entry = workerEntry();
+  const worker = new Worker(entry.path, { workerData: request, execArgv: entry.execArgv, stdout: true, stderr: true });
+  return new Promise<ProbeResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new PluginError('timeout', `${request.file} did not finish loading and running its examples within ${Math.round(timeoutMs / 1000)} s; the check was stopped`));
+    }, timeoutMs);
+    worker.once('message', (reply: ProbeReply) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      if (reply.ok) resolve(reply.result);
+      else reject(new PluginError(reply.code, reply.message));
+    });
+    worker.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new PluginError('trap', `checking ${request.file} crashed its worker: ${err.message}`, { cause: err }));
+    });
+  });
+}

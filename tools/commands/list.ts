@@ -1,0 +1,38 @@
+/** `pocket-wit list [--json]`: the installed plugins as a table. */
+import type { CAC } from 'cac';
+import { resolve } from 'node:path';
+import { listInstalled, pluginsDir, summarizePermissions } from '../../host/src/index.js';
+
+export function registerList(cli: CAC): void {
+  cli
+    .command('list', 'List installed plugins')
+    .option('--dir <dir>', 'Plugin directory (default: $POCKET_HOME/plugins)')
+    .option('--json', 'Print as JSON')
+    .action(async (opts: { dir?: string; json?: boolean }) => {
+      const dir = pluginsDir(opts.dir ? resolve(opts.dir) : undefined);
+      const plugins = await listInstalled(dir);
+      if (opts.json) {
+        const rows = plugins.map((p) => ({
+          name: p.name,
+          version: p.version,
+          nodes: p.nodes.map((n) => n.type),
+          permissions: p.permissions,
+          summary: summarizePermissions(p.permissions),
+          path: p.path,
+          sha256: p.sha256,
+          intact: p.intact,
+        }));
+        process.stdout.write(`${JSON.stringify(rows)}\n`);
+        return;
+      }
+      if (plugins.length === 0) {
+        process.stdout.write(`no plugins installed in ${dir}\ninstall one with: pocket-wit install <plugin dir|file.wasm|file.tgz>\n`);
+        return;
+      }
+      const rows = plugins.map((p) => [p.name, p.version, p.nodes.map((n) => n.type).join(','), summarizePermissions(p.permissions), p.intact ? p.path : `${p.path} (MODIFIED since install)`]);
+      const head = ['NAME', 'VERSION', 'NODES', 'PERMISSIONS', 'PATH'];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+      process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+    });
+}

@@ -1,0 +1,33 @@
+/** `pocket-wit test <dir>`: build the plugin and run the examples its nodes declare, as tests. */
+import type { CAC } from 'cac';
+import { PluginError, probePlugin } from '../../host/src/index.js';
+import { resolvePluginFile } from '../plugin-source.js';
+import { colors as pc } from '../ui/colors.js';
+import { createStepReporter } from '../ui/steps.js';
+
+export function registerTest(cli: CAC): void {
+  cli
+    .command('test [dir]', 'Build a plugin and run the examples declared in its metadata as tests')
+    .option('--json', 'Print the results as JSON')
+    .action(async (dir: string | undefined, opts: { json?: boolean }) => {
+      const steps = createStepReporter();
+      const file = await resolvePluginFile(dir ?? '.', steps);
+      const { metadata, examples } = await probePlugin({ file, runExamples: true });
+      const passed = examples.filter((e) => e.status !== 'fail').length;
+      const failed = examples.length - passed;
+      if (opts.json) process.stdout.write(`${JSON.stringify({ plugin: metadata.name, passed, failed, examples })}\n`);
+      else {
+        for (const e of examples) {
+          const mark = e.status === 'fail' ? pc.red('✗') : pc.green('✓');
+          process.stdout.write(`${mark} ${e.node} › ${e.example} (${e.ms.toFixed(1)} ms)${e.status === 'ran' ? ' (no declared output)' : ''}\n`);
+          if (e.status === 'fail') {
+            if (e.error) process.stdout.write(`    error[${e.error.code}]: ${e.error.message}\n`);
+            else process.stdout.write(`    expected: ${JSON.stringify(e.expected)}\n    actual:   ${JSON.stringify(e.actual)}\n`);
+          }
+        }
+        process.stdout.write(`${metadata.name}: ${passed} passed, ${failed} failed\n`);
+      }
+      if (examples.length === 0) throw new PluginError('not-found', `${metadata.name} declares no examples; add examples to its nodes (definePlugin or manifest.yaml) to test them`);
+      if (failed > 0) throw new PluginError('plugin-error', `${failed} example${failed === 1 ? '' : 's'} failed`);
+    });
+}

@@ -1,0 +1,26 @@
+/** `pocket-wit validate <dir|file> [--json]`: every problem with what to fix; exit 1 on any. */
+import type { CAC } from 'cac';
+import { PluginError } from '../../host/src/index.js';
+import { createStepReporter } from '../ui/steps.js';
+import { validatePlugin } from '../validate-plugin.js';
+
+export function registerValidate(cli: CAC): void {
+  cli
+    .command('validate <plugin>', 'Check a plugin project or component: structure, manifest, world, metadata, examples')
+    .option('--json', 'Print the report as JSON')
+    .action(async (target: string, opts: { json?: boolean }) => {
+      const report = await validatePlugin(target, createStepReporter());
+      const examples = report.probe?.examples ?? [];
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ valid: report.problems.length === 0, problems: report.problems, examples: examples.map((e) => ({ node: e.node, example: e.example, status: e.status })) })}\n`);
+      } else if (report.problems.length === 0) {
+        const m = report.probe!.metadata;
+        process.stdout.write(`ok: ${m.name} ${m.version} is valid (${m.nodes.length} node${m.nodes.length === 1 ? '' : 's'}, ${examples.length} example${examples.length === 1 ? '' : 's'} checked)\n`);
+      } else {
+        for (const p of report.problems) process.stdout.write(`problem [${p.check}]: ${p.message}\n  fix: ${p.fix}\n`);
+      }
+      if (report.problems.length > 0) {
+        throw new PluginError('invalid-plugin', `${target}: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found`);
+      }
+    });
+}
