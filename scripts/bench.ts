@@ -4,22 +4,30 @@
  * cache filled) in fresh processes, and per-call time of `runNode` against the plain-JS floor
  * (the same plugin as plain JavaScript through the same `Plugin.runNode`, no wasm).
  *
- * Loads and calls run in child processes (scripts/bench-load.ts), one per measurement. The last
- * line of output is `BENCH_JSON {...}` with every figure, for CI logs.
+ * Then the workflow engine: its overhead per step (a generated chain of 1,000 `echo` nodes, less
+ * the echo built-in's own work), on the built library (dist/) and on the sources through tsx, and
+ * batch throughput of the demo pipeline (examples/workflows/review-pipeline.yaml with the QuickJS
+ * build of the plugin) over 10,000 inputs with 1 and 2 worker threads, best of two interleaved
+ * runs each (the machine may be shared). The batch runs the built library.
+ *
+ * Loads and calls run in child processes (scripts/bench-load.ts, scripts/bench-workflow.ts), one
+ * per measurement. The last line of output is `BENCH_JSON {...}` with every figure, for CI logs.
  */
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { arch, availableParallelism, loadavg, platform, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { CallStats } from './bench-load.js';
+import type { BatchStats, ChainStats } from './bench-workflow.js';
 import { buildPlugin } from '../tools/build/build.js';
 import type { JsEngine } from '../tools/build/bundle-ts.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const CHILD = join(ROOT, 'scripts', 'bench-load.ts');
+const WORKFLOW_CHILD = join(ROOT, 'scripts', 'bench-workflow.ts');
 const PROJECT = join(ROOT, 'examples', 'sentiment-analyzer');
 const NODE_TYPE = 'sentiment';
 const INPUT = { text: 'This is amazing and wonderful! The support was great, but the docs were poor and a bit boring.' };
@@ -28,6 +36,22 @@ const CACHED_LOAD_RUNS = 3;
 const WARMUP = 300;
 const CALLS = 2000;
 const CHILD_TIMEOUT_MS = 5 * 60_000;
+const CHAIN_STEPS = 1000;
+const CHAIN_WARMUP = 10;
+const CHAIN_RUNS = 30;
+const PIPELINE = join(ROOT, 'examples', 'workflows', 'review-pipeline.yaml');
+const REVIEWS = join(ROOT, 'examples', 'data', 'reviews.json');
+const BATCH_ENGINE: JsEngine = 'quickjs';
+const BATCH_ITEMS = 10_000;
+const BATCH_CONCURRENCY = [1, 2] as const;
+/** Runs per concurrency, interleaved (1, 2, 1, 2); the fastest of each counts. */
+const BATCH_ROUNDS = 2;
+const SCALING_GOAL = 1.7;
+/** The chain runs on both; the batch only on the build (see scripts/bench-workflow.ts). */
+const CHAIN_LIBS = ['dist', 'src'] as const;
+const CHAIN_LIB_LABEL: Record<(typeof CHAIN_LIBS)[number], string> = { dist: 'dist/ (tsc)', src: 'sources (tsx)' };
+/** What the workflow child imports from the build (see scripts/bench-workflow.ts). */
+const DIST_BATCH = join(ROOT, 'dist', 'host', 'src', 'workflow', 'batch.js');
 
 interface BuildFigures {
   buildMs: number;
@@ -56,14 +80,28 @@ interface EngineFigures {
   load: LoadFigures;
   call: CallStats;
 }
+interface WorkflowFigures {
+  chain: Record<(typeof CHAIN_LIBS)[number], ChainStats>;
+  /** The fastest run per concurrency (by items/s), and every run in the order made. */
+  batch: Record<(typeof BATCH_CONCURRENCY)[number], BatchStats>;
+  runs: Record<(typeof BATCH_CONCURRENCY)[number], BatchStats[]>;
+  /** items/s with 2 workers over items/s with 1: wall time, and steady (start-up left out). */
+  scaling: number;
+  steadyScaling: number;
+}
+interface Machine {
+  cores: number;
+  loadAvgStart: number[];
+  loadAvgEnd: number[];
+}
 
 const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-/** Run scripts/bench-load.ts in a fresh Node process; its last stdout line is JSON. */
-async function runChild<T>(args: string[]): Promise<T> {
+/** Run scripts/bench-load.ts (or another child script) in a fresh Node process; its last stdout line is JSON. */
+async function runChild<T>(args: string[], script = CHILD): Promise<T> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: ROOT,
       timeout: CHILD_TIMEOUT_MS,
       maxBuffer: 16 * 1024 * 1024,
@@ -126,6 +164,52 @@ async function measureFloor(tmp: string, check: (r: unknown, what: string) => vo
   return run.stats;
 }
 
+/**
+ * The workflow benchmarks run the built library: refuse to start without it, and say so when a
+ * host source is newer than its build (the dist/ figures would then measure older code).
+ */
+function checkDist(): void {
+  if (!existsSync(DIST_BATCH)) throw new Error(`${relative(ROOT, DIST_BATCH)} is missing: run \`npm run build\` first (the workflow benchmarks run the built library)`);
+  const stale: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+        const built = join(ROOT, 'dist', relative(ROOT, path)).replace(/\.ts$/, '.js');
+        if (!existsSync(built) || statSync(built).mtimeMs < statSync(path).mtimeMs) stale.push(relative(ROOT, path));
+      }
+    }
+  };
+  walk(join(ROOT, 'host', 'src'));
+  if (stale.length) progress(`warning: dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''}; the dist/ figures measure the last \`npm run build\``);
+}
+
+/** Engine overhead per step: a chain of echo nodes against the echo built-in's own phases. */
+async function measureChain(tmp: string, lib: (typeof CHAIN_LIBS)[number]): Promise<ChainStats> {
+  progress(`timing a chain of ${CHAIN_STEPS} echo nodes on ${CHAIN_LIB_LABEL[lib]} (${CHAIN_WARMUP} warmup, ${CHAIN_RUNS} timed runs)`);
+  return runChild<ChainStats>(['chain', lib, tmp, String(CHAIN_STEPS), String(CHAIN_WARMUP), String(CHAIN_RUNS)], WORKFLOW_CHILD);
+}
+
+/** The demo pipeline over BATCH_ITEMS inputs with `concurrency` worker threads; any failed item fails the bench. */
+async function measureBatch(wasm: string, cacheDir: string, concurrency: number, round: number): Promise<BatchStats> {
+  progress(`batch: ${BATCH_ITEMS} items through ${relative(ROOT, PIPELINE)} on ${BATCH_ENGINE}, concurrency ${concurrency} (run ${round + 1} of ${BATCH_ROUNDS})`);
+  const stats = await runChild<BatchStats>(['batch', wasm, cacheDir, PIPELINE, REVIEWS, String(BATCH_ITEMS), String(concurrency)], WORKFLOW_CHILD);
+  if (stats.failed > 0 || stats.ok !== BATCH_ITEMS) {
+    throw new Error(`batch with concurrency ${concurrency}: ${stats.failed} of ${BATCH_ITEMS} items failed (${stats.ok} ok); first failure: ${JSON.stringify(stats.firstError)}`);
+  }
+  return stats;
+}
+
+async function measureWorkflow(tmp: string, wasm: string, cacheDir: string): Promise<WorkflowFigures> {
+  const chain = { dist: await measureChain(tmp, 'dist'), src: await measureChain(tmp, 'src') };
+  const runs = { 1: [], 2: [] } as WorkflowFigures['runs'];
+  for (let round = 0; round < BATCH_ROUNDS; round++) for (const c of BATCH_CONCURRENCY) runs[c].push(await measureBatch(wasm, cacheDir, c, round));
+  const best = (rs: BatchStats[]): BatchStats => rs.reduce((a, b) => (b.itemsPerSec > a.itemsPerSec ? b : a));
+  const batch = { 1: best(runs[1]), 2: best(runs[2]) };
+  return { chain, batch, runs, scaling: batch[2].itemsPerSec / batch[1].itemsPerSec, steadyScaling: batch[2].steadyItemsPerSec / batch[1].steadyItemsPerSec };
+}
+
 /** Every run must give the same result: the engines and the floor do the same work. */
 function resultChecker(): (result: unknown, what: string) => void {
   let expected: string | undefined;
@@ -141,7 +225,10 @@ const us = (n: number): string => `${n.toFixed(n < 100 ? 1 : 0)} µs`;
 const size = (n: number): string => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)} MB` : `${(n / 1024).toFixed(0)} KB`);
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(1)}x`;
 
-function printReport(figures: Record<JsEngine, EngineFigures>, floor: CallStats): void {
+const rate = (n: number): string => `${n.toFixed(0)}/s`;
+const load3 = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+
+function printReport(figures: Record<JsEngine, EngineFigures>, floor: CallStats, wf: WorkflowFigures, machine: Machine): void {
   const cols = [...ENGINES, 'plain JS'];
   const row = (label: string, cells: string[]): string => `  ${label.padEnd(30)}${cells.map((c) => c.padStart(16)).join('')}`;
   const per = (fn: (f: EngineFigures) => string, floorCell = ''): string[] => [...ENGINES.map((e) => fn(figures[e])), floorCell];
@@ -171,22 +258,72 @@ function printReport(figures: Record<JsEngine, EngineFigures>, floor: CallStats)
     `  starlingmonkey/quickjs build time: ${ratio(sm.build.buildMs, q.build.buildMs)}`,
     `  starlingmonkey/quickjs cached load: ${ratio(sm.load.cachedMs, q.load.cachedMs)}`,
     ...ENGINES.map((e) => `  ${e} cold/cached load: ${ratio(figures[e].load.coldMs, figures[e].load.cachedMs)}`),
+    '',
+    ...workflowLines(wf, machine, row),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function printJson(figures: Record<JsEngine, EngineFigures>, floor: CallStats): void {
+function workflowLines(wf: WorkflowFigures, machine: Machine, row: (label: string, cells: string[]) => string): string[] {
+  const { chain, batch, runs } = wf;
+  const perLib = (fn: (c: ChainStats) => string): string[] => CHAIN_LIBS.map((l) => fn(chain[l]));
+  const perBatch = (fn: (b: BatchStats) => string): string[] => BATCH_CONCURRENCY.map((c) => fn(batch[c]));
+  const met = wf.scaling >= SCALING_GOAL;
+  return [
+    `Workflow engine: chain of ${CHAIN_STEPS} echo nodes (${CHAIN_WARMUP} warmup, ${CHAIN_RUNS} timed runs, median)`,
+    row('', CHAIN_LIBS.map((l) => CHAIN_LIB_LABEL[l])),
+    row('run', perLib((c) => ms(c.runMedianMs))),
+    row('per step, raw', perLib((c) => us(c.perStepUs))),
+    row('echo node work per step', perLib((c) => us(c.nodeWorkPerStepUs))),
+    row('engine overhead per step', perLib((c) => us(c.overheadPerStepUs))),
+    `Batch: ${relative(ROOT, PIPELINE)} + sentiment (${BATCH_ENGINE}), ${BATCH_ITEMS} items, runBatch from dist/ (fastest of ${BATCH_ROUNDS} runs)`,
+    row('', BATCH_CONCURRENCY.map((c) => `concurrency ${c}`)),
+    row('wall time', perBatch((b) => ms(b.wallMs))),
+    row('first result (start-up)', perBatch((b) => ms(b.firstResultMs))),
+    row('items/s', perBatch((b) => rate(b.itemsPerSec))),
+    row('items/s, every run', BATCH_CONCURRENCY.map((c) => runs[c].map((r) => r.itemsPerSec.toFixed(0)).join(' / '))),
+    row('items/s after first result', perBatch((b) => rate(b.steadyItemsPerSec))),
+    row('cores busy (process CPU/wall)', perBatch((b) => b.coresBusy.toFixed(2))),
+    row('CPU per item', perBatch((b) => us((b.cpuMs * 1000) / b.items))),
+    row('failed', perBatch((b) => String(b.failed))),
+    '',
+    'Workflow ratios',
+    `  engine overhead per step is ${ratio(chain.dist.overheadPerStepUs, chain.dist.nodeWorkPerStepUs)} the echo node's own work (dist/)`,
+    `  sources (tsx)/dist/ engine overhead per step: ${ratio(chain.src.overheadPerStepUs, chain.dist.overheadPerStepUs)}`,
+    `  batch scaling 2/1 workers: ${wf.scaling.toFixed(2)}x items/s (goal >= ${SCALING_GOAL}x on 2 cores: ${met ? 'met' : 'NOT met'}); ${wf.steadyScaling.toFixed(2)}x after start-up`,
+    `  machine: ${machine.cores} cores, load average ${load3(machine.loadAvgStart)} at start, ${load3(machine.loadAvgEnd)} at end; other work on it makes these figures noisy`,
+  ];
+}
+
+function printJson(figures: Record<JsEngine, EngineFigures>, floor: CallStats, wf: WorkflowFigures, machine: Machine): void {
   const engines = Object.fromEntries(
     ENGINES.map((e) => {
       const { build, load, call } = figures[e];
       return [e, { buildMs: build.buildMs, bytes: build.bytes, load, call, callP50VsFloor: call.p50Us / floor.p50Us }];
     }),
   );
-  const json = { plugin: 'sentiment-analyzer', node: process.version, platform: `${platform()}-${arch()}`, warmup: WARMUP, calls: CALLS, engines, floor };
+  const workflow = {
+    chain: wf.chain,
+    batch: {
+      workflow: relative(ROOT, PIPELINE),
+      engine: BATCH_ENGINE,
+      items: BATCH_ITEMS,
+      rounds: BATCH_ROUNDS,
+      concurrency: Object.fromEntries(BATCH_CONCURRENCY.map((c) => [c, wf.batch[c]])),
+      runs: Object.fromEntries(BATCH_CONCURRENCY.map((c) => [c, wf.runs[c]])),
+      scaling: wf.scaling,
+      steadyScaling: wf.steadyScaling,
+      scalingGoal: SCALING_GOAL,
+      scalingGoalMet: wf.scaling >= SCALING_GOAL,
+    },
+  };
+  const json = { plugin: 'sentiment-analyzer', node: process.version, platform: `${platform()}-${arch()}`, machine, warmup: WARMUP, calls: CALLS, engines, floor, workflow };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
 }
 
 async function bench(tmp: string): Promise<void> {
+  const loadAvgStart = loadavg();
+  checkDist();
   const check = resultChecker();
   const figures = {} as Record<JsEngine, EngineFigures>;
   const builds = {} as Record<JsEngine, BuildFigures>;
@@ -198,8 +335,10 @@ async function bench(tmp: string): Promise<void> {
     figures[engine] = { build: builds[engine], load, call };
   }
   const floor = await measureFloor(tmp, check);
-  printReport(figures, floor);
-  printJson(figures, floor);
+  const wf = await measureWorkflow(tmp, builds[BATCH_ENGINE].out, join(tmp, `cache-${BATCH_ENGINE}`));
+  const machine: Machine = { cores: availableParallelism(), loadAvgStart, loadAvgEnd: loadavg() };
+  printReport(figures, floor, wf, machine);
+  printJson(figures, floor, wf, machine);
 }
 
 const tmp = await mkdtemp(join(tmpdir(), 'pocket-wit-bench-'));

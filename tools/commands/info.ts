@@ -46,7 +46,9 @@ export function registerInfo(cli: CAC): void {
       const dir = pluginsDir(opts.dir ? resolve(opts.dir) : undefined);
       let file: string;
       let origin: string;
-      if (existsSync(arg) && (arg.endsWith('.wasm') || isProjectDir(arg))) {
+      // A path says so (a slash, `.wasm`, or `.`); anything else is an installed plugin's name.
+      const looksLikePath = arg.includes('/') || arg.endsWith('.wasm') || arg === '.';
+      if (looksLikePath && existsSync(arg) && (arg.endsWith('.wasm') || isProjectDir(arg))) {
         file = await resolvePluginFile(arg, createStepReporter());
         origin = resolve(arg);
       } else {

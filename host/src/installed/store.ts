@@ -3,10 +3,11 @@
  * the lock file, with a metadata index so that listing many plugins reads no component twice),
  * open by name (integrity-checked), and remove.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { readComponent } from '../component.js';
 import { PluginError } from '../errors.js';
 import { describeComponent, type PluginDescription } from './describe.js';
 import { checkIntegrity, readLock, writeLock, type LockEntry } from './lockfile.js';
@@ -33,6 +34,25 @@ function readIndex(dir: string): Record<string, IndexEntry> {
   }
 }
 
+/** The sha256 of a file's bytes, before anything parses them. */
+async function fileSha256(path: string): Promise<string> {
+  try {
+    return createHash('sha256').update(await readFile(path)).digest('hex');
+  } catch (err) {
+    throw new PluginError('not-found', `cannot read installed plugin ${path}: ${(err as Error).message}; reinstall it`);
+  }
+}
+
+/** A damaged file still gets a row (flagged by its hash), so `list` shows it instead of failing. */
+async function describeOrPlaceholder(path: string, name: string, entry: LockEntry, size: number): Promise<PluginDescription> {
+  try {
+    return await describeComponent(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return { name, version: entry.version, description: `unreadable: ${reason}`, nodes: [], permissions: {}, world: entry.world, engine: 'unknown', sha256: await fileSha256(path), size, path };
+  }
+}
+
 /** Every installed plugin of `dir`, sorted by name. Reads a component only when it changed. */
 export async function listInstalled(dir: string): Promise<InstalledPlugin[]> {
   const lock = readLock(dir);
@@ -48,7 +68,7 @@ export async function listInstalled(dir: string): Promise<InstalledPlugin[]> {
     const st = statSync(path);
     let cached = index[entry.file];
     if (!cached || cached.size !== st.size || cached.mtimeMs !== st.mtimeMs) {
-      cached = { size: st.size, mtimeMs: st.mtimeMs, description: await describeComponent(path) };
+      cached = { size: st.size, mtimeMs: st.mtimeMs, description: await describeOrPlaceholder(path, name, entry, st.size) };
       changed = true;
     }
     fresh[entry.file] = cached;
@@ -67,8 +87,7 @@ export async function openInstalled(dir: string, name: string): Promise<string> 
   const entry = readLock(dir).plugins[name];
   if (!entry) throw new PluginError('not-found', `no installed plugin named ${name} in ${dir}; see \`pocket-wit list\``);
   const path = join(dir, entry.file);
-  const component = await readComponent(path);
-  checkIntegrity(name, entry, component.sha256, path);
+  checkIntegrity(name, entry, await fileSha256(path), path);
   return path;
 }
 
@@ -139,6 +158,6 @@ export async function verifyIfInstalled(file: string): Promise<void> {
   if (!existsSync(join(dir, 'pocket-lock.json'))) return;
   for (const [name, entry] of Object.entries(readLock(dir).plugins)) {
     if (join(dir, entry.file) !== file) continue;
-    checkIntegrity(name, entry, (await readComponent(file)).sha256, file);
+    checkIntegrity(name, entry, await fileSha256(file), file);
   }
 }
