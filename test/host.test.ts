@@ -36,7 +36,7 @@ for (const engine of ENGINES) {
     assert.is(m.author, 'pocket-wit tests');
     assert.is(m.world, 'pocket:plugin@0.1.0');
     assert.equal(m.permissions, { memory: '32MB', timeout: '2s', env: ['GREETING'] });
-    assert.equal(plugin.nodeTypes, ['identity', 'greet', 'phases', 'fail', 'clock', 'store', 'misuse', 'flaky']);
+    assert.equal(plugin.nodeTypes, ['identity', 'greet', 'phases', 'fail', 'clock', 'store', 'misuse', 'flaky', 'spin']);
     const greet = plugin.node('greet')!;
     assert.is(greet.category, 'test');
     assert.equal((greet.configSchema as { properties: Record<string, unknown> }).properties.greeting, { type: 'string', default: 'Hello' });
@@ -146,7 +146,7 @@ for (const engine of ENGINES) {
   });
 
   t('a node type the plugin lacks is not-found, listing what it offers', async ({ plugin }) => {
-    await expectError(plugin.runNode('nope'), 'not-found', /no node type "nope" \(it offers: identity, greet, phases, fail, clock, store, misuse, flaky\)/);
+    await expectError(plugin.runNode('nope'), 'not-found', /no node type "nope" \(it offers: identity, greet, phases, fail, clock, store, misuse, flaky, spin\)/);
   });
 
   t('the instance keeps serving after errors', async ({ plugin }) => {

@@ -187,6 +187,51 @@ nodes:
   assert.match(err.message, /node "wait" \(delay, built-in\) failed in exec: node "wait" took longer than its timeout of 50ms/);
 });
 
+test('a timeout is enforced even when the plugin call never yields (checked after each phase)', async () => {
+  const f = flow(`
+name: busy
+start: spin
+nodes:
+  - { name: spin, type: spin, timeout: 50ms }
+  - { name: after, type: echo }
+connections: [{ from: spin, to: after }]
+`);
+  const err = await runError(f, { input: { ms: 200 } });
+  assert.is(err.code, 'timeout');
+  assert.is(err.node, 'spin');
+  assert.equal(err.path, ['spin']);
+  assert.equal((await f.run({ input: { ms: 1 } })).path, ['spin', 'after']);
+});
+
+test('a parallel node\'s timeout stops its children too', async () => {
+  const f = flow(`
+name: par-timeout
+start: both
+nodes:
+  - name: both
+    type: parallel
+    timeout: 50ms
+    config:
+      nodes:
+        - { name: slow, type: delay, config: { duration: 3s } }
+        - { name: slower, type: delay, config: { duration: 4s } }
+`);
+  const started = performance.now();
+  const err = await runError(f, { input: 1 });
+  assert.is(err.code, 'timeout');
+  assert.ok(performance.now() - started < 1000, 'children stopped with their parent');
+  await new Promise((r) => setTimeout(r, 50));
+});
+
+test('a failure inside a nested flow keeps the whole path', async () => {
+  write('nested2/inner.yaml', 'name: inner\nstart: check\nnodes: [{ name: check, type: validate, config: { schema: { type: object, required: [text] } } }]\n');
+  const f = Flow.load(write('nested2/outer.yaml', 'name: outer\nstart: first\nnodes:\n  - { name: first, type: echo }\n  - { name: classify, type: flow, config: { path: inner.yaml } }\nconnections: [{ from: first, to: classify }]\n'), registry);
+  const err = await runError(f, { input: {} });
+  assert.is(err.code, 'invalid-input');
+  assert.is(err.node, 'classify/check');
+  assert.equal(err.path, ['first', 'classify', 'classify/check']);
+});
+
 test('a cycle is stopped by the step limit, with the path', async () => {
   const f = flow(`
 name: loop
@@ -416,6 +461,33 @@ test('a node type offered by two sources is an error naming both', () => {
   } catch (err) {
     assert.match((err as Error).message, /node type "echo" is defined twice: by built-in and by plugin impostor \(x\.wasm\)/);
   }
+});
+
+test('the configs of a parallel node\'s children are checked before the run', () => {
+  const problems = invalid(`name: p
+start: p
+nodes:
+  - name: p
+    type: parallel
+    config:
+      nodes:
+        - { name: a, type: transform, config: { expression: "a[" } }
+        - { name: b, type: sentiment, config: { threshold: high } }
+`);
+  assert.is(problems.length, 2, problems.join('\n'));
+  assert.match(problems[0]!, /nodes: config of "a" \(transform\): invalid expression "a\["/);
+  assert.match(problems[1]!, /nodes: config of "b" \(sentiment\): threshold must be number/);
+});
+
+test('runBatch works from the library, in input order, with per-item failures', async () => {
+  const { runBatch } = await import('../host/src/index.js');
+  const file = write('batch-lib.yaml', 'name: b\nstart: a\nnodes: [{ name: a, type: sentiment }]\n');
+  const results: { index: number; ok: boolean }[] = [];
+  const counts = await runBatch([{ text: 'great' }, { nope: 1 }, { text: 'awful' }], { workflow: file, plugins: [sentiment.source.source], concurrency: 2, cacheDir: CACHE_DIR }, (r) => {
+    results.push({ index: r.index, ok: r.ok });
+  });
+  assert.equal(counts, { ok: 2, failed: 1 });
+  assert.equal(results, [{ index: 0, ok: true }, { index: 1, ok: false }, { index: 2, ok: true }]);
 });
 
 test('problems inside a nested flow are reported when the outer flow is checked', () => {

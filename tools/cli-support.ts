@@ -15,6 +15,8 @@ export class UsageError extends Error {
 /** Parse a flag given as JSON text or as `@path/to/file.json`. */
 export function readJsonFlag(flag: string, value: unknown): unknown {
   if (value === undefined) return undefined;
+  // cac turns a bare number (--input 1) into a number before we see it: that is valid JSON too.
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value !== 'string') {
     throw new UsageError(`--${flag} takes JSON text or @file, for example --${flag} '{"text":"hello"}'`);
   }

@@ -108,6 +108,7 @@ export function registerFlow(cli: CAC): void {
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new UsageError('--log-level must be one of debug, info, warn, error');
       if (opts.batch && !opts.out) throw new UsageError('--batch needs --out <results.jsonl>');
       if (opts.out && !opts.batch) throw new UsageError('--out goes with --batch');
+      if (opts.batch && opts.trace) throw new UsageError('--trace goes with a single run; a batch records each result in --out');
       if (opts.batch && opts.input !== undefined) throw new UsageError('--input and --batch exclude each other: the batch file holds the inputs');
       const concurrency = positiveInt('concurrency', opts.concurrency, 1);
       const stepLimit = positiveInt('step-limit', opts.stepLimit, 1000);
@@ -141,7 +142,7 @@ export function registerFlow(cli: CAC): void {
       try {
         const result = await flow.run({ input, store, log, stepLimit });
         writeTrace(opts.trace, result.trace);
-        const body = { output: result.output, store: result.store, path: result.path, action: result.action };
+        const body = { output: result.output ?? null, store: result.store, path: result.path, action: result.action };
         if (opts.json) process.stdout.write(`${JSON.stringify(body)}\n`);
         else {
           process.stdout.write(`output: ${JSON.stringify(result.output, null, 2)}\naction: ${result.action}\npath: ${result.path.join(' → ')}\n`);

@@ -4,7 +4,10 @@
  * hangs is stopped. Used by `pocket-wit validate`, `test` and `install`.
  */
 import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toolchainRoot } from '../wit-world.js';
 import { PluginError, type ErrorCode } from '../errors.js';
 import type { PluginMetadata } from '../metadata.js';
 
@@ -35,7 +38,12 @@ export type ProbeReply = { ok: true; result: ProbeResult } | { ok: false; code: 
 
 function workerEntry(): { path: string; execArgv: string[] } {
   const self = import.meta.url;
-  if (self.endsWith('.ts')) return { path: fileURLToPath(new URL('./probe-worker.ts', self)), execArgv: ['--import', 'tsx'] };
+  if (self.endsWith('.ts')) {
+    // From TypeScript sources (tsx): use the compiled worker when there is one (see batch.ts).
+    const compiled = join(toolchainRoot(), 'dist', 'host', 'src', 'installed', 'probe-worker.js');
+    if (existsSync(compiled)) return { path: compiled, execArgv: [] };
+    return { path: fileURLToPath(new URL('./probe-worker.ts', self)), execArgv: ['--import', 'tsx'] };
+  }
   return { path: fileURLToPath(new URL('./probe-worker.js', self)), execArgv: [] };
 }
 

@@ -4,7 +4,10 @@
  * order; a failing item is recorded and the rest carry on.
  */
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { toolchainRoot } from '../wit-world.js';
 import { PluginError, type ErrorCode } from '../errors.js';
 import type { ReloadEvent } from '../hot-reload.js';
 
@@ -50,8 +53,13 @@ export interface WorkerInit {
 
 function workerEntry(): { url: URL; execArgv: string[] } {
   const self = import.meta.url;
-  // Running from TypeScript sources (tests, tsx): the worker is a .ts file and needs tsx too.
-  if (self.endsWith('.ts')) return { url: new URL('./batch-worker.ts', self), execArgv: ['--import', 'tsx'] };
+  if (self.endsWith('.ts')) {
+    // From TypeScript sources (tsx): tsx cannot load a worker's .ts entry on Node 20, so use the
+    // compiled worker when there is one.
+    const compiled = join(toolchainRoot(), 'dist', 'host', 'src', 'workflow', 'batch-worker.js');
+    if (existsSync(compiled)) return { url: pathToFileURL(compiled), execArgv: [] };
+    return { url: new URL('./batch-worker.ts', self), execArgv: ['--import', 'tsx'] };
+  }
   return { url: new URL('./batch-worker.js', self), execArgv: [] };
 }
 

@@ -116,6 +116,7 @@ function schemaProblems(value: unknown, locate: WorkflowSource['locate']): Workf
   const seen = new Set<string>();
   const problems: WorkflowProblem[] = [];
   for (const e of Value.Errors(WorkflowSchema, value)) {
+    if (e.message.includes('schema is false')) continue; // the unknown-field error already says it
     const parts = e.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     const path = parts.join('.');
     let message = `${path || 'workflow'}: ${e.message}`;

@@ -243,7 +243,15 @@ export class Flow {
     };
     const controller = new AbortController();
     const timeoutMs = def.timeout ? parseDuration(def.timeout) : undefined;
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new PluginError('timeout', `node "${name}" took longer than its timeout of ${def.timeout}`)), timeoutMs);
+    const timeoutError = (): PluginError => new PluginError('timeout', `node "${name}" took longer than its timeout of ${def.timeout}`);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(timeoutError()), timeoutMs);
+    // A synchronous plugin call never lets the timer fire, so the deadline is also checked by
+    // the clock after every phase and attempt.
+    const deadline = timeoutMs === undefined ? Infinity : started + timeoutMs;
+    const checkDeadline = (): void => {
+      if (!controller.signal.aborted && performance.now() > deadline) controller.abort(timeoutError());
+      if (controller.signal.aborted) throw controller.signal.reason;
+    };
     const onOuterAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const signal = controller.signal;
@@ -255,12 +263,13 @@ export class Flow {
       signal,
       baseDir: dirname(this.source.file),
       ...(options.now ? { now: options.now } : {}),
+      // Children run under this node's signal: its timeout (or a cancelled run) stops them too.
       runChild: async (typeName, config, childInput, childName) => {
         const childType = this.registry.get(typeName);
         if (!childType) throw new PluginError('not-found', `unknown node type "${typeName}"`);
-        return this.#visit(`${name}/${childName}`, { name: childName, type: typeName, config }, childType, childInput, options, trace, state, path);
+        return this.#visit(`${name}/${childName}`, { name: childName, type: typeName, config }, childType, childInput, { ...options, signal }, trace, state, path);
       },
-      runFlow: async (flowPath, flowInput) => this.subflow(flowPath).#run(flowInput, options, trace, state, `${name}/`),
+      runFlow: async (flowPath, flowInput) => this.subflow(flowPath).#run(flowInput, { ...options, signal }, trace, state, `${name}/`),
     };
 
     let phase = 'prep';
@@ -268,19 +277,27 @@ export class Flow {
       const t0 = performance.now();
       const prep = await raced(type.prep(input, ctx), signal);
       step.phases.prep = performance.now() - t0;
+      checkDeadline();
       phase = 'exec';
       const t1 = performance.now();
-      const exec = await this.#execWithRetry(def, type, prep, ctx, step);
+      const exec = await this.#execWithRetry(def, type, prep, ctx, step, checkDeadline);
       step.phases.exec = performance.now() - t1;
       phase = 'post';
       const t2 = performance.now();
       const out = await raced(type.post(input, prep, exec, ctx), signal);
       step.phases.post = performance.now() - t2;
+      checkDeadline();
       step.action = out.next || 'default';
       step.outputBytes = bytes(out.output);
       return out;
     } catch (err) {
-      if (err instanceof WorkflowRunError) throw err; // from a nested flow or child node: already located
+      if (err instanceof WorkflowRunError) {
+        // From a nested flow or a child node: already located; the path gains the way here.
+        if (err.path[0] !== path[0] || err.path.length < path.length) {
+          throw new WorkflowRunError({ node: err.node, type: (err.details as { type: string }).type, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}), cause: err.cause as PluginError, store: err.store, trace: err.trace, path: [...path, ...err.path.filter((p) => !path.includes(p))] });
+        }
+        throw err;
+      }
       const cause = toPluginErrorLoose(signal.aborted && signal.reason instanceof PluginError ? signal.reason : err);
       step.error = { phase, code: cause.code, message: cause.message };
       throw new WorkflowRunError({ node: name, type: def.type, phase, ...(type.plugin ? { plugin: type.plugin } : {}), cause, store: storeObject(options.store), trace, path: [...path] });
@@ -293,15 +310,18 @@ export class Flow {
     }
   }
 
-  async #execWithRetry(def: WorkflowNodeDef, type: NodeType, prep: unknown, ctx: NodeRunContext, step: TraceStep): Promise<unknown> {
+  async #execWithRetry(def: WorkflowNodeDef, type: NodeType, prep: unknown, ctx: NodeRunContext, step: TraceStep, checkDeadline: () => void): Promise<unknown> {
     const retry = def.retry;
     const attempts = retry?.max_attempts ?? 1;
     let delay = retry?.delay ? parseDuration(retry.delay) : 0;
     const maxDelay = retry?.max_delay ? parseDuration(retry.max_delay) : Infinity;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await raced(type.exec(prep, ctx), ctx.signal);
+        const result = await raced(type.exec(prep, ctx), ctx.signal);
+        checkDeadline();
+        return result;
       } catch (err) {
+        checkDeadline();
         if (attempt >= attempts || ctx.signal.aborted) throw err;
         step.retries++;
         ctx.log({ level: 'warn', message: `exec failed (attempt ${attempt} of ${attempts}), retrying in ${Math.round(Math.min(delay, maxDelay))} ms: ${(err as Error).message}`, plugin: type.plugin ?? 'pocket', node: ctx.node });

@@ -11,7 +11,8 @@ import { applyJsonSchemaDefaults } from '../json-schema-defaults.js';
 import type { WorkflowProblem, WorkflowSource } from './definition.js';
 import type { NodeRegistry } from './node-types.js';
 
-function configProblems(schema: Record<string, unknown>, config: Record<string, unknown>): string[] {
+/** A config checked against a node type's JSON Schema (defaults applied first). */
+export function configProblems(schema: Record<string, unknown>, config: Record<string, unknown>): string[] {
   const withDefaults = applyJsonSchemaDefaults(schema, config);
   return [...Value.Errors(schema, withDefaults)].map((e) => {
     const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');

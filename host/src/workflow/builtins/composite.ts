@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type } from 'typebox';
 import { readWorkflow, formatProblem } from '../definition.js';
-import { validateWorkflow } from '../validate.js';
+import { configProblems, validateWorkflow } from '../validate.js';
 import { isPluginError } from '../../errors.js';
 import { defineBuiltin } from './define.js';
 
@@ -25,13 +25,20 @@ export const parallel = defineBuiltin({
     },
     { additionalProperties: false },
   ),
-  check(config, _baseDir, registry) {
+  check(config, baseDir, registry) {
     const problems: string[] = [];
     const names = new Set<string>();
     for (const n of config.nodes) {
       if (names.has(n.name)) problems.push(`nodes: duplicate name "${n.name}"`);
       names.add(n.name);
-      if (!registry.get(n.type)) problems.push(`nodes: unknown node type "${n.type}" for "${n.name}"`);
+      const type = registry.get(n.type);
+      if (!type) {
+        problems.push(`nodes: unknown node type "${n.type}" for "${n.name}"`);
+        continue;
+      }
+      const config = n.config ?? {};
+      if (type.configSchema) for (const p of configProblems(type.configSchema, config)) problems.push(`nodes: config of "${n.name}" (${n.type}): ${p}`);
+      for (const p of type.validateConfig?.(config, baseDir, registry) ?? []) problems.push(`nodes: config of "${n.name}" (${n.type}): ${p}`);
     }
     return problems;
   },
