@@ -295,7 +295,7 @@ function workflowLines(wf: WorkflowFigures, machine: Machine, row: (label: strin
   ];
 }
 
-function printJson(figures: Record<JsEngine, EngineFigures>, floor: CallStats, wf: WorkflowFigures, machine: Machine): void {
+function printJson(figures: Record<JsEngine, EngineFigures>, floor: CallStats, wf: WorkflowFigures, machine: Machine, list: ListFigures): void {
   const engines = Object.fromEntries(
     ENGINES.map((e) => {
       const { build, load, call } = figures[e];
@@ -317,7 +317,7 @@ function printJson(figures: Record<JsEngine, EngineFigures>, floor: CallStats, w
       scalingGoalMet: wf.scaling >= SCALING_GOAL,
     },
   };
-  const json = { plugin: 'sentiment-analyzer', node: process.version, platform: `${platform()}-${arch()}`, machine, warmup: WARMUP, calls: CALLS, engines, floor, workflow };
+  const json = { plugin: 'sentiment-analyzer', node: process.version, platform: `${platform()}-${arch()}`, machine, warmup: WARMUP, calls: CALLS, engines, floor, workflow, list };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
 }
 
@@ -336,9 +336,28 @@ async function bench(tmp: string): Promise<void> {
   }
   const floor = await measureFloor(tmp, check);
   const wf = await measureWorkflow(tmp, builds[BATCH_ENGINE].out, join(tmp, `cache-${BATCH_ENGINE}`));
+  process.stderr.write('bench: `pocket-wit list` with 100 installed plugins\n');
+  const list = await runChild<ListFigures>([builds[BATCH_ENGINE].out], join(ROOT, 'scripts', 'bench-list.ts'));
   const machine: Machine = { cores: availableParallelism(), loadAvgStart, loadAvgEnd: loadavg() };
   printReport(figures, floor, wf, machine);
-  printJson(figures, floor, wf, machine);
+  process.stdout.write(
+    [
+      `Plugin management: \`pocket-wit list\` with ${list.plugins} installed plugins (real CLI, fresh process each)`,
+      `  first list (metadata index empty: every component read) ${ms(list.coldMs)}`,
+      `  later lists (index filled, median of 3)                 ${ms(list.warmMs)}`,
+      `  the CLI with nothing installed (start-up alone)         ${ms(list.baselineMs)}`,
+      `  list work beyond start-up: ${ms(list.warmMs - list.baselineMs)} for ${list.plugins} plugins`,
+      '',
+    ].join('\n'),
+  );
+  printJson(figures, floor, wf, machine, list);
+}
+
+interface ListFigures {
+  plugins: number;
+  coldMs: number;
+  warmMs: number;
+  baselineMs: number;
 }
 
 const tmp = await mkdtemp(join(tmpdir(), 'pocket-wit-bench-'));

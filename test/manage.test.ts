@@ -99,6 +99,9 @@ test('list: a table NAME VERSION NODES PERMISSIONS PATH, and --json', async () =
     ['sentiment-analyzer', '1.1.0', 'sentiment', '10MB 5s'],
     ['sink', '0.3.1', 'identity,greet,phases,fail,clock,store,misuse,flaky,spin', 'env:1 32MB 2s'],
   ]);
+  const byNode = await cli(['list', '--node', 'greet']);
+  assert.equal(byNode.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['sink']);
+  assert.match((await cli(['list', '--node', 'nosuch'])).stdout, /no installed plugin offers node type "nosuch" \(3 installed in /);
   const rows = JSON.parse((await cli(['list', '--json'])).stdout) as { name: string; nodes: string[]; summary: string; intact: boolean }[];
   assert.equal(rows.map((x) => [x.name, x.summary, x.intact]), [['packed', '10MB 5s', true], ['sentiment-analyzer', '10MB 5s', true], ['sink', 'env:1 32MB 2s', true]]);
 });

@@ -7,10 +7,12 @@ export function registerList(cli: CAC): void {
   cli
     .command('list', 'List installed plugins')
     .option('--dir <dir>', 'Plugin directory (default: $POCKET_HOME/plugins)')
+    .option('--node <type>', 'Only the plugins that offer this node type')
     .option('--json', 'Print as JSON')
-    .action(async (opts: { dir?: string; json?: boolean }) => {
+    .action(async (opts: { dir?: string; json?: boolean; node?: string }) => {
       const dir = pluginsDir(opts.dir ? resolve(opts.dir) : undefined);
-      const plugins = await listInstalled(dir);
+      const all = await listInstalled(dir);
+      const plugins = opts.node ? all.filter((p) => p.nodes.some((n) => n.type === opts.node)) : all;
       if (opts.json) {
         const rows = plugins.map((p) => ({
           name: p.name,
@@ -23,6 +25,10 @@ export function registerList(cli: CAC): void {
           intact: p.intact,
         }));
         process.stdout.write(`${JSON.stringify(rows)}\n`);
+        return;
+      }
+      if (plugins.length === 0 && opts.node && all.length > 0) {
+        process.stdout.write(`no installed plugin offers node type "${opts.node}" (${all.length} installed in ${dir})\n`);
         return;
       }
       if (plugins.length === 0) {
