@@ -7,17 +7,10 @@ import { statSync } from 'node:fs';
 import { readComponent } from '../component.js';
 import { PluginError } from '../errors.js';
 import { DEFAULT_MEMORY, DEFAULT_TIMEOUT, type PermissionsDecl } from '../manifest.js';
-import type { NodeDefinition } from '../metadata.js';
+import type { PluginMetadata } from '../metadata.js';
 
-export interface PluginDescription {
-  name: string;
-  version: string;
-  description: string;
-  author?: string;
-  license?: string;
-  nodes: NodeDefinition[];
-  permissions: PermissionsDecl;
-  world: string;
+/** A plugin's metadata as its component records it, plus facts about the file. */
+export interface PluginDescription extends PluginMetadata {
   engine: string;
   sha256: string;
   size: number;

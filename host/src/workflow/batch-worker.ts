@@ -28,28 +28,34 @@ async function start(): Promise<Flow> {
 
 start().then(
   (flow) => {
-    port.on('message', async (msg: ToWorker) => {
+    // Items arrive ahead of time (two in flight); they run one after another.
+    let queue = Promise.resolve();
+    port.on('message', (msg: ToWorker) => {
       if (msg.kind === 'stop') return process.exit(0);
-      let result: BatchItemResult;
-      try {
-        const store = new Map(Object.entries(init.store ?? {}));
-        const r = await flow.run({ input: msg.input, store, log: silentLogSink, ...(init.stepLimit ? { stepLimit: init.stepLimit } : {}) });
-        result = { index: msg.index, ok: true, output: r.output, action: r.action, path: r.path, store: r.store };
-      } catch (err) {
-        const code = isPluginError(err) ? err.code : 'plugin-error';
-        const message = err instanceof Error ? err.message : String(err);
-        result = {
-          index: msg.index,
-          ok: false,
-          error:
-            err instanceof WorkflowRunError
-              ? { code, message, node: err.node, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}) }
-              : { code, message },
-        };
-      }
-      send({ kind: 'result', result });
+      queue = queue.then(() => runItem(flow, msg));
     });
     send({ kind: 'ready' });
   },
   (err: unknown) => send({ kind: 'init-failed', code: isPluginError(err) ? err.code : 'plugin-error', message: err instanceof Error ? err.message : String(err) }),
 );
+
+async function runItem(flow: Flow, msg: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
+  let result: BatchItemResult;
+  try {
+    const store = new Map(Object.entries(init.store ?? {}));
+    const r = await flow.run({ input: msg.input, store, log: silentLogSink, ...(init.stepLimit ? { stepLimit: init.stepLimit } : {}) });
+    result = { index: msg.index, ok: true, output: r.output, action: r.action, path: r.path, store: r.store };
+  } catch (err) {
+    const code = isPluginError(err) ? err.code : 'plugin-error';
+    const message = err instanceof Error ? err.message : String(err);
+    result = {
+      index: msg.index,
+      ok: false,
+      error:
+        err instanceof WorkflowRunError
+          ? { code, message, node: err.node, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}) }
+          : { code, message },
+    };
+  }
+  send({ kind: 'result', result });
+}

@@ -108,6 +108,9 @@ export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (
           if (msg.kind === 'reload') return options.onReload?.(msg.event);
           if (msg.kind === 'ready') {
             ready++;
+            // Two items in flight per worker: the next is queued while one runs, so a worker never
+            // waits for the main thread between items.
+            sendNext(worker);
             return sendNext(worker);
           }
           const result = msg.result;
