@@ -19,7 +19,7 @@ try {
   for (let i = 0; i < COUNT; i++) await installComponent(join(home, 'plugins'), { file: wasm, name: `plugin-${String(i).padStart(3, '0')}`, source: wasm });
   const run = (): number => {
     const started = performance.now();
-    const r = spawnSync(process.execPath, [join(root, 'dist/tools/cli.js'), 'list'], { env: { ...process.env, POCKET_HOME: home }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(root, 'dist/pocket-wit.mjs'), 'list'], { env: { ...process.env, POCKET_HOME: home }, encoding: 'utf8' });
     const ms = performance.now() - started;
     if (r.status !== 0 || r.stdout.trim().split('\n').length !== COUNT + 1) throw new Error(`list failed: ${r.stderr}`);
     return ms;
@@ -28,7 +28,7 @@ try {
   const warm = [run(), run(), run()].sort((a, b) => a - b);
   const empty = mkdtempSync(join(tmpdir(), 'pocket-wit-bench-empty-'));
   const started = performance.now();
-  spawnSync(process.execPath, [join(root, 'dist/tools/cli.js'), 'list'], { env: { ...process.env, POCKET_HOME: empty } });
+  spawnSync(process.execPath, [join(root, 'dist/pocket-wit.mjs'), 'list'], { env: { ...process.env, POCKET_HOME: empty } });
   const baselineMs = performance.now() - started;
   rmSync(empty, { recursive: true, force: true });
   console.log(JSON.stringify({ plugins: COUNT, coldMs, warmMs: warm[1], baselineMs }));

@@ -78,7 +78,7 @@ test('plugin errors: exit 1, error[code] on stderr, {"error"} on stdout with --j
   const plain = await runCli(['run', project, 'nope']);
   assert.is(plain.code, 1);
   assert.is(plain.stdout, '');
-  assert.match(plain.stderr, /^error\[not-found\]: plugin sentiment-analyzer has no node type "nope" \(it offers: sentiment\)/);
+  assert.match(plain.stderr, /^error\[not-found\]: plugin sentiment-analyzer has no node type "nope" \(it offers: sentiment\)/m, plain.stderr);
 });
 
 test('bad plugin paths and files are reported with a code', async () => {

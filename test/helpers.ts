@@ -10,7 +10,7 @@ import type { LogRecord, LogSink } from '../host/src/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENGINES: readonly JsEngine[] = ['quickjs', 'starlingmonkey'];
-export const CLI = join(ROOT, 'dist', 'tools', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'pocket-wit.mjs');
 
 export function tempDir(prefix = 'pocket-wit-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -45,7 +45,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the real `pocket-wit` binary (dist/tools/cli.js). */
+/** Run the real `pocket-wit` binary (dist/pocket-wit.mjs, the bundled CLI). */
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {

@@ -44,7 +44,8 @@ function workerEntry(): { path: string; execArgv: string[] } {
     if (existsSync(compiled)) return { path: compiled, execArgv: [] };
     return { path: fileURLToPath(new URL('./probe-worker.ts', self)), execArgv: ['--import', 'tsx'] };
   }
-  return { path: fileURLToPath(new URL('./probe-worker.js', self)), execArgv: [] };
+  // Compiled (dist/, or the bundled CLI): the worker is always the compiled module under dist/host.
+  return { path: join(toolchainRoot(), 'dist', 'host', 'src', 'installed', 'probe-worker.js'), execArgv: [] };
 }
 
 /** Load `file` in a worker, read its metadata and (optionally) run its examples. */

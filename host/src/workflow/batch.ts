@@ -60,7 +60,8 @@ function workerEntry(): { url: URL; execArgv: string[] } {
     if (existsSync(compiled)) return { url: pathToFileURL(compiled), execArgv: [] };
     return { url: new URL('./batch-worker.ts', self), execArgv: ['--import', 'tsx'] };
   }
-  return { url: new URL('./batch-worker.js', self), execArgv: [] };
+  // Compiled (dist/, or the bundled CLI): the worker is always the compiled module under dist/host.
+  return { url: pathToFileURL(join(toolchainRoot(), 'dist', 'host', 'src', 'workflow', 'batch-worker.js')), execArgv: [] };
 }
 
 /**
