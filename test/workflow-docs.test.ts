@@ -60,9 +60,12 @@ async function flow(file: string, args: string[], hidden: string[] = []): Promis
 }
 
 test.before(async () => {
-  // Build the sentiment plugin now if it is stale, so no later run prints build steps.
+  // Build the sentiment plugin and the kitchen-sink fixture now if they are stale, so no later
+  // run prints build steps.
   const r = await runCli(['flow', `${DIR}/sentiment.yaml`, '--plugins', PLUGINS, '--check'], { env: ENV });
   assert.is(r.code, 0, r.stderr);
+  const k = await runCli(['flow', `${DIR}/timeout-plugin.yaml`, '--plugins', 'test/fixtures/kitchen-sink', '--check'], { env: ENV });
+  assert.is(k.code, 0, k.stderr);
 });
 
 test('every marked block in docs/WORKFLOWS.md is its file, byte for byte', () => {
@@ -130,6 +133,28 @@ test('timeout.yaml: the delay is stopped by the node timeout; the trace step mat
   assert.equal(Object.keys(step!.phases as object), ['prep']);
 });
 
+test('timeout-plugin.yaml: a plugin call that overran its timeout fails the node once it returns', async () => {
+  const started = performance.now();
+  const r = await flow('timeout-plugin.yaml', ['--plugins', 'test/fixtures/kitchen-sink', '--input', '{"ms":300}', '--json']);
+  assert.is(r.code, 1);
+  assert.ok(performance.now() - started >= 300, 'the synchronous call ran to its end first');
+  printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"busy\\" (spin, plugin kitchen-sink) failed in exec: node \\"busy\\" took longer than its timeout of 100ms","details":{"node":"busy","type":"spin","phase":"exec","plugin":"kitchen-sink","code":"timeout","path":["busy"]},"store":{},"path":["busy"]}}');
+  const quick = await flow('timeout-plugin.yaml', ['--plugins', 'test/fixtures/kitchen-sink', '--input', '{"ms":10}', '--json']);
+  assert.is(quick.code, 0, quick.stderr);
+  printed(quick.stdout, '{"output":{"spins":true},"store":{},"path":["busy"],"action":"default"}');
+});
+
+test('timeout-parallel.yaml: the parallel node\'s timeout stops its children', async () => {
+  const trace = join(work, 'timeout-parallel-trace.json');
+  const started = performance.now();
+  const r = await flow('timeout-parallel.yaml', ['--input', '{"n":1}', '--json'], ['--trace', trace]);
+  assert.is(r.code, 1);
+  assert.ok(performance.now() - started < 1900, 'the 2 s child was stopped with its parent');
+  printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"fan-out\\" (parallel, built-in) failed in exec: node \\"fan-out\\" took longer than its timeout of 100ms","details":{"node":"fan-out","type":"parallel","phase":"exec","plugin":null,"code":"timeout","path":["fan-out"]},"store":{},"path":["fan-out"]}}');
+  const steps = JSON.parse(readFileSync(trace, 'utf8')) as { node: string; error?: { code: string } }[];
+  assert.equal(steps.map((s) => [s.node, s.error?.code ?? 'ok']), [['fan-out/quick', 'ok'], ['fan-out/slow', 'timeout'], ['fan-out', 'timeout']]);
+});
+
 test('step-limit.yaml: a cycle is stopped by the step limit', async () => {
   const r = await flow('step-limit.yaml', ['--input', '{"n":1}', '--step-limit', '5', '--json']);
   assert.is(r.code, 1);
@@ -143,14 +168,16 @@ test('invalid-format.yaml: every format problem with file:line:col', async () =>
   printed(
     r.stderr,
     [
-      'error[invalid-workflow]: examples/workflows/docs/invalid-format.yaml has 5 problems:',
+      'error[invalid-workflow]: examples/workflows/docs/invalid-format.yaml has 6 problems:',
       '  examples/workflows/docs/invalid-format.yaml:1:1: error: missing required field start',
-      '  examples/workflows/docs/invalid-format.yaml:7:28: error: nodes.0.retry.max_attempts: must be >= 1 (at nodes.0.retry.max_attempts)',
-      '  examples/workflows/docs/invalid-format.yaml:7:38: error: nodes.0.retry.delay: "1h" is not a duration; write for example "500ms", "5s" or "1m" (at nodes.0.retry.delay)',
+      '  examples/workflows/docs/invalid-format.yaml:3:5: error: nodes.0: unknown field tiemout (at nodes.0)',
+      '  examples/workflows/docs/invalid-format.yaml:8:28: error: nodes.0.retry.max_attempts: must be >= 1 (at nodes.0.retry.max_attempts)',
+      '  examples/workflows/docs/invalid-format.yaml:8:38: error: nodes.0.retry.delay: "1h" is not a duration; write for example "500ms", "5s" or "1m" (at nodes.0.retry.delay)',
       '  examples/workflows/docs/invalid-format.yaml:6:14: error: nodes.0.timeout: "soon" is not a duration; write for example "500ms", "5s" or "1m" (at nodes.0.timeout)',
-      '  examples/workflows/docs/invalid-format.yaml:9:5: error: connections.0: missing required field to (at connections.0)',
+      '  examples/workflows/docs/invalid-format.yaml:10:5: error: connections.0: missing required field to (at connections.0)',
     ].join('\n'),
   );
+  assert.not.match(r.stderr, /schema is false/);
 });
 
 test('invalid.yaml: every check against the node types, all at once', async () => {
@@ -159,14 +186,17 @@ test('invalid.yaml: every check against the node types, all at once', async () =
   printed(
     r.stderr.replaceAll(ROOT, '<repo>'),
     [
-      'error[invalid-workflow]: examples/workflows/docs/invalid.yaml has 7 problems:',
+      'error[invalid-workflow]: examples/workflows/docs/invalid.yaml has 10 problems:',
       '  examples/workflows/docs/invalid.yaml:6:13: error: config of node "first" (echo): action must be string (at nodes.0.config)',
       '  examples/workflows/docs/invalid.yaml:7:11: error: duplicate node name "first" (first defined at nodes.0) (at nodes.1.name)',
       '  examples/workflows/docs/invalid.yaml:8:11: error: unknown node type "transfrom" in node "first"; not a built-in and not offered by any plugin searched: sentiment-analyzer (<repo>/examples/sentiment-analyzer/dist/sentiment-analyzer.wasm) (at nodes.1.type)',
       '  examples/workflows/docs/invalid.yaml:11:13: error: config of node "pick" (transform): invalid expression "items[": Syntax error: expected Star, got: EOF (at nodes.2.config)',
-      '  examples/workflows/docs/invalid.yaml:2:8: error: start node "begin" is not defined (nodes: first, pick) (at start)',
-      '  examples/workflows/docs/invalid.yaml:14:24: error: connection to unknown node "last" (at connections.1.to)',
-      '  examples/workflows/docs/invalid.yaml:14:5: error: node "first" has two connections for action "default" (also connections.0) (at connections.1)',
+      '  examples/workflows/docs/invalid.yaml:15:7: error: config of node "fan-out" (parallel): nodes: config of "score" (sentiment): threshold must be number (at nodes.3.config)',
+      '  examples/workflows/docs/invalid.yaml:15:7: error: config of node "fan-out" (parallel): nodes: config of "wait" (delay): missing required field duration (at nodes.3.config)',
+      '  examples/workflows/docs/invalid.yaml:15:7: error: config of node "fan-out" (parallel): nodes: duplicate name "wait" (at nodes.3.config)',
+      '  examples/workflows/docs/invalid.yaml:2:8: error: start node "begin" is not defined (nodes: first, pick, fan-out) (at start)',
+      '  examples/workflows/docs/invalid.yaml:21:24: error: connection to unknown node "last" (at connections.1.to)',
+      '  examples/workflows/docs/invalid.yaml:21:5: error: node "first" has two connections for action "default" (also connections.0) (at connections.1)',
     ].join('\n'),
   );
 });
@@ -191,10 +221,16 @@ test('echo.yaml: passes the input on, logs at info, routes by its fixed action',
   shown('It prints `[pocket/greet] info: greeting received` on stderr.');
 });
 
-test('delay.yaml', async () => {
+test('delay.yaml; a bare number as --input, and no --input at all', async () => {
   const r = await flow('delay.yaml', ['--input', '{"n":1}', '--json']);
   assert.is(r.code, 0, r.stderr);
   printed(r.stdout, '{"output":{"n":1},"store":{},"path":["wait"],"action":"default"}');
+  const one = await flow('delay.yaml', ['--input', '1', '--json']);
+  assert.is(one.code, 0, one.stderr);
+  printed(one.stdout, '{"output":1,"store":{},"path":["wait"],"action":"default"}');
+  const none = await flow('delay.yaml', ['--json']);
+  assert.is(none.code, 0, none.stderr);
+  printed(none.stdout, '{"output":null,"store":{},"path":["wait"],"action":"default"}');
 });
 
 test('router.yaml: routes, and the default for values without a route', async () => {
@@ -245,6 +281,9 @@ test('parallel.yaml', async () => {
   const r = await flow('parallel.yaml', ['--input', '{"customer":"Ada","items":[{"price":12.5},{"price":4}]}', '--json']);
   assert.is(r.code, 0, r.stderr);
   printed(r.stdout, '{"output":{"total":16.5,"label":"Ada (2 items)","valid":{"customer":"Ada","items":[{"price":12.5},{"price":4}]}},"store":{},"path":["fan-out"],"action":"default"}');
+  const bad = await flow('parallel.yaml', ['--input', '{"customer":"Ada"}', '--json']);
+  assert.is(bad.code, 1);
+  printed(bad.stdout, '{"error":{"code":"plugin-error","message":"node \\"fan-out/total\\" (transform, built-in) failed in exec: Invalid type: sum() expected argument 1 to be type (Array<number>) but received type null instead.","details":{"node":"fan-out/total","type":"transform","phase":"exec","plugin":null,"code":"plugin-error","path":["fan-out"]},"store":{},"path":["fan-out"]}}');
 });
 
 test('nested-flow.yaml: the child\'s last action routes the parent; the trace is as the page shows', async () => {
@@ -268,6 +307,17 @@ test('nested-flow.yaml: the child\'s last action routes the parent; the trace is
   shown(expected.map(([step, node, type, action]) => `| ${step} | \`${node}\` | \`${type}\` | \`${action}\` |`).join('\n'));
 });
 
+test('nested-flow.yaml: a failure inside the child reports the whole path', async () => {
+  const args = ['--input', '{"id":"o-3","items":[]}', '--store', '{"carrier":"DHL"}'];
+  const r = await flow('nested-flow.yaml', [...args, '--json']);
+  assert.is(r.code, 1);
+  printed(r.stdout, '{"error":{"code":"invalid-input","message":"node \\"classify/check\\" (validate, built-in) failed in exec: input does not match the schema: total must be > 0","details":{"node":"classify/check","type":"validate","phase":"exec","plugin":null,"code":"invalid-input","path":["prepare","classify","classify/check"]},"store":{"carrier":"DHL"},"path":["prepare","classify","classify/check"]}}');
+  const text = await runCli(['flow', `${DIR}/nested-flow.yaml`, ...args], { env: ENV });
+  assert.is(text.code, 1);
+  assert.match(text.stderr, /^path: prepare → classify → classify\/check\n/);
+  shown('`path: prepare → classify → classify/check`');
+});
+
 test('nested-flow-child.yaml runs on its own', async () => {
   const r = await flow('nested-flow-child.yaml', ['--input', '{"total":120}', '--store', '{"carrier":"UPS"}', '--json']);
   assert.is(r.code, 0, r.stderr);
@@ -289,6 +339,32 @@ test('sentiment.yaml: a plugin failing in prep is named with node, phase, plugin
   const r = await flow('sentiment.yaml', ['--plugins', 'examples', '--input', '{"text":"Super boots","lang":"fr"}', '--json']);
   assert.is(r.code, 1);
   printed(r.stdout, '{"error":{"code":"invalid-input","message":"node \\"analyze\\" (sentiment, plugin sentiment-analyzer) failed in prep: unsupported language \\"fr\\" (supported: en)","details":{"node":"analyze","type":"sentiment","phase":"prep","plugin":"sentiment-analyzer","code":"invalid-input","path":["analyze"]},"store":{},"path":["analyze"]}}');
+});
+
+test('pins.yaml: a version outside the range, a missing plugin and a bad range are all reported', async () => {
+  const r = await flow('pins.yaml', ['--check', '--plugins', 'examples']);
+  assert.is(r.code, 1);
+  printed(
+    r.stderr.replaceAll(ROOT, '<repo>'),
+    [
+      'error[invalid-workflow]: examples/workflows/docs/pins.yaml has 3 problems:',
+      '  examples/workflows/docs/pins.yaml:4:23: error: the workflow requires plugin sentiment-analyzer ^2.0.0, but <repo>/examples/sentiment-analyzer/dist/sentiment-analyzer.wasm is version 1.0.0; install a matching version or change the range (at plugins.sentiment-analyzer)',
+      '  examples/workflows/docs/pins.yaml:5:17: error: the workflow requires plugin word-counter ^1.0.0, but no plugin of that name was found (found: sentiment-analyzer@1.0.0) (at plugins.word-counter)',
+      '  examples/workflows/docs/pins.yaml:6:21: error: plugins.json-transformer: "one point oh" is not a version range (write for example "^1.2.0" or ">=1.0.0 <2.0.0") (at plugins.json-transformer)',
+    ].join('\n'),
+  );
+  shown('plugins: { sentiment-analyzer: "^1.0.0" }');
+});
+
+test('batch: --trace is a usage error', async () => {
+  const args = ['--batch', `${DIR}/orders.jsonl`, '--out', 'results.jsonl', '--trace', 'trace.json'];
+  shown(`$ pocket-wit flow ${DIR}/transform.yaml ${args.join(' ')}\n`);
+  const cwd = tempDir('pocket-wit-docs-batch-trace-');
+  const r = await runCli(['flow', join(ROOT, `${DIR}/transform.yaml`), '--batch', join(ROOT, `${DIR}/orders.jsonl`), '--out', 'results.jsonl', '--trace', 'trace.json'], { cwd, env: ENV });
+  assert.is(r.code, 2);
+  assert.is(r.stdout, '');
+  printed(r.stderr, 'error[usage]: --trace goes with a single run; a batch records each result in --out\n  run `pocket-wit --help` or `pocket-wit <command> --help`');
+  assert.equal(readdirSync(cwd), [], 'nothing was written');
 });
 
 test('batch: orders.jsonl through transform.yaml, results in input order, exit 1', async () => {

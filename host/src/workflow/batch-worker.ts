@@ -28,18 +28,22 @@ async function start(): Promise<Flow> {
 
 start().then(
   (flow) => {
-    // Items arrive ahead of time (two in flight); they run one after another.
+    // Chunks of items arrive ahead of time (two in flight); items run one after another.
     let queue = Promise.resolve();
     port.on('message', (msg: ToWorker) => {
       if (msg.kind === 'stop') return process.exit(0);
-      queue = queue.then(() => runItem(flow, msg));
+      queue = queue.then(async () => {
+        const results: BatchItemResult[] = [];
+        for (const item of msg.items) results.push(await runItem(flow, item));
+        send({ kind: 'results', results });
+      });
     });
     send({ kind: 'ready' });
   },
   (err: unknown) => send({ kind: 'init-failed', code: isPluginError(err) ? err.code : 'plugin-error', message: err instanceof Error ? err.message : String(err) }),
 );
 
-async function runItem(flow: Flow, msg: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
+async function runItem(flow: Flow, msg: { index: number; input: unknown }): Promise<BatchItemResult> {
   let result: BatchItemResult;
   try {
     const store = new Map(Object.entries(init.store ?? {}));
@@ -57,5 +61,5 @@ async function runItem(flow: Flow, msg: Extract<ToWorker, { kind: 'run' }>): Pro
           : { code, message },
     };
   }
-  send({ kind: 'result', result });
+  return result;
 }

@@ -35,11 +35,11 @@ export type BatchItemResult =
   | { index: number; ok: false; error: { code: ErrorCode; message: string; node?: string; phase?: string; plugin?: string } };
 
 /** Messages between the batch and its workers. */
-export type ToWorker = { kind: 'run'; index: number; input: unknown } | { kind: 'stop' };
+export type ToWorker = { kind: 'run'; items: { index: number; input: unknown }[] } | { kind: 'stop' };
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'init-failed'; code: ErrorCode; message: string }
-  | { kind: 'result'; result: BatchItemResult }
+  | { kind: 'results'; results: BatchItemResult[] }
   | { kind: 'reload'; event: ReloadEvent };
 
 export interface WorkerInit {
@@ -96,10 +96,14 @@ export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (
         finished = true;
         reject(err);
       };
+      // Items go out in small chunks, and results come back per chunk: fewer messages keep the
+      // main thread's share of a core small, so the workers scale.
+      const chunk = Math.max(1, Math.min(16, Math.floor(inputs.length / (concurrency * 8))));
       const sendNext = (worker: Worker): void => {
         if (nextToSend >= inputs.length) return;
-        const index = nextToSend++;
-        worker.postMessage({ kind: 'run', index, input: inputs[index] } satisfies ToWorker);
+        const items: { index: number; input: unknown }[] = [];
+        while (items.length < chunk && nextToSend < inputs.length) items.push({ index: nextToSend, input: inputs[nextToSend++] });
+        worker.postMessage({ kind: 'run', items } satisfies ToWorker);
       };
       if (inputs.length === 0) return resolve();
       for (const worker of workers) {
@@ -109,16 +113,17 @@ export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (
           if (msg.kind === 'reload') return options.onReload?.(msg.event);
           if (msg.kind === 'ready') {
             ready++;
-            // Two items in flight per worker: the next is queued while one runs, so a worker never
-            // waits for the main thread between items.
+            // Two chunks in flight per worker: the next is queued while one runs, so a worker never
+            // waits for the main thread.
             sendNext(worker);
             return sendNext(worker);
           }
-          const result = msg.result;
-          done++;
-          if (!result.ok) failed++;
+          for (const result of msg.results) {
+            done++;
+            if (!result.ok) failed++;
+            pending.set(result.index, result);
+          }
           options.onProgress?.(done, inputs.length, failed);
-          pending.set(result.index, result);
           emitting = emitting.then(async () => {
             while (pending.has(nextToEmit)) {
               const r = pending.get(nextToEmit)!;
