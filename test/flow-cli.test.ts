@@ -54,6 +54,18 @@ test('the same node type from two plugins is an error naming both paths', async 
   assert.match(r.stderr, /node type "sentiment" is defined twice: by plugin sentiment-analyzer \(.*plugins\/sentiment-analyzer\.wasm\) and by plugin sentiment-analyzer \(.*other\/copy\.wasm\)/);
 });
 
+test('a broken project in a default location (./plugins) is skipped with a warning; in --plugins it is an error', async () => {
+  const cwd = tempDir();
+  mkdirSync(join(cwd, 'plugins', 'stray'), { recursive: true });
+  writeFileSync(join(cwd, 'plugins', 'stray', 'manifest.yaml'), 'name: stray\nversion: 1.0.0\nbinary: plugin.wasm\n');
+  const r = await runCli(['flow', PIPELINE, '--plugins', plugins, '--check'], { cwd, env: { POCKET_HOME: tempDir(), POCKET_PLUGIN_PATH: '' } });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: skipped .*plugins\/stray: .*has no src\/index\.ts/);
+  const strict = await runCli(['flow', PIPELINE, '--plugins', join(cwd, 'plugins'), '--check'], { cwd: tempDir(), env: { POCKET_HOME: tempDir(), POCKET_PLUGIN_PATH: '' } });
+  assert.is(strict.code, 1);
+  assert.match(strict.stderr, /error\[not-found\]: .*has no src\/index\.ts/);
+});
+
 test('--check validates only', async () => {
   const r = await runCli(['flow', PIPELINE, '--plugins', plugins, '--check']);
   assert.is(r.code, 0, r.stderr);

@@ -433,6 +433,13 @@ test('format problems: missing fields, unknown fields, bad durations, YAML synta
   for (const p of yaml) assert.match(p, /^\d+:\d+ not valid YAML: /, p);
 });
 
+test('more than eight problems are all reported', () => {
+  const fields = Array.from({ length: 12 }, (_, i) => `  - { name: n${i}, type: echo, colour${i}: red }`).join('\n');
+  const problems = invalid(`name: many\nstart: n0\nnodes:\n${fields}\n`);
+  assert.is(problems.length, 12, problems.join('\n'));
+  assert.ok(problems.every((p, i) => p.endsWith(`unknown field colour${i}`)), problems.join('\n'));
+});
+
 test('unreachable nodes are a warning, not an error', () => {
   const f = flow(`
 name: island

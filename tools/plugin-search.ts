@@ -19,26 +19,43 @@ export function pluginSearchPath(extra: string[] = []): string[] {
   return [...new Set(all)];
 }
 
-/** Every plugin component found in `dirs` (projects built when stale), in search order. */
-export async function findPluginFiles(dirs: string[], steps: StepReporter): Promise<string[]> {
+/**
+ * Every plugin component found in `dirs` (projects built when stale), in search order. A plugin
+ * project that cannot be built is an error in a directory named in `explicit` (--plugins); in the
+ * default locations it is reported through `warn` and skipped, so one stray folder does not stop
+ * every flow. Installed plugins whose bytes do not match their lock entry are always an error.
+ */
+export async function findPluginFiles(dirs: string[], steps: StepReporter, explicit: string[] = dirs, warn: (message: string) => void = () => {}): Promise<string[]> {
+  const strict = new Set(explicit.map((d) => resolve(d)));
   const files: string[] = [];
-  for (const dir of dirs) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
-    if (isProjectDir(dir)) {
-      files.push(await resolvePluginFile(dir, steps));
-      continue;
+  for (const dir of dirs) files.push(...(await pluginFilesIn(dir, steps, strict.has(resolve(dir)) ? undefined : warn)));
+  return files;
+}
+
+async function pluginFilesIn(dir: string, steps: StepReporter, warn?: (message: string) => void): Promise<string[]> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  const project = async (path: string): Promise<string[]> => {
+    try {
+      return [await resolvePluginFile(path, steps)];
+    } catch (err) {
+      if (!warn) throw err;
+      warn(`warning: skipped ${path}: ${(err as Error).message.split('\n')[0]}`);
+      return [];
     }
-    if (existsSync(join(dir, LOCK_FILE))) {
-      // A plugin directory managed by `pocket-wit install`: its lock file says what is there,
-      // and every component is checked against its recorded sha256 before use.
-      for (const name of Object.keys(readLock(dir).plugins).sort()) files.push(await openInstalled(dir, name));
-      continue;
-    }
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isFile() && entry.name.endsWith('.wasm')) files.push(path);
-      else if (entry.isDirectory() && isProjectDir(path)) files.push(await resolvePluginFile(path, steps));
-    }
+  };
+  if (isProjectDir(dir)) return project(dir);
+  if (existsSync(join(dir, LOCK_FILE))) {
+    // A plugin directory managed by `pocket-wit install`: its lock file says what is there,
+    // and every component is checked against its recorded sha256 before use.
+    const files: string[] = [];
+    for (const name of Object.keys(readLock(dir).plugins).sort()) files.push(await openInstalled(dir, name));
+    return files;
+  }
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name.endsWith('.wasm')) files.push(path);
+    else if (entry.isDirectory() && isProjectDir(path)) files.push(...(await project(path)));
   }
   return files;
 }

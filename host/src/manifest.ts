@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import './typebox-settings.js';
 import { parse as parseYaml } from 'yaml';
 import { PluginError } from './errors.js';
 

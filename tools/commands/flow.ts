@@ -122,8 +122,10 @@ export function registerFlow(cli: CAC): void {
 
       const steps = createStepReporter();
       const log = stderrLogSink(opts.logLevel as LogLevel);
-      const dirs = pluginSearchPath(([] as string[]).concat(opts.plugins ?? []));
-      const { plugins, files } = await loadPlugins(await findPluginFiles(dirs, steps), log, Boolean(opts.watch) && !opts.batch);
+      const explicit = ([] as string[]).concat(opts.plugins ?? []);
+      const dirs = pluginSearchPath(explicit);
+      const found = await findPluginFiles(dirs, steps, explicit, (w) => process.stderr.write(`${w}\n`));
+      const { plugins, files } = await loadPlugins(found, log, Boolean(opts.watch) && !opts.batch);
       const registry = new NodeRegistry(builtinNodeTypes());
       for (const plugin of plugins) registry.addPlugin(plugin);
       const flow = Flow.load(workflowPath, registry);
@@ -145,7 +147,7 @@ export function registerFlow(cli: CAC): void {
         const body = { output: result.output ?? null, store: result.store, path: result.path, action: result.action };
         if (opts.json) process.stdout.write(`${JSON.stringify(body)}\n`);
         else {
-          process.stdout.write(`output: ${JSON.stringify(result.output, null, 2)}\naction: ${result.action}\npath: ${result.path.join(' → ')}\n`);
+          process.stdout.write(`output: ${JSON.stringify(result.output ?? null, null, 2)}\naction: ${result.action}\npath: ${result.path.join(' → ')}\n`);
           process.stdout.write(`store: ${JSON.stringify(result.store, null, 2)}\n`);
         }
       } catch (err) {

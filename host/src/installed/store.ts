@@ -124,7 +124,7 @@ export async function installComponent(dir: string, req: InstallRequest): Promis
   const tmp = `${target}.${process.pid}.tmp`;
   await copyFile(req.file, tmp);
   await rename(tmp, target); // readers see the old file or the new one, never half of one
-  await writeFile(join(dir, name, 'manifest.json'), `${JSON.stringify({ name, version: description.version, description: description.description, permissions: description.permissions }, null, 2)}\n`);
+  await writeFile(join(dir, name, 'installed.json'), `${JSON.stringify({ name, version: description.version, description: description.description, permissions: description.permissions }, null, 2)}\n`);
   const entry: LockEntry = {
     version: description.version,
     sha256: description.sha256,

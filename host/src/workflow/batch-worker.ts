@@ -36,6 +36,9 @@ start().then(
         const results: BatchItemResult[] = [];
         for (const item of msg.items) results.push(await runItem(flow, item));
         send({ kind: 'results', results });
+        // Plugin calls are synchronous and the next chunk is already queued: yield to the event
+        // loop between chunks, so that file watching (hot reload) and timers get their turn.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       });
     });
     send({ kind: 'ready' });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import '../typebox-settings.js';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { PluginError } from '../errors.js';
 

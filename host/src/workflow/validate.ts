@@ -7,6 +7,7 @@
 import { dirname } from 'node:path';
 import semver from 'semver';
 import { Value } from 'typebox/value';
+import '../typebox-settings.js';
 import { applyJsonSchemaDefaults } from '../json-schema-defaults.js';
 import type { WorkflowProblem, WorkflowSource } from './definition.js';
 import type { NodeRegistry } from './node-types.js';
