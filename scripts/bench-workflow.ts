@@ -173,6 +173,7 @@ async function measureBatch(wasm: string, cacheDir: string, workflow: string, re
   });
   let firstAt = NaN;
   let lastAt = NaN;
+  let firstDone = 0;
   let firstError: unknown;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -183,9 +184,13 @@ async function measureBatch(wasm: string, cacheDir: string, workflow: string, re
       plugins: [wasm],
       concurrency,
       cacheDir,
+      // Results arrive in chunks: the first report may already count several items.
       onProgress: (done) => {
         const now = performance.now();
-        if (done === 1) firstAt = now;
+        if (Number.isNaN(firstAt)) {
+          firstAt = now;
+          firstDone = done;
+        }
         lastAt = now;
       },
     },
@@ -208,7 +213,7 @@ async function measureBatch(wasm: string, cacheDir: string, workflow: string, re
     cpuMs,
     coresBusy: cpuMs / wallMs,
     itemsPerSec: items / (wallMs / 1000),
-    steadyItemsPerSec: items > 1 ? (items - 1) / ((lastAt - firstAt) / 1000) : NaN,
+    steadyItemsPerSec: items > firstDone ? (items - firstDone) / ((lastAt - firstAt) / 1000) : NaN,
   };
 }
 
