@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CompiledComponent } from '../host/src/compile.js';
-import type { NodeExampleDef, PluginDef } from '../guest-sdk/ts/src/index.js';
+import type { PluginDef } from '../guest-sdk/ts/src/index.js';
 import type { HostImports, ManifestInfo, createNodeExports as CreateNodeExports } from '../guest-sdk/ts/src/runtime.js';
 import type { CallContext, Plugin, PluginRunner } from '../host/src/index.js';
 import type { PhaseResult } from '../host/src/runner.js';
@@ -136,18 +136,11 @@ async function measureFloor(projectDir: string, tmpDir: string, node: string, in
   const { Plugin, silentLogSink, WIT_PACKAGE, WORLD_VERSION } = await import('../host/src/index.js');
   const { parseMetadata } = await import('../host/src/metadata.js');
   const { readProject } = await import('../tools/build/project.js');
+  const { manifestInfo: infoOf } = await import('../tools/build/bundle-ts.js');
   const project = readProject(projectDir);
   const m = project.manifest;
-  const manifestInfo: ManifestInfo = {
-    name: m.name,
-    version: m.version,
-    description: m.description,
-    author: m.author,
-    license: m.license,
-    permissions: m.permissions,
-    // As `pocket-wit build` passes them (as JSON, where config's type is not checked).
-    nodes: m.nodes?.map((n) => ({ type: n.type, examples: n.examples as NodeExampleDef[] | undefined })),
-  };
+  // As `pocket-wit build` passes it (as JSON, where config's type is not checked).
+  const manifestInfo = infoOf(project) as ManifestInfo;
   const { plugin: def, createNodeExports } = await importPlainJs(project.entry, tmpDir);
   const runner = await plainJsRunner(m.name, (host) => createNodeExports(def, host, manifestInfo) as NodeExports);
   const world = `${WIT_PACKAGE}@${WORLD_VERSION}`;

@@ -51,13 +51,10 @@ const unicodePropertyRegexFallback: EsbuildPlugin = {
   },
 };
 
-/** The generated entry module: wires the plugin's default export to the world's exports. */
-export function entrySource(project: PluginProject, engine: JsEngine): string {
-  const hostModule = `${WIT_PACKAGE}/host@${WORLD_VERSION}`;
-  // QuickJS exposes an imported interface as the module's default export; StarlingMonkey as named exports.
-  const importHost = engine === 'quickjs' ? `import host from ${JSON.stringify(hostModule)};` : `import * as host from ${JSON.stringify(hostModule)};`;
+/** The manifest fields the guest runtime gets (`createNodeExports(plugin, host, manifestInfo)`). */
+export function manifestInfo(project: PluginProject) {
   const m = project.manifest;
-  const manifestInfo = {
+  return {
     name: m.name,
     version: m.version,
     description: m.description,
@@ -66,12 +63,19 @@ export function entrySource(project: PluginProject, engine: JsEngine): string {
     permissions: m.permissions,
     nodes: m.nodes?.map((n) => ({ type: n.type, examples: n.examples })),
   };
+}
+
+/** The generated entry module: wires the plugin's default export to the world's exports. */
+export function entrySource(project: PluginProject, engine: JsEngine): string {
+  const hostModule = `${WIT_PACKAGE}/host@${WORLD_VERSION}`;
+  // QuickJS exposes an imported interface as the module's default export; StarlingMonkey as named exports.
+  const importHost = engine === 'quickjs' ? `import host from ${JSON.stringify(hostModule)};` : `import * as host from ${JSON.stringify(hostModule)};`;
   return [
     `import 'pocket-wit/guest/polyfills';`,
     importHost,
     `import plugin from ${JSON.stringify(project.entry)};`,
     `import { createNodeExports } from 'pocket-wit/guest/runtime';`,
-    `export const node = createNodeExports(plugin, host, ${JSON.stringify(manifestInfo)});`,
+    `export const node = createNodeExports(plugin, host, ${JSON.stringify(manifestInfo(project))});`,
     '',
   ].join('\n');
 }
