@@ -66,7 +66,8 @@ export class WorkflowRunError extends PluginError {
   readonly store: Record<string, unknown>;
   readonly trace: TraceStep[];
   readonly path: string[];
-  constructor(info: { node: string; type: string; phase: string; plugin?: string; cause: PluginError; store: Record<string, unknown>; trace: TraceStep[]; path: string[] }) {
+  readonly #info: WorkflowRunErrorInit;
+  constructor(info: WorkflowRunErrorInit) {
     const by = info.plugin ? `plugin ${info.plugin}` : 'built-in';
     super(info.cause.code, `node "${info.node}" (${info.type}, ${by}) failed in ${info.phase}: ${info.cause.message}`, {
       context: { node: info.node, phase: info.phase, ...(info.plugin ? { plugin: info.plugin } : {}) },
@@ -79,7 +80,24 @@ export class WorkflowRunError extends PluginError {
     this.store = info.store;
     this.trace = info.trace;
     this.path = info.path;
+    this.#info = info;
   }
+
+  /** The same failure, seen from a flow that reached it through `prefix`. */
+  under(prefix: string[]): WorkflowRunError {
+    return new WorkflowRunError({ ...this.#info, path: [...prefix, ...this.path] });
+  }
+}
+
+export interface WorkflowRunErrorInit {
+  node: string;
+  type: string;
+  phase: string;
+  plugin?: string;
+  cause: PluginError;
+  store: Record<string, unknown>;
+  trace: TraceStep[];
+  path: string[];
 }
 
 function toPluginErrorLoose(err: unknown): PluginError {
@@ -291,13 +309,9 @@ export class Flow {
       step.outputBytes = bytes(out.output);
       return out;
     } catch (err) {
-      if (err instanceof WorkflowRunError) {
-        // From a nested flow or a child node: already located; the path gains the way here.
-        if (err.path[0] !== path[0] || err.path.length < path.length) {
-          throw new WorkflowRunError({ node: err.node, type: (err.details as { type: string }).type, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}), cause: err.cause as PluginError, store: err.store, trace: err.trace, path: [...path, ...err.path.filter((p) => !path.includes(p))] });
-        }
-        throw err;
-      }
+      // From a nested flow or a child node: already located. A nested flow's path does not yet
+      // start with the way here, so it is prefixed with it.
+      if (err instanceof WorkflowRunError) throw path.every((p, i) => err.path[i] === p) ? err : err.under(path);
       const cause = toPluginErrorLoose(signal.aborted && signal.reason instanceof PluginError ? signal.reason : err);
       step.error = { phase, code: cause.code, message: cause.message };
       throw new WorkflowRunError({ node: name, type: def.type, phase, ...(type.plugin ? { plugin: type.plugin } : {}), cause, store: storeObject(options.store), trace, path: [...path] });

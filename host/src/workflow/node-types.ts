@@ -54,9 +54,8 @@ export interface NodeType {
  * (hot reload); the types offered are those of the version first loaded.
  */
 export function pluginNodeTypes(source: Plugin | WatchedPlugin): NodeType[] {
-  const first = 'current' in source ? source.current : source;
   const now = (): Plugin => ('current' in source ? source.current : source);
-  const plugin = first;
+  const plugin = now(); // the node types offered are those of the version loaded first
   return plugin.metadata.nodes.map((def) => {
     const call = (ctx: NodeRunContext) => ({ config: ctx.config, store: ctx.store, log: ctx.log, ...(ctx.now ? { now: ctx.now } : {}) });
     const nodeType: NodeType = {
