@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'build-failed'
   | 'invalid-manifest'
   | 'invalid-workflow'
+  | 'invalid-wit'
   | 'step-limit';
 
 /** Where in a plugin call an error happened. */
