@@ -96,15 +96,14 @@ async function importPlainJs(entry: string, tmpDir: string): Promise<{ plugin: P
 
 /**
  * A PluginRunner calling the plain-JS exports directly, like `inProcessRunner` minus the wasm:
- * the same host imports (`createHostImports`) dispatch to the call in flight, and a returned
+ * the same host imports (`latestHost`) dispatch to the call in flight, and a returned
  * node-error is wrapped the way jco wraps it (`{ payload }`) before `toPluginError`.
  */
 async function plainJsRunner(name: string, makeExports: (host: HostImports) => NodeExports): Promise<PluginRunner> {
-  const { createHostImports } = await import('../host/src/host-api.js');
+  const { latestHost } = await import('../host/src/host-api.js');
   const { toPluginError } = await import('../host/src/runner.js');
-  const { WIT_PACKAGE } = await import('../host/src/wit-world.js');
   let current: CallContext | undefined;
-  const shared = createHostImports(() => current)[`${WIT_PACKAGE}/host`] as HostImports;
+  const shared: HostImports = latestHost(() => current);
   // createNodeExports installs a global Date backed by host.now(): keep the real clock here.
   const realNow = Date.now.bind(Date);
   const host: HostImports = { ...shared, now: () => BigInt(Math.trunc((current?.now ?? realNow)())) };

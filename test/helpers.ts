@@ -22,12 +22,12 @@ export const CACHE_DIR = tempDir('pocket-wit-cache-');
 const builds = new Map<string, Promise<string>>();
 
 /** Build a project directory (relative to the repo root) with an engine; memoized. */
-export function built(projectDir: string, engine: JsEngine = 'quickjs'): Promise<string> {
-  const key = `${projectDir}|${engine}`;
+export function built(projectDir: string, engine: JsEngine = 'quickjs', witVersion?: string): Promise<string> {
+  const key = `${projectDir}|${engine}|${witVersion ?? 'newest'}`;
   let entry = builds.get(key);
   if (!entry) {
     const out = join(tempDir('pocket-wit-build-'), `${engine}.wasm`);
-    entry = buildPlugin(join(ROOT, projectDir), { engine, out }).then((r) => r.out);
+    entry = buildPlugin(join(ROOT, projectDir), { engine, out, ...(witVersion ? { witVersion } : {}) }).then((r) => r.out);
     builds.set(key, entry);
   }
   return entry;

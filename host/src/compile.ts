@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import type * as NodeInterface from './generated/wit/interfaces/pocket-plugin-node.js';
+import type * as NodeInterface from './generated/wit/v0.2.0/interfaces/pocket-plugin-node.js';
 import { PluginError } from './errors.js';
 import type { TranspiledComponent } from './transpile.js';
 

@@ -5,8 +5,7 @@
  * Import functions are bound once, at instantiation; they dispatch to the context of the call
  * in flight, so one instance serves calls with different stores and loggers.
  */
-import type * as HostInterface from './generated/wit/interfaces/pocket-plugin-host.js';
-import { WIT_PACKAGE } from './wit-world.js';
+import type * as HostInterface from './generated/wit/v0.2.0/interfaces/pocket-plugin-host.js';
 
 export type LogLevel = HostInterface.LogLevel;
 
@@ -43,6 +42,8 @@ export interface CallContext {
   log: LogSink;
   /** The clock plugins read (ms since the epoch); `Date.now` when omitted. */
   now?: () => number;
+  /** Whether the call should stop early (a passed deadline, a cancelled run); never when omitted. */
+  cancelled?: () => boolean;
 }
 
 /** A log sink that writes `[plugin] level: message {fields}` lines to stderr. */
@@ -62,11 +63,12 @@ export const silentLogSink: LogSink = () => {};
 const LEVELS = new Set<string>(['debug', 'info', 'warn', 'error']);
 
 /**
- * The import object for one instance. `current()` returns the context of the call in flight
- * (or undefined outside calls: then the store is empty and logs go nowhere).
+ * The `host` interface of the latest world version for one instance; older versions adapt it
+ * (`world-versions/`). `current()` returns the context of the call in flight (or undefined
+ * outside calls: then the store is empty and logs go nowhere).
  */
-export function createHostImports(current: () => CallContext | undefined): Record<string, unknown> {
-  const host: typeof HostInterface = {
+export function latestHost(current: () => CallContext | undefined): typeof HostInterface {
+  return {
     log(level, message, fields) {
       const ctx = current();
       if (!ctx) return;
@@ -99,8 +101,8 @@ export function createHostImports(current: () => CallContext | undefined): Recor
     now() {
       return BigInt(Math.trunc((current()?.now ?? Date.now)()));
     },
+    cancelled() {
+      return current()?.cancelled?.() ?? false;
+    },
   };
-  // jco's glue looks imports up by unversioned name; the versioned key serves other glue.
-  const imports: Record<string, unknown> = { [`${WIT_PACKAGE}/host`]: host, [`${WIT_PACKAGE}/types`]: {} };
-  return imports;
 }

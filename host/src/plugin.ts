@@ -17,6 +17,11 @@ export interface NodeCallOptions {
   log?: LogSink;
   /** The clock the plugin sees (ms since the epoch); the real time when omitted. */
   now?: () => number;
+  /**
+   * What the plugin's `cancelled()` answers (world 0.2.0+): true once this returns true. The
+   * workflow engine passes its node deadline and run cancellation here.
+   */
+  cancelled?: () => boolean;
 }
 
 export interface RunNodeOptions extends NodeCallOptions {
@@ -97,6 +102,7 @@ export class Plugin {
     }
     const ctx: CallContext = { plugin: this.name, node: type, store: options.store ?? new Map(), log: options.log ?? this.#log };
     if (options.now) ctx.now = options.now;
+    if (options.cancelled) ctx.cancelled = options.cancelled;
     return { ctx, config: toJson(options.config ?? {}, 'config', { plugin: this.name, node: type }) };
   }
 

@@ -3,10 +3,11 @@
  * them. This is the seam the sandbox replaces: the in-process runner below calls the plugin on
  * the caller's thread; other runners (worker threads) implement the same interface.
  */
-import type * as Types from './generated/wit/interfaces/pocket-plugin-types.js';
+import type * as Types from './generated/wit/v0.2.0/interfaces/pocket-plugin-types.js';
 import type { CompiledComponent, NodeExports } from './compile.js';
 import { PluginError, type ErrorCode, type ErrorContext } from './errors.js';
-import { createHostImports, type CallContext } from './host-api.js';
+import type { CallContext } from './host-api.js';
+import { hostImportsFor } from './world-versions/index.js';
 
 export type RawMetadata = Types.PluginMetadata;
 export type RawPostResult = Types.PostResult;
@@ -66,7 +67,7 @@ export function toPluginError(thrown: unknown, context: ErrorContext): PluginErr
 export const inProcessRunner: RunnerFactory = async (compiled, info) => {
   let current: CallContext | undefined;
   let instance: NodeExports | undefined;
-  const imports = createHostImports(() => current);
+  const imports = hostImportsFor(compiled.transpiled.worldVersion, () => current);
   const get = (): NodeExports => (instance ??= compiled.instantiate(imports));
 
   function invoke<T>(phase: string, ctx: CallContext | undefined, fn: (node: NodeExports) => T): T {

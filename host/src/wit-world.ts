@@ -11,9 +11,9 @@ export const WIT_PACKAGE = 'pocket:plugin';
 /** The world name inside the package. */
 export const WORLD_NAME = 'plugin';
 /** The newest world version; `pocket-wit build` targets it. */
-export const WORLD_VERSION = '0.1.0';
+export const WORLD_VERSION = '0.2.0';
 /** Every world version this host can run. */
-export const SUPPORTED_WORLD_VERSIONS: readonly string[] = ['0.1.0'];
+export const SUPPORTED_WORLD_VERSIONS: readonly string[] = ['0.1.0', '0.2.0'];
 /** Interfaces a plugin may import from the host (unversioned names). */
 export const HOST_INTERFACES: readonly string[] = [`${WIT_PACKAGE}/host`, `${WIT_PACKAGE}/types`];
 /** The interface a plugin must export. */

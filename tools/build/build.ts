@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { PluginError, WIT_PACKAGE, WORLD_VERSION, writePluginSection } from './toolchain.js';
+import { PluginError, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, writePluginSection } from './toolchain.js';
 import { loadPlugin, silentLogSink, type NodeDefinition } from '../../host/src/index.js';
 import { readProject, type PluginProject } from './project.js';
 import { bundlePlugin, type JsEngine } from './bundle-ts.js';
@@ -16,6 +16,8 @@ export interface BuildOptions {
   out?: string;
   /** JS engine for TypeScript/JavaScript plugins. */
   engine?: JsEngine;
+  /** The `pocket:plugin` version to build against; the newest when omitted. */
+  witVersion?: string;
   steps?: StepReporter;
 }
 
@@ -24,6 +26,8 @@ export interface BuildResult {
   out: string;
   bytes: Uint8Array;
   engine: string;
+  /** The world version the component targets. */
+  witVersion: string;
 }
 
 function kb(n: number): string {
@@ -46,12 +50,16 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     throw new PluginError('build-failed', `unknown engine "${engine}"; use one of: ${JS_ENGINES.join(', ')}`);
   }
   const project = await steps.step('reading project', async () => readProject(dir), (p) => `${p.manifest.name}@${p.manifest.version}`);
-  const source = await steps.step('bundling TypeScript', () => bundlePlugin(project, engine), (s) => kb(s.length));
-  const component = await steps.step(`componentizing with ${engine}`, () => componentizeJs(source, engine), (b) => kb(b.length));
+  const witVersion = options.witVersion ?? WORLD_VERSION;
+  if (!SUPPORTED_WORLD_VERSIONS.includes(witVersion)) {
+    throw new PluginError('build-failed', `cannot build for ${WIT_PACKAGE}@${witVersion}: this pocket-wit knows ${SUPPORTED_WORLD_VERSIONS.join(', ')}; pick one of those`);
+  }
+  const source = await steps.step('bundling TypeScript', () => bundlePlugin(project, engine, witVersion), (s) => kb(s.length));
+  const component = await steps.step(`componentizing with ${engine} for ${WIT_PACKAGE}@${witVersion}`, () => componentizeJs(source, engine, witVersion), (b) => kb(b.length));
   // The node definitions go into the plugin section too, so that tools can list and describe the
   // plugin without running it. Reading them runs the author's own code, once, here.
   const nodes = await steps.step('reading node definitions', () => readNodes(component), (n) => n.map((d) => d.type).join(', '));
-  const bytes = writePluginSection(component, { format: 1, world: `${WIT_PACKAGE}@${WORLD_VERSION}`, engine, manifest: project.manifest, nodes });
+  const bytes = writePluginSection(component, { format: 1, world: `${WIT_PACKAGE}@${witVersion}`, engine, manifest: project.manifest, nodes });
   const out = options.out ?? project.defaultOutput;
   await steps.step(`writing ${out}`, async () => {
     await mkdir(dirname(out), { recursive: true });
@@ -59,5 +67,5 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     await writeFile(tmp, bytes);
     await rename(tmp, out);
   });
-  return { project, out, bytes, engine };
+  return { project, out, bytes, engine, witVersion };
 }

@@ -66,8 +66,8 @@ export function manifestInfo(project: PluginProject) {
 }
 
 /** The generated entry module: wires the plugin's default export to the world's exports. */
-export function entrySource(project: PluginProject, engine: JsEngine): string {
-  const hostModule = `${WIT_PACKAGE}/host@${WORLD_VERSION}`;
+export function entrySource(project: PluginProject, engine: JsEngine, witVersion: string = WORLD_VERSION): string {
+  const hostModule = `${WIT_PACKAGE}/host@${witVersion}`;
   // QuickJS exposes an imported interface as the module's default export; StarlingMonkey as named exports.
   const importHost = engine === 'quickjs' ? `import host from ${JSON.stringify(hostModule)};` : `import * as host from ${JSON.stringify(hostModule)};`;
   return [
@@ -81,12 +81,12 @@ export function entrySource(project: PluginProject, engine: JsEngine): string {
 }
 
 /** Bundle the project for `engine`; returns the module source. */
-export async function bundlePlugin(project: PluginProject, engine: JsEngine): Promise<string> {
+export async function bundlePlugin(project: PluginProject, engine: JsEngine, witVersion: string = WORLD_VERSION): Promise<string> {
   const root = toolchainRootPath();
   const sdk = join(root, 'guest-sdk', 'ts', 'src');
   try {
     const result = await build({
-      stdin: { contents: entrySource(project, engine), resolveDir: project.dir, sourcefile: 'pocket-wit-entry.js', loader: 'js' },
+      stdin: { contents: entrySource(project, engine, witVersion), resolveDir: project.dir, sourcefile: 'pocket-wit-entry.js', loader: 'js' },
       bundle: true,
       write: false,
       format: 'esm',

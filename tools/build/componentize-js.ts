@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PluginError, WORLD_NAME, witDir, witSource } from './toolchain.js';
+import { PluginError, WORLD_NAME, WORLD_VERSION, witDir, witSource } from './toolchain.js';
 import type { JsEngine } from './bundle-ts.js';
 
 export const JS_ENGINES: readonly JsEngine[] = ['quickjs', 'starlingmonkey'];
@@ -31,11 +31,11 @@ function explain(engine: string, err: unknown): string {
   return `${engine} componentize failed:\n  ${firstLines(err)}`;
 }
 
-export async function componentizeJs(source: string, engine: JsEngine): Promise<Uint8Array> {
+export async function componentizeJs(source: string, engine: JsEngine, witVersion: string = WORLD_VERSION): Promise<Uint8Array> {
   if (engine === 'quickjs') {
     const { componentize } = await import('componentize-qjs');
     try {
-      const result = await componentize({ witPath: witDir(), jsSource: source, world: WORLD_NAME, stubWasi: true, sync: true, optSize: true });
+      const result = await componentize({ witPath: witDir(witVersion), jsSource: source, world: WORLD_NAME, stubWasi: true, sync: true, optSize: true });
       return new Uint8Array(result.component);
     } catch (cause) {
       throw new PluginError('build-failed', explain('QuickJS', cause), { cause });
@@ -50,7 +50,7 @@ export async function componentizeJs(source: string, engine: JsEngine): Promise<
     // `witWorld` (inline WIT) is accepted by componentize-js but missing from its option types.
     const opts = {
       sourcePath,
-      witWorld: witSource(),
+      witWorld: witSource(witVersion),
       worldName: WORLD_NAME,
       disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'] as ('stdio' | 'random' | 'clocks' | 'http' | 'fetch-event')[],
     };

@@ -5,21 +5,27 @@ import { JS_ENGINES } from '../build/componentize-js.js';
 import type { JsEngine } from '../build/bundle-ts.js';
 import { UsageError } from '../cli-support.js';
 import { createStepReporter } from '../ui/steps.js';
+import { SUPPORTED_WORLD_VERSIONS, WORLD_VERSION } from '../build/toolchain.js';
 
 export function registerBuild(cli: CAC): void {
   cli
     .command('build [dir]', 'Build a plugin project into one WebAssembly component')
     .option('-o, --out <file>', 'Output .wasm path (default: manifest "binary", else dist/<name>.wasm)')
     .option('--engine <engine>', `JS engine for TypeScript plugins: ${JS_ENGINES.join(' | ')} (default: quickjs)`)
+    .option('--wit-version <version>', `The pocket:plugin version to build against (default: the newest, ${WORLD_VERSION})`)
     .option('--json', 'Print the result as JSON')
     .example('pocket-wit build examples/sentiment-analyzer')
-    .action(async (dir: string | undefined, opts: { out?: string; engine?: string; json?: boolean }) => {
+    .action(async (dir: string | undefined, opts: { out?: string; engine?: string; witVersion?: string; json?: boolean }) => {
+      if (opts.witVersion !== undefined && !SUPPORTED_WORLD_VERSIONS.includes(String(opts.witVersion))) {
+        throw new UsageError(`--wit-version must be one of ${SUPPORTED_WORLD_VERSIONS.join(', ')} (got "${opts.witVersion}")`);
+      }
       if (opts.engine !== undefined && !JS_ENGINES.includes(opts.engine as JsEngine)) {
         throw new UsageError(`--engine must be one of ${JS_ENGINES.join(', ')} (got "${opts.engine}")`);
       }
       const result = await buildPlugin(dir ?? '.', {
         ...(opts.out ? { out: opts.out } : {}),
         ...(opts.engine ? { engine: opts.engine as JsEngine } : {}),
+        ...(opts.witVersion ? { witVersion: String(opts.witVersion) } : {}),
         steps: createStepReporter(),
       });
       const summary = {
@@ -28,8 +34,9 @@ export function registerBuild(cli: CAC): void {
         out: result.out,
         engine: result.engine,
         size: result.bytes.length,
+        world: `pocket:plugin@${result.witVersion}`,
       };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else process.stdout.write(`built ${summary.name}@${summary.version} → ${summary.out} (${summary.engine}, ${(summary.size / 1024 / 1024).toFixed(1)} MB)\n`);
+      else process.stdout.write(`built ${summary.name}@${summary.version} → ${summary.out} (${summary.engine}, ${(summary.size / 1024 / 1024).toFixed(1)} MB, ${summary.world})\n`);
     });
 }

@@ -54,6 +54,12 @@ export interface NodeContext<Config = Record<string, unknown>> {
   readonly nodeType: string;
   readonly log: NodeLogger;
   readonly store: NodeStore;
+  /**
+   * Whether the host asks this call to stop early (the node's timeout has passed, or the run
+   * was cancelled). Long loops should poll it and return or throw. Always `false` in a plugin
+   * built for `pocket:plugin@0.1.0`.
+   */
+  cancelled(): boolean;
 }
 
 /** What `post` returns: the node's output and the action that picks the next node. */

@@ -6,19 +6,23 @@
  * Everything that crosses the boundary is handled here: JSON decoding and encoding, config
  * defaults and validation, input validation, and mapping thrown errors to `node-error`.
  */
-/// <reference path="./generated/wit/interfaces/pocket-plugin-host.d.ts" />
-/// <reference path="./generated/wit/interfaces/pocket-plugin-node.d.ts" />
-/// <reference path="./generated/wit/interfaces/pocket-plugin-types.d.ts" />
+/// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-host.d.ts" />
+/// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-node.d.ts" />
+/// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-types.d.ts" />
 import type { TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { NodeError, type AnyNodeDef, type NodeContext, type NodeExampleDef, type PluginDef } from './index.js';
-import type * as Types from 'pocket:plugin/types@0.1.0';
+import type * as Types from 'pocket:plugin/types@0.2.0';
 
-/** The host imports, as generated from `wit/` (`pocket:plugin/host`). */
-export type HostImports = typeof import('pocket:plugin/host@0.1.0');
+type LatestHost = typeof import('pocket:plugin/host@0.2.0');
+/**
+ * The host imports, as generated from `wit/` (`pocket:plugin/host`, newest version). A plugin
+ * built for an older version gets that version's imports: functions added later may be absent.
+ */
+export type HostImports = Omit<LatestHost, 'cancelled'> & Partial<Pick<LatestHost, 'cancelled'>>;
 /** The exports a plugin provides, as generated from `wit/` (`pocket:plugin/node`). */
-export type NodeExports = typeof import('pocket:plugin/node@0.1.0');
+export type NodeExports = typeof import('pocket:plugin/node@0.2.0');
 
 /** The manifest fields the build passes in. */
 export interface ManifestInfo {
@@ -188,11 +192,14 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     },
   };
 
+  // Built for 0.1.0, a plugin has no `cancelled` import: it is then never asked to stop.
+  const cancelled = typeof host.cancelled === 'function' ? (): boolean => host.cancelled!() : (): boolean => false;
+
   function resolve(nodeType: string, configText: string, phase: 'prep' | 'exec' | 'post' = 'prep'): { node: AnyNodeDef; input: Checker; ctx: NodeContext<any> } {
     const entry = byType.get(nodeType);
     if (!entry) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
     const config = entry.config.check(configText);
-    return { node: entry.node, input: entry.input, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store } };
+    return { node: entry.node, input: entry.input, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store, cancelled } };
   }
 
   const manifestExamples = new Map((manifest.nodes ?? []).map((n) => [n.type, n.examples ?? []]));

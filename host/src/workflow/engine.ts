@@ -45,6 +45,8 @@ export interface RunOptions {
   /** Called after every node visit. */
   onStep?: (step: TraceStep) => void;
   signal?: AbortSignal;
+  /** Polled cancellation, besides `signal`: plugins asking `cancelled()` see it (world 0.2.0+). */
+  cancelled?: () => boolean;
 }
 
 export interface RunResult {
@@ -270,6 +272,12 @@ export class Flow {
       if (!controller.signal.aborted && performance.now() > deadline) controller.abort(timeoutError());
       if (controller.signal.aborted) throw controller.signal.reason;
     };
+    // What a plugin's `cancelled()` answers: this node's deadline passed, or an outer one did.
+    const outerCancelled = options.cancelled;
+    const cancelled = (): boolean => {
+      if (!controller.signal.aborted && performance.now() > deadline) controller.abort(timeoutError());
+      return controller.signal.aborted || (outerCancelled?.() ?? false);
+    };
     const onOuterAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const signal = controller.signal;
@@ -279,15 +287,16 @@ export class Flow {
       node: name,
       log: options.log ?? silentLogSink,
       signal,
+      cancelled,
       baseDir: dirname(this.source.file),
       ...(options.now ? { now: options.now } : {}),
       // Children run under this node's signal: its timeout (or a cancelled run) stops them too.
       runChild: async (typeName, config, childInput, childName) => {
         const childType = this.registry.get(typeName);
         if (!childType) throw new PluginError('not-found', `unknown node type "${typeName}"`);
-        return this.#visit(`${name}/${childName}`, { name: childName, type: typeName, config }, childType, childInput, { ...options, signal }, trace, state, path);
+        return this.#visit(`${name}/${childName}`, { name: childName, type: typeName, config }, childType, childInput, { ...options, signal, cancelled }, trace, state, path);
       },
-      runFlow: async (flowPath, flowInput) => this.subflow(flowPath).#run(flowInput, { ...options, signal }, trace, state, `${name}/`),
+      runFlow: async (flowPath, flowInput) => this.subflow(flowPath).#run(flowInput, { ...options, signal, cancelled }, trace, state, `${name}/`),
     };
 
     let phase = 'prep';

@@ -19,6 +19,8 @@ export interface NodeRunContext {
   log: LogSink;
   /** Aborted when the node's timeout passes or the run is cancelled. */
   signal: AbortSignal;
+  /** Polled form of `signal` that also notices a passed deadline during a synchronous call. */
+  cancelled: () => boolean;
   /** The clock plugins see. */
   now?: () => number;
   /**
@@ -57,7 +59,7 @@ export function pluginNodeTypes(source: Plugin | WatchedPlugin): NodeType[] {
   const now = (): Plugin => ('current' in source ? source.current : source);
   const plugin = now(); // the node types offered are those of the version loaded first
   return plugin.metadata.nodes.map((def) => {
-    const call = (ctx: NodeRunContext) => ({ config: ctx.config, store: ctx.store, log: ctx.log, ...(ctx.now ? { now: ctx.now } : {}) });
+    const call = (ctx: NodeRunContext) => ({ config: ctx.config, store: ctx.store, log: ctx.log, cancelled: ctx.cancelled, ...(ctx.now ? { now: ctx.now } : {}) });
     const nodeType: NodeType = {
       type: def.type,
       source: `plugin ${plugin.name} (${plugin.source.source})`,
