@@ -146,7 +146,7 @@ for (const engine of ENGINES) {
   });
 
   t('a node type the plugin lacks is not-found, listing what it offers', async ({ plugin }) => {
-    await expectError(plugin.runNode('nope'), 'not-found', /no node type "nope" \(it offers: identity, greet, phases, fail, clock, store, misuse, flaky, spin\)/);
+    await expectError(plugin.runNode('nope'), 'not-found', /no node type "nope" \(it offers: identity, greet, phases, fail, clock, store, misuse, flaky, spin, patient\)/);
   });
 
   t('the instance keeps serving after errors', async ({ plugin }) => {

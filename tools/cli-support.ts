@@ -7,6 +7,11 @@ import { colors as pc } from './ui/colors.js';
 import { isPluginError } from '../host/src/index.js';
 
 /** A mistake in how a command was called; exits with status 2. */
+/** A failure already reported on stdout/stderr: exit 1 without printing more. */
+export class SilentFailure extends Error {
+  override name = 'SilentFailure';
+}
+
 export class UsageError extends Error {
   override name = 'UsageError';
   readonly code = 'usage';

@@ -6,10 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
 import { toolchainRoot } from '../host/src/wit-world.js';
-import { reportError, UsageError } from './cli-support.js';
+import { reportError, SilentFailure, UsageError } from './cli-support.js';
 import { registerBuild } from './commands/build.js';
 import { registerRun } from './commands/run.js';
-import { registerFlow, SilentFailure } from './commands/flow.js';
+import { registerFlow } from './commands/flow.js';
+import { registerCheck } from './commands/check.js';
+import { registerTypes } from './commands/types.js';
 import { registerInstall } from './commands/install.js';
 import { registerList } from './commands/list.js';
 import { registerInfo } from './commands/info.js';
@@ -32,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
   registerList(cli);
   registerInfo(cli);
   registerRemove(cli);
+  registerCheck(cli);
+  registerTypes(cli);
   cli.help();
   cli.version(version);
   const json = argv.includes('--json');

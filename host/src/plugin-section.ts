@@ -24,6 +24,11 @@ export interface PluginSection {
    * tools can list and describe a plugin without running its code.
    */
   nodes?: NodeDefinition[];
+  /**
+   * The WIT the plugin was built against, as one source text (`package pocket:plugin@x.y.z;`
+   * and its interfaces), so `pocket-wit check` can compare its types with a host's.
+   */
+  wit?: string;
 }
 
 export function writePluginSection(component: Uint8Array, section: PluginSection): Uint8Array {
@@ -51,5 +56,6 @@ export function readPluginSection(component: Uint8Array, source = 'component'): 
   }
   const section: PluginSection = { format: 1, world: parsed.world, engine: parsed.engine, manifest: validateManifest(parsed.manifest, `${source} (embedded manifest)`) };
   if (Array.isArray(parsed.nodes)) section.nodes = parsed.nodes;
+  if (typeof parsed.wit === 'string') section.wit = parsed.wit;
   return section;
 }

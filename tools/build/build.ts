@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { PluginError, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, writePluginSection } from './toolchain.js';
+import { PluginError, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, witSource, writePluginSection } from './toolchain.js';
 import { loadPlugin, silentLogSink, type NodeDefinition } from '../../host/src/index.js';
 import { readProject, type PluginProject } from './project.js';
 import { bundlePlugin, type JsEngine } from './bundle-ts.js';
@@ -55,11 +55,11 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     throw new PluginError('build-failed', `cannot build for ${WIT_PACKAGE}@${witVersion}: this pocket-wit knows ${SUPPORTED_WORLD_VERSIONS.join(', ')}; pick one of those`);
   }
   const source = await steps.step('bundling TypeScript', () => bundlePlugin(project, engine, witVersion), (s) => kb(s.length));
-  const component = await steps.step(`componentizing with ${engine} for ${WIT_PACKAGE}@${witVersion}`, () => componentizeJs(source, engine, witVersion), (b) => kb(b.length));
+  const component = await steps.step(`componentizing with ${engine}`, () => componentizeJs(source, engine, witVersion), (b) => kb(b.length));
   // The node definitions go into the plugin section too, so that tools can list and describe the
   // plugin without running it. Reading them runs the author's own code, once, here.
   const nodes = await steps.step('reading node definitions', () => readNodes(component), (n) => n.map((d) => d.type).join(', '));
-  const bytes = writePluginSection(component, { format: 1, world: `${WIT_PACKAGE}@${witVersion}`, engine, manifest: project.manifest, nodes });
+  const bytes = writePluginSection(component, { format: 1, world: `${WIT_PACKAGE}@${witVersion}`, engine, manifest: project.manifest, nodes, wit: witSource(witVersion) });
   const out = options.out ?? project.defaultOutput;
   await steps.step(`writing ${out}`, async () => {
     await mkdir(dirname(out), { recursive: true });

@@ -24,7 +24,7 @@ import {
   type ReloadEvent,
   type TraceStep,
 } from '../../host/src/index.js';
-import { readJsonFlag, UsageError } from '../cli-support.js';
+import { readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
 import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
 import { createStepReporter } from '../ui/steps.js';
 
@@ -180,9 +180,6 @@ function dedupe(report: (e: ReloadEvent) => void): (e: ReloadEvent) => void {
 }
 
 /** An error already reported on stdout and stderr; the CLI only sets the exit status. */
-export class SilentFailure extends Error {
-  override name = 'SilentFailure';
-}
 
 async function runBatchCommand(workflow: string, plugins: string[], opts: FlowOptions, concurrency: number, stepLimit: number, store: Record<string, unknown> | undefined): Promise<void> {
   const inputs: unknown[] = [];

@@ -1,0 +1,187 @@
+/**
+ * "Does this plugin work with this host?" A plugin component is compatible when it exports the
+ * `pocket:plugin/node` interface of a world version the host runs, every interface it imports
+ * is one the host provides, and the types on both sides are the same, structurally (the
+ * component's own WIT against the host's, compared by `diffWit`).
+ */
+import { readFile } from 'node:fs/promises';
+import { PluginError } from '../../host/src/errors.js';
+import { readPluginSection } from '../../host/src/plugin-section.js';
+import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, witSource } from '../../host/src/wit-world.js';
+import { componentWitOf, type WitOrigin } from './component-wit.js';
+import { diffWit, type WitChange } from './diff.js';
+import { loadWitPath, parseWitSource } from './load.js';
+import type { Package, WitResolve, WorldItem } from './model.js';
+
+export type ProblemKind = 'not-a-plugin' | 'unsupported-version' | 'missing-import' | 'missing-export' | 'type-mismatch';
+
+export interface CompatProblem {
+  kind: ProblemKind;
+  /** The WIT item, e.g. `pocket:plugin/host@0.1.0` or `interface:host/func:log/param:level`. */
+  path: string;
+  message: string;
+}
+
+export interface PluginCheckReport {
+  source: string;
+  compatible: boolean;
+  plugin?: { name: string; version: string };
+  /** The world the plugin targets, e.g. `pocket:plugin@0.1.0`. */
+  world?: string;
+  /** Where the plugin's types came from: the WIT it carries, or the released version it names. */
+  typesFrom?: WitOrigin;
+  /** What it was checked against: the host's released versions, or a WIT given with `--world`. */
+  host: { versions: string[]; wit?: string };
+  imports: string[];
+  exports: string[];
+  problems: CompatProblem[];
+}
+
+export interface CheckPluginOptions {
+  /** A host WIT (file or folder) to check against instead of the versions this host runs. */
+  world?: string;
+}
+
+function itemName(key: string, item: WorldItem): string {
+  return item.kind === 'interface' ? `${key}${item.ref.package.version ? `@${item.ref.package.version}` : ''}` : key;
+}
+
+function mainOf(resolve: WitResolve, pkg: Package): WitResolve {
+  return { main: pkg, packages: resolve.packages };
+}
+
+/** Major-compatible in the semver sense the component model uses for linking (0.x: same minor). */
+function linkCompatible(a: string, b: string): boolean {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am === bm && (am !== 0 || an === bn);
+}
+
+/** Check a plugin component (path or bytes) against this host, or against a host WIT. */
+export async function checkPlugin(input: string | Uint8Array, options: CheckPluginOptions = {}): Promise<PluginCheckReport> {
+  const source = typeof input === 'string' ? input : 'component';
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof input === 'string' ? new Uint8Array(await readFile(input)) : input;
+  } catch {
+    throw new PluginError('not-found', `${source} does not exist or cannot be read; give a plugin .wasm file`);
+  }
+  const cw = await componentWitOf(bytes, source);
+  const section = readPluginSection(bytes, source);
+  const root = cw.resolve.main.worlds.values().next().value;
+  if (!root) throw new PluginError('invalid-plugin', `${source}: wasm-tools printed no world for this component`);
+  const imports = [...root.imports].map(([k, v]) => itemName(k, v));
+  const exports = [...root.exports].map(([k, v]) => itemName(k, v));
+
+  // The host side: a given WIT, or the released version the plugin targets (else the newest).
+  let host: WitResolve;
+  let hostVersions: string[];
+  if (options.world) {
+    host = await loadWitPath(options.world);
+    hostVersions = host.main.id.version ? [host.main.id.version] : [];
+  } else {
+    const v = cw.pluginVersion && SUPPORTED_WORLD_VERSIONS.includes(cw.pluginVersion) ? cw.pluginVersion : WORLD_VERSION;
+    host = parseWitSource(witSource(v), `wit/v${v}`);
+    hostVersions = [...SUPPORTED_WORLD_VERSIONS];
+  }
+  const hostPkg = `${host.main.id.namespace}:${host.main.id.name}`;
+  const hostWorld = host.main.worlds.get(WORLD_NAME) ?? (host.main.worlds.size === 1 ? host.main.worlds.values().next().value : undefined);
+  if (!hostWorld) {
+    throw new PluginError('invalid-wit', `${options.world ?? 'the host WIT'} has no world "${WORLD_NAME}" (it has: ${[...host.main.worlds.keys()].join(', ') || 'none'}); give the host's pocket:plugin package`);
+  }
+
+  const report: PluginCheckReport = {
+    source,
+    compatible: false,
+    ...(section ? { plugin: { name: section.manifest.name, version: section.manifest.version } } : {}),
+    ...(cw.pluginVersion ? { world: `${WIT_PACKAGE}@${cw.pluginVersion}` } : {}),
+    host: { versions: hostVersions, ...(options.world ? { wit: options.world } : {}) },
+    imports,
+    exports,
+    problems: [],
+  };
+  const problem = (kind: ProblemKind, path: string, message: string): void => void report.problems.push({ kind, path, message });
+
+  if (!cw.pluginVersion) {
+    problem('not-a-plugin', `${WIT_PACKAGE}/node`, `it exports ${exports.join(', ') || 'nothing'}, but a Pocket plugin exports ${WIT_PACKAGE}/node@<version>; build it with \`pocket-wit build\` (or wit-bindgen against wit/v${WORLD_VERSION})`);
+    return report;
+  }
+  const version = cw.pluginVersion;
+  report.typesFrom = cw.origins.get(`${WIT_PACKAGE}@${version}`);
+  const runs = options.world ? hostVersions.some((h) => linkCompatible(h, version)) : SUPPORTED_WORLD_VERSIONS.includes(version);
+  if (!runs) {
+    problem(
+      'unsupported-version',
+      `${WIT_PACKAGE}@${version}`,
+      `the plugin targets ${WIT_PACKAGE}@${version}, but the host runs ${hostVersions.map((v) => `${hostPkg}@${v}`).join(', ') || hostPkg}; rebuild the plugin with \`pocket-wit build --wit-version ${hostVersions[hostVersions.length - 1] ?? WORLD_VERSION}\`, or upgrade the host`,
+    );
+  }
+
+  // Imports: each must be an interface of the host's world imports.
+  for (const [key, item] of root.imports) {
+    const name = itemName(key, item);
+    if (item.kind !== 'interface' || !key.startsWith(`${hostPkg}/`)) {
+      problem('missing-import', name, `the plugin imports ${name}, which the host does not provide (it provides ${[...hostWorld.imports.keys()].join(', ')}); remove that dependency from the plugin`);
+      continue;
+    }
+    const iface = key.slice(hostPkg.length + 1);
+    const provided = hostWorld.imports.has(key) || [...hostWorld.imports.values()].some((i) => i.kind === 'interface' && i.ref.interface === iface) || host.main.interfaces.has(iface);
+    if (!provided) problem('missing-import', name, `the plugin imports ${name}, which the host's ${hostPkg} has no interface for`);
+  }
+  // Exports: every export of the host's world must be there.
+  for (const [key, item] of hostWorld.exports) {
+    if (!root.exports.has(key)) problem('missing-export', itemName(key, item), `the host calls ${key}, which the plugin does not export; rebuild it against the host's WIT`);
+  }
+
+  // Types: the plugin's own WIT of the package against the host's, structurally.
+  const pluginPkg = cw.resolve.packages.get(`${WIT_PACKAGE}@${version}`);
+  if (pluginPkg && report.problems.length === 0) {
+    const diff = diffWit(mainOf(cw.resolve, pluginPkg), host);
+    const used = new Set([...root.imports.keys(), ...root.exports.keys()].filter((k) => k.startsWith(`${hostPkg}/`)).map((k) => k.slice(hostPkg.length + 1)));
+    const relevant = (c: WitChange): boolean => {
+      if (c.breaks !== 'plugins' || c.kind === 'version-changed' || c.kind === 'package-renamed') return false;
+      const iface = /^interface:([^/]+)/.exec(c.path)?.[1];
+      return iface ? used.has(iface) : true;
+    };
+    for (const c of diff.changes.filter(relevant)) {
+      const detail = c.old !== undefined || c.new !== undefined ? `: plugin has ${c.old ?? 'nothing'}, host has ${c.new ?? 'nothing'}` : '';
+      problem('type-mismatch', c.path, `${c.kind} at ${c.path}${detail}`);
+    }
+  }
+  report.compatible = report.problems.length === 0;
+  return report;
+}
+
+/** A person's reading of a report. */
+export function formatPluginCheck(r: PluginCheckReport, color: { ok(s: string): string; bad(s: string): string; dim(s: string): string }): string {
+  const who = r.plugin ? `${r.plugin.name}@${r.plugin.version} (${r.source})` : r.source;
+  const lines = [`plugin ${who}`];
+  if (r.world) {
+    const from = r.typesFrom === 'embedded' ? 'the WIT it carries' : r.typesFrom === 'released' ? `the released ${r.world} (it carries no WIT)` : 'jco';
+    lines.push(`  targets ${r.world}; types from ${from}`);
+  }
+  lines.push(`  host: ${r.host.wit ? `${r.host.wit} (${r.host.versions.join(', ') || 'unversioned'})` : `runs ${WIT_PACKAGE} ${r.host.versions.join(', ')}`}`);
+  lines.push(color.dim(`  imports: ${r.imports.join(', ') || 'none'}`));
+  lines.push(color.dim(`  exports: ${r.exports.join(', ') || 'none'}`));
+  if (r.compatible) lines.push(color.ok('compatible'));
+  else {
+    lines.push(color.bad(`not compatible: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`));
+    for (const p of r.problems) lines.push(`  ${color.bad(p.kind)} ${p.path}\n    ${p.message}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Load either side of `check --old/--new`: a `.wit` file, a WIT folder, or a `.wasm` component. */
+export async function loadWitAny(path: string): Promise<WitResolve> {
+  if (!path.endsWith('.wasm')) return loadWitPath(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch {
+    throw new PluginError('not-found', `${path} does not exist or cannot be read`);
+  }
+  const cw = await componentWitOf(bytes, path);
+  // A plugin's interesting package is the pocket:plugin one it carries; others compare as built.
+  const pkg = cw.pluginVersion ? cw.resolve.packages.get(`${WIT_PACKAGE}@${cw.pluginVersion}`) : undefined;
+  return pkg ? mainOf(cw.resolve, pkg) : cw.resolve;
+}

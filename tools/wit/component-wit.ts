@@ -1,0 +1,117 @@
+/**
+ * The WIT of a built component. wasm-tools (inside jco) prints the component's own world: what
+ * it imports and exports, by versioned interface name. The packages those names point at come
+ * from, in order: the WIT the component carries in its `pocket-wit:plugin` section (stamped by
+ * `pocket-wit build`), the released `pocket:plugin` versions in `wit/`, and the `wasi:` packages
+ * jco ships. The result is one {@link WitResolve} whose main package is `root:component`.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { PluginError } from '../../host/src/errors.js';
+import { readPluginSection } from '../../host/src/plugin-section.js';
+import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, witSource } from '../../host/src/wit-world.js';
+import { parseWitSource } from './load.js';
+import type { WitResolve } from './model.js';
+
+/** Where the types of each package came from, for reports. */
+export type WitOrigin = 'embedded' | 'released' | 'jco-wasi';
+
+export interface ComponentWit {
+  /** Main package `root:component`, world `root`, plus every package it references. */
+  resolve: WitResolve;
+  /** The text wasm-tools printed for the component's world. */
+  rootText: string;
+  /** `ns:pkg@version` → where its WIT came from. */
+  origins: Map<string, WitOrigin>;
+  /** The `pocket:plugin` version the component exports `node` of, if any. */
+  pluginVersion?: string;
+}
+
+/** `package x:y@v;` + body → `package x:y@v { body }` (nested form, to put several in one text). */
+function nested(text: string): { id: string; block: string } {
+  const m = /^\s*package\s+([a-z0-9-]+:[a-z0-9-]+(?:@[^\s;]+)?)\s*;/m.exec(text);
+  if (!m) throw new PluginError('invalid-wit', 'a WIT text without a package line cannot be nested');
+  const body = text.slice(0, m.index) + text.slice(m.index + m[0].length);
+  return { id: m[1]!, block: `package ${m[1]} {\n${body}\n}\n` };
+}
+
+/** The folder of jco's bundled WASI WIT for one version (e.g. `0.2.3` → `.../builtin/0.2.3`), if any. */
+function jcoWasiDir(version: string): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve('@bytecodealliance/jco/package.json');
+    const dir = join(dirname(pkg), 'lib', 'wit', 'builtin', version);
+    return existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The WIT text of a `wasi:` package at a version jco ships, or undefined. */
+function jcoWasiPackage(name: string, version: string): string | undefined {
+  const dir = jcoWasiDir(version);
+  const file = dir && join(dir, `wasi-${name}`, 'package.wit');
+  return file && existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+/** Packages named in `text` as `ns:pkg/iface@version` (versioned references only). */
+function referencedPackages(text: string): Map<string, { ns: string; name: string; version: string }> {
+  const out = new Map<string, { ns: string; name: string; version: string }>();
+  for (const m of text.matchAll(/\b([a-z][a-z0-9-]*):([a-z][a-z0-9-]*)\/[a-z][a-z0-9-]*@([0-9]+\.[0-9]+\.[0-9]+[^\s;,}]*)/g)) {
+    out.set(`${m[1]}:${m[2]}@${m[3]}`, { ns: m[1]!, name: m[2]!, version: m[3]! });
+  }
+  return out;
+}
+
+/** Extract the WIT of a component (a `.wasm` file's bytes). */
+export async function componentWitOf(bytes: Uint8Array, source = 'component'): Promise<ComponentWit> {
+  const { componentWit } = await import('@bytecodealliance/jco');
+  let rootText: string;
+  try {
+    rootText = await componentWit(bytes);
+  } catch (cause) {
+    throw new PluginError('invalid-plugin', `${source} is not a valid WebAssembly component: ${String((cause as Error).message ?? cause).split('\n')[0]}`, { cause });
+  }
+  const section = readPluginSection(bytes, source);
+  const origins = new Map<string, WitOrigin>();
+  const blocks: string[] = [];
+  const added = new Set<string>();
+
+  // Packages to provide: every versioned reference, transitively through what we add.
+  const queue = [...referencedPackages(rootText).entries()];
+  while (queue.length > 0) {
+    const [key, ref] = queue.shift()!;
+    if (added.has(key)) continue;
+    let text: string | undefined;
+    let origin: WitOrigin | undefined;
+    if (`${ref.ns}:${ref.name}` === WIT_PACKAGE) {
+      if (section?.wit && section.world === `${WIT_PACKAGE}@${ref.version}`) [text, origin] = [section.wit, 'embedded'];
+      else if (SUPPORTED_WORLD_VERSIONS.includes(ref.version)) [text, origin] = [witSource(ref.version), 'released'];
+    } else if (ref.ns === 'wasi') {
+      const found = jcoWasiPackage(ref.name, ref.version);
+      if (found) [text, origin] = [found, 'jco-wasi'];
+    }
+    if (!text || !origin) {
+      throw new PluginError(
+        'incompatible',
+        `${source} uses ${key}, whose WIT is unknown here: it carries no WIT of its own for it, and it is neither a pocket:plugin version this pocket-wit knows (${SUPPORTED_WORLD_VERSIONS.join(', ')}) nor a wasi: package jco ships`,
+      );
+    }
+    added.add(key);
+    origins.set(key, origin);
+    blocks.push(nested(text).block);
+    for (const next of referencedPackages(text)) queue.push(next);
+  }
+
+  const text = `${rootText}\n${blocks.join('\n')}`;
+  const resolve = parseWitSource(text, `${source} (component WIT)`);
+  const nodeExport = /export\s+pocket:plugin\/node@([^\s;]+);/.exec(rootText);
+  return { resolve, rootText, origins, ...(nodeExport ? { pluginVersion: nodeExport[1]! } : {}) };
+}
+
+/** The versions of jco's bundled WASI WIT (for messages). */
+export function jcoWasiVersions(): string[] {
+  const dir = jcoWasiDir('.');
+  return dir ? readdirSync(dir).filter((d) => /^\d/.test(d)).sort() : [];
+}
