@@ -68,10 +68,9 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
   }
   const cw = await componentWitOf(bytes, source);
   const section = readPluginSection(bytes, source);
-  const root = cw.resolve.main.worlds.values().next().value;
-  if (!root) throw new PluginError('invalid-plugin', `${source}: wasm-tools printed no world for this component`);
-  const imports = [...root.imports].map(([k, v]) => itemName(k, v));
-  const exports = [...root.exports].map(([k, v]) => itemName(k, v));
+  const world = cw.resolve ? [...cw.resolve.main.worlds.values()][0] : undefined;
+  const imports = world ? [...world.imports].map(([k, v]) => itemName(k, v)) : [];
+  const exports = world ? [...world.exports].map(([k, v]) => itemName(k, v)) : [];
 
   // The host side: a given WIT, or the released version the plugin targets (else the newest).
   let host: WitResolve;
@@ -85,7 +84,7 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
     hostVersions = [...SUPPORTED_WORLD_VERSIONS];
   }
   const hostPkg = `${host.main.id.namespace}:${host.main.id.name}`;
-  const hostWorld = host.main.worlds.get(WORLD_NAME) ?? (host.main.worlds.size === 1 ? host.main.worlds.values().next().value : undefined);
+  const hostWorld = host.main.worlds.get(WORLD_NAME) ?? (host.main.worlds.size === 1 ? [...host.main.worlds.values()][0] : undefined);
   if (!hostWorld) {
     throw new PluginError('invalid-wit', `${options.world ?? 'the host WIT'} has no world "${WORLD_NAME}" (it has: ${[...host.main.worlds.keys()].join(', ') || 'none'}); give the host's pocket:plugin package`);
   }
@@ -103,19 +102,29 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
   const problem = (kind: ProblemKind, path: string, message: string): void => void report.problems.push({ kind, path, message });
 
   if (!cw.pluginVersion) {
-    problem('not-a-plugin', `${WIT_PACKAGE}/node`, `it exports ${exports.join(', ') || 'nothing'}, but a Pocket plugin exports ${WIT_PACKAGE}/node@<version>; build it with \`pocket-wit build\` (or wit-bindgen against wit/v${WORLD_VERSION})`);
-    return report;
+    problem('not-a-plugin', `${WIT_PACKAGE}/node`, `it exports ${exports.join(', ') || 'no pocket:plugin/node'}, but a Pocket plugin exports ${WIT_PACKAGE}/node@<version>; build it with \`pocket-wit build\` (or wit-bindgen against wit/v${WORLD_VERSION})`);
   }
   const version = cw.pluginVersion;
-  report.typesFrom = cw.origins.get(`${WIT_PACKAGE}@${version}`);
-  const runs = options.world ? hostVersions.some((h) => linkCompatible(h, version)) : SUPPORTED_WORLD_VERSIONS.includes(version);
-  if (!runs) {
-    problem(
-      'unsupported-version',
-      `${WIT_PACKAGE}@${version}`,
-      `the plugin targets ${WIT_PACKAGE}@${version}, but the host runs ${hostVersions.map((v) => `${hostPkg}@${v}`).join(', ') || hostPkg}; rebuild the plugin with \`pocket-wit build --wit-version ${hostVersions[hostVersions.length - 1] ?? WORLD_VERSION}\`, or upgrade the host`,
-    );
+  if (version) {
+    report.typesFrom = cw.origins.get(`${WIT_PACKAGE}@${version}`);
+    const runs = options.world ? hostVersions.some((h) => linkCompatible(h, version)) : SUPPORTED_WORLD_VERSIONS.includes(version);
+    if (!runs) {
+      problem(
+        'unsupported-version',
+        `${WIT_PACKAGE}@${version}`,
+        `the plugin targets ${WIT_PACKAGE}@${version}, but the host runs ${hostVersions.map((v) => `${hostPkg}@${v}`).join(', ') || hostPkg}; rebuild the plugin with \`pocket-wit build --wit-version ${hostVersions[hostVersions.length - 1] ?? WORLD_VERSION}\`, or upgrade the host`,
+      );
+    }
   }
+  for (const key of cw.missing) {
+    if (key === `${WIT_PACKAGE}@${version}`) continue; // reported above
+    problem('missing-import', key, `the plugin uses ${key}, which this host does not provide (and whose WIT is unknown here)`);
+  }
+  if (!world || !version) {
+    report.compatible = report.problems.length === 0;
+    return report;
+  }
+  const root = world;
 
   // Imports: each must be an interface of the host's world imports.
   for (const [key, item] of root.imports) {
@@ -134,9 +143,9 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
   }
 
   // Types: the plugin's own WIT of the package against the host's, structurally.
-  const pluginPkg = cw.resolve.packages.get(`${WIT_PACKAGE}@${version}`);
+  const pluginPkg = cw.resolve!.packages.get(`${WIT_PACKAGE}@${version}`);
   if (pluginPkg && report.problems.length === 0) {
-    const diff = diffWit(mainOf(cw.resolve, pluginPkg), host);
+    const diff = diffWit(mainOf(cw.resolve!, pluginPkg), host);
     const used = new Set([...root.imports.keys(), ...root.exports.keys()].filter((k) => k.startsWith(`${hostPkg}/`)).map((k) => k.slice(hostPkg.length + 1)));
     const relevant = (c: WitChange): boolean => {
       if (c.breaks !== 'plugins' || c.kind === 'version-changed' || c.kind === 'package-renamed') return false;
@@ -181,6 +190,7 @@ export async function loadWitAny(path: string): Promise<WitResolve> {
     throw new PluginError('not-found', `${path} does not exist or cannot be read`);
   }
   const cw = await componentWitOf(bytes, path);
+  if (!cw.resolve) throw new PluginError('invalid-wit', `${path} uses ${cw.missing.join(', ')}, whose WIT is unknown here: give the .wit files instead`);
   // A plugin's interesting package is the pocket:plugin one it carries; others compare as built.
   const pkg = cw.pluginVersion ? cw.resolve.packages.get(`${WIT_PACKAGE}@${cw.pluginVersion}`) : undefined;
   return pkg ? mainOf(cw.resolve, pkg) : cw.resolve;

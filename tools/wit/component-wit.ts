@@ -5,7 +5,7 @@
  * `pocket-wit build`), the released `pocket:plugin` versions in `wit/`, and the `wasi:` packages
  * jco ships. The result is one {@link WitResolve} whose main package is `root:component`.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { PluginError } from '../../host/src/errors.js';
@@ -18,8 +18,13 @@ import type { WitResolve } from './model.js';
 export type WitOrigin = 'embedded' | 'released' | 'jco-wasi';
 
 export interface ComponentWit {
-  /** Main package `root:component`, world `root`, plus every package it references. */
-  resolve: WitResolve;
+  /**
+   * Main package `root:component`, world `root`, plus every package it references; undefined
+   * when the WIT of some package it uses is unknown (see `missing`).
+   */
+  resolve?: WitResolve;
+  /** Packages the component uses whose WIT is unknown here (`ns:pkg@version`). */
+  missing: string[];
   /** The text wasm-tools printed for the component's world. */
   rootText: string;
   /** `ns:pkg@version` → where its WIT came from. */
@@ -77,6 +82,7 @@ export async function componentWitOf(bytes: Uint8Array, source = 'component'): P
   const origins = new Map<string, WitOrigin>();
   const blocks: string[] = [];
   const added = new Set<string>();
+  const missing: string[] = [];
 
   // Packages to provide: every versioned reference, transitively through what we add.
   const queue = [...referencedPackages(rootText).entries()];
@@ -92,26 +98,19 @@ export async function componentWitOf(bytes: Uint8Array, source = 'component'): P
       const found = jcoWasiPackage(ref.name, ref.version);
       if (found) [text, origin] = [found, 'jco-wasi'];
     }
-    if (!text || !origin) {
-      throw new PluginError(
-        'incompatible',
-        `${source} uses ${key}, whose WIT is unknown here: it carries no WIT of its own for it, and it is neither a pocket:plugin version this pocket-wit knows (${SUPPORTED_WORLD_VERSIONS.join(', ')}) nor a wasi: package jco ships`,
-      );
-    }
     added.add(key);
+    if (!text || !origin) {
+      missing.push(key);
+      continue;
+    }
     origins.set(key, origin);
     blocks.push(nested(text).block);
     for (const next of referencedPackages(text)) queue.push(next);
   }
 
-  const text = `${rootText}\n${blocks.join('\n')}`;
-  const resolve = parseWitSource(text, `${source} (component WIT)`);
   const nodeExport = /export\s+pocket:plugin\/node@([^\s;]+);/.exec(rootText);
-  return { resolve, rootText, origins, ...(nodeExport ? { pluginVersion: nodeExport[1]! } : {}) };
+  const base = { rootText, origins, missing, ...(nodeExport ? { pluginVersion: nodeExport[1]! } : {}) };
+  if (missing.length > 0) return base;
+  return { ...base, resolve: parseWitSource(`${rootText}\n${blocks.join('\n')}`, `${source} (component WIT)`) };
 }
 
-/** The versions of jco's bundled WASI WIT (for messages). */
-export function jcoWasiVersions(): string[] {
-  const dir = jcoWasiDir('.');
-  return dir ? readdirSync(dir).filter((d) => /^\d/.test(d)).sort() : [];
-}
