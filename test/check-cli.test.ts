@@ -138,6 +138,29 @@ test('check --old wit/v0.1.0 --new wit/v0.2.0: one addition to the host, a minor
   assert.match(text.stdout, /interface:host\/func:cancelled/);
 });
 
+test('check --old/--new takes built components: their WIT is extracted and compared', async () => {
+  const old = await built('test/fixtures/kitchen-sink', 'quickjs', '0.1.0');
+  const now = await built('test/fixtures/kitchen-sink', 'quickjs');
+  const r = await runCli(['check', '--old', old, '--new', now, '--json']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const diff = JSON.parse(r.stdout) as { package: string; changes: { kind: string; path: string; breaks: string }[]; semver: { oldVersion: string; newVersion: string } };
+  assert.is(diff.package, 'pocket:plugin');
+  assert.equal([diff.semver.oldVersion, diff.semver.newVersion], ['0.1.0', '0.2.0']);
+  assert.equal(diff.changes.map((c) => [c.kind, c.path, c.breaks]), [['function-added', 'interface:host/func:cancelled', 'hosts']]);
+  const back = await runCli(['check', '--old', now, '--new', old]);
+  assert.is(back.code, 1, 'going back from 0.2.0 to 0.1.0 is a version decrease');
+});
+
+test('check --old/--new with broken WIT: error[invalid-wit] with file:line:col', async () => {
+  const bad = join(dir, 'bad.wit');
+  writeFileSync(bad, 'package a:b@1.0.0;\n\ninterface i {\n  f: func(x: nosuch);\n}\n');
+  const r = await runCli(['check', '--old', bad, '--new', join(ROOT, 'wit/v0.2.0')]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /error\[invalid-wit\]/);
+  assert.match(r.stderr, /bad\.wit:4:\d+: /);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
 test('pocket-wit types writes what the project commits in its generated folders', async () => {
   for (const [side, folder] of [['host', 'host/src/generated/wit/v0.2.0'], ['guest', 'guest-sdk/ts/src/generated/wit/v0.2.0']] as const) {
     const out = join(dir, `types-${side}`);

@@ -98,7 +98,7 @@ test('list: a table NAME VERSION NODES PERMISSIONS PATH, and --json', async () =
   assert.equal(lines.slice(1).map((l) => l.split(/\s{2,}/).slice(0, 4)), [
     ['packed', '1.0.0', 'sentiment', '10MB 5s'],
     ['sentiment-analyzer', '1.1.0', 'sentiment', '10MB 5s'],
-    ['sink', '0.3.1', 'identity,greet,phases,fail,clock,store,misuse,flaky,spin', 'env:1 32MB 2s'],
+    ['sink', '0.3.1', 'identity,greet,phases,fail,clock,store,misuse,flaky,spin,patient', 'env:1 32MB 2s'],
   ]);
   const byNode = await cli(['list', '--node', 'greet']);
   assert.equal(byNode.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['sink']);
@@ -120,7 +120,7 @@ test('info shows nodes with schemas and examples, permissions, world, size, sha2
   const j = JSON.parse((await cli(['info', 'sink', '--json'])).stdout) as { name: string; version: string; permissions: unknown; nodes: { type: string }[]; origin: string };
   assert.is(j.version, '0.3.1');
   assert.equal(j.permissions, { memory: '32MB', timeout: '2s', env: ['GREETING'] });
-  assert.is(j.nodes.length, 9);
+  assert.is(j.nodes.length, 10);
   const byPath = await cli(['info', project]);
   assert.is(byPath.code, 0, byPath.stderr);
   assert.match(byPath.stdout, /^sentiment-analyzer 1\.0\.0/);

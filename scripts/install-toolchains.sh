@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian toolchains pocket-wit builds non-JS plugins with, when they are missing:
+#   C:    clang-14, lld-14, wasi-libc, libclang-rt-14-dev-wasm32
+#   Rust: rustc 1.63 with the wasm32 std (libstd-rust-dev-wasm32), cargo, Debian's serde_json
+#   Go:   golang-1.23-go from bookworm-backports
+# Needs root (or sudo) and Debian's apt. Safe to run again: installed packages are skipped.
+set -eu
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+need=""
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for p in clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 cargo librust-serde-json-dev golang-1.23-go; do
+  have "$p" || need="$need $p"
+done
+
+if [ -z "$need" ]; then
+  echo "toolchains: all installed"
+  exit 0
+fi
+
+. /etc/os-release
+if ! grep -rqs "${VERSION_CODENAME}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "toolchains: adding ${VERSION_CODENAME}-backports to apt's sources (for golang-1.23-go)"
+  echo "deb http://deb.debian.org/debian ${VERSION_CODENAME}-backports main" | $SUDO tee /etc/apt/sources.list.d/pocket-wit-backports.list >/dev/null
+fi
+echo "toolchains: installing$need"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+echo "toolchains: installed$need"
