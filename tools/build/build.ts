@@ -7,8 +7,13 @@ import { dirname } from 'node:path';
 import { PluginError, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, witSource, writePluginSection } from './toolchain.js';
 import { loadPlugin, silentLogSink, type NodeDefinition } from '../../host/src/index.js';
 import { readProject, type PluginProject } from './project.js';
-import { bundlePlugin, type JsEngine } from './bundle-ts.js';
-import { componentizeJs, DEFAULT_JS_ENGINE, JS_ENGINES } from './componentize-js.js';
+import type { JsEngine } from './bundle-ts.js';
+import { DEFAULT_JS_ENGINE, JS_ENGINES } from './componentize-js.js';
+import type { LanguageBuildContext, LanguageBuildResult } from './languages/builder.js';
+import { buildTypeScript } from './languages/typescript.js';
+import { buildRust } from './languages/rust.js';
+import { buildGo } from './languages/go.js';
+import { buildC } from './languages/c.js';
 import { silentSteps, type StepReporter } from '../ui/steps.js';
 
 export interface BuildOptions {
@@ -54,12 +59,35 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   if (!SUPPORTED_WORLD_VERSIONS.includes(witVersion)) {
     throw new PluginError('build-failed', `cannot build for ${WIT_PACKAGE}@${witVersion}: this pocket-wit knows ${SUPPORTED_WORLD_VERSIONS.join(', ')}; pick one of those`);
   }
-  const source = await steps.step('bundling TypeScript', () => bundlePlugin(project, engine, witVersion), (s) => kb(s.length));
-  const component = await steps.step(`componentizing with ${engine}`, () => componentizeJs(source, engine, witVersion), (b) => kb(b.length));
+  const ctx: LanguageBuildContext = { witVersion, steps };
+  let built: LanguageBuildResult;
+  switch (project.language) {
+    case 'typescript':
+    case 'javascript':
+      built = await buildTypeScript(project, ctx, engine);
+      break;
+    case 'rust':
+      built = await buildRust(project, ctx);
+      break;
+    case 'go':
+      built = await buildGo(project, ctx);
+      break;
+    case 'c':
+      built = await buildC(project, ctx);
+      break;
+  }
+  const component = built.component;
   // The node definitions go into the plugin section too, so that tools can list and describe the
   // plugin without running it. Reading them runs the author's own code, once, here.
   const nodes = await steps.step('reading node definitions', () => readNodes(component), (n) => n.map((d) => d.type).join(', '));
-  const bytes = writePluginSection(component, { format: 1, world: `${WIT_PACKAGE}@${witVersion}`, engine, manifest: project.manifest, nodes, wit: witSource(witVersion) });
+  const bytes = writePluginSection(component, {
+    format: 1,
+    world: built.world ?? `${WIT_PACKAGE}@${witVersion}`,
+    engine: built.engine,
+    manifest: project.manifest,
+    nodes,
+    wit: witSource(witVersion),
+  });
   const out = options.out ?? project.defaultOutput;
   await steps.step(`writing ${out}`, async () => {
     await mkdir(dirname(out), { recursive: true });
@@ -67,5 +95,5 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
     await writeFile(tmp, bytes);
     await rename(tmp, out);
   });
-  return { project, out, bytes, engine, witVersion };
+  return { project, out, bytes, engine: built.engine, witVersion };
 }

@@ -6,14 +6,17 @@ import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { PluginError, findManifestFile, readManifest, type Manifest } from '../../host/src/index.js';
 
-export type ProjectLanguage = 'typescript' | 'javascript';
+export type ProjectLanguage = 'typescript' | 'javascript' | 'rust' | 'go' | 'c';
 
 export interface PluginProject {
   dir: string;
   manifestPath: string;
   manifest: Manifest;
   language: ProjectLanguage;
-  /** The source entry (`src/index.ts` or `src/index.js`). */
+  /**
+   * The file that made the language known: `src/index.ts` / `src/index.js` (the bundle entry),
+   * `Cargo.toml`, `go.mod`, or `Makefile` / the first `src/*.c` for C.
+   */
   entry: string;
   /** Where `pocket-wit build` writes the component unless told otherwise. */
   defaultOutput: string;
@@ -36,29 +39,48 @@ export function readProject(dirArg: string): PluginProject {
     );
   }
   const manifest = readManifest(manifestPath);
-  const candidates: [string, ProjectLanguage][] = [
-    ['src/index.ts', 'typescript'],
-    ['src/index.js', 'javascript'],
-  ];
-  const found = candidates.find(([file]) => existsSync(join(dir, file)));
+  const found = detectLanguage(dir);
   if (!found) {
-    throw new PluginError('not-found', `${dirArg} has no src/index.ts; a TypeScript plugin's entry is src/index.ts with \`export default definePlugin(...)\``);
+    throw new PluginError(
+      'not-found',
+      `${dirArg} has no sources pocket-wit recognizes: src/index.ts (TypeScript), Cargo.toml (Rust), go.mod (Go), or a Makefile or src/*.c (C); \`pocket-wit init <dir> --lang ts|rust|go|c\` scaffolds one`,
+    );
   }
   const defaultOutput = manifest.binary ? resolve(dirname(manifestPath), manifest.binary) : join(dir, 'dist', `${manifest.name}.wasm`);
   return { dir, manifestPath, manifest, language: found[1], entry: join(dir, found[0]), defaultOutput };
 }
 
+/** The language of a project folder, from the files that mark it; TypeScript wins over the rest. */
+function detectLanguage(dir: string): [string, ProjectLanguage] | undefined {
+  const markers: [string, ProjectLanguage][] = [
+    ['src/index.ts', 'typescript'],
+    ['src/index.js', 'javascript'],
+    ['Cargo.toml', 'rust'],
+    ['go.mod', 'go'],
+    ['Makefile', 'c'],
+  ];
+  const found = markers.find(([file]) => existsSync(join(dir, file)));
+  if (found) return found;
+  const src = join(dir, 'src');
+  const c = existsSync(src) ? readdirSync(src).filter((f) => f.endsWith('.c')).sort()[0] : undefined;
+  return c ? [`src/${c}`, 'c'] : undefined;
+}
+
+/** Folders never counted as sources. */
+const NOT_SOURCES = new Set(['node_modules', 'dist', 'target', 'build', 'out']);
+
 /** The newest modification time among the project's manifest and sources. */
 export function newestSourceTime(project: PluginProject): number {
   let newest = statSync(project.manifestPath).mtimeMs;
+  const output = resolve(project.defaultOutput);
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      if (NOT_SOURCES.has(entry.name) || entry.name.startsWith('.')) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else newest = Math.max(newest, statSync(path).mtimeMs);
+      else if (path !== output && !entry.name.endsWith('.wasm')) newest = Math.max(newest, statSync(path).mtimeMs);
     }
   };
-  walk(join(project.dir, 'src'));
+  walk(project.dir);
   return newest;
 }
