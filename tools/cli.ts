@@ -12,6 +12,7 @@ import { registerRun } from './commands/run.js';
 import { registerFlow } from './commands/flow.js';
 import { registerCheck } from './commands/check.js';
 import { registerTypes } from './commands/types.js';
+import { registerInit } from './commands/init.js';
 import { registerInstall } from './commands/install.js';
 import { registerList } from './commands/list.js';
 import { registerInfo } from './commands/info.js';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRemove(cli);
   registerCheck(cli);
   registerTypes(cli);
+  registerInit(cli);
   cli.help();
   cli.version(version);
   const json = argv.includes('--json');

@@ -37,7 +37,7 @@ export function registerCheck(cli: CAC): void {
         if (opts.world !== undefined) throw new UsageError('--world applies to checking a plugin, not to --old/--new');
         const diff = diffWit(await loadWitAny(opts.old), await loadWitAny(opts.new));
         if (opts.json) process.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
-        else process.stdout.write(formatDiff(diff, { color: color.isColorSupported }));
+        else process.stdout.write(`${formatDiff(diff, { color: color.isColorSupported }).replace(/\n*$/, '')}\n`);
         if (!diff.ok) throw new SilentFailure();
         return;
       }
