@@ -1,0 +1,224 @@
+/*
+ * pocket_plugin.h: the C guest SDK of pocket-wit, for the `pocket:plugin@0.2.0` world.
+ *
+ * The canonical-ABI glue (imports, exports, cabi_realloc, post-return functions) lives in
+ * pocket_plugin.c, written by hand against wit/v0.2.0; `test/c.test.ts` checks it against the WIT.
+ *
+ * An author implements:
+ *   bool pp_exec(const pp_call_t *call, pp_str_t *out, pp_error_t *err);          required
+ *   bool pp_prep(const pp_call_t *call, pp_str_t *out, pp_error_t *err);          optional: input as is
+ *   bool pp_post(const pp_call_t *call, pp_post_result_t *out, pp_error_t *err);  optional: exec result, "default"
+ *   void pp_metadata(pp_metadata_t *meta);                                        optional
+ * Each phase returns true on success (after setting *out) or false after filling *err
+ * (use pp_fail). `call->node_type` is always one of the plugin's node types: the SDK answers
+ * `not-found` for any other before calling you.
+ *
+ * Metadata comes from manifest.yaml: `pocket-wit build` generates `pocket_manifest.c` (identity,
+ * permissions, nodes with their schemas and examples). pp_metadata may change or add to it; it
+ * runs once, so use static or malloc'd memory there (not pp_alloc).
+ *
+ * JSON stays text: the SDK does not parse it. pp_json_get_string / pp_json_get_number read one
+ * top-level field of an object; pp_buf_* help write JSON.
+ *
+ * Memory: every pp_str_t the SDK hands you (call fields, pp_store_get results) and everything
+ * from pp_alloc / pp_str_dup / pp_buf lives until the current call has returned to the host,
+ * then it is all freed at once (in the export's post-return function). Results may point to any
+ * such memory, to string literals, or to your own long-lived memory.
+ *
+ * Limits: no WASI (no stdio, files, clocks, printf); time comes from pp_now().
+ */
+#ifndef POCKET_PLUGIN_H
+#define POCKET_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** The world version this header and pocket_plugin.c implement. */
+#define PP_WIT_VERSION "0.2.0"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Types, laid out exactly as the canonical ABI lays out the WIT types (wasm32) ---- */
+
+/** A UTF-8 string (WIT `string`); not NUL-terminated. */
+typedef struct {
+  const char *ptr;
+  size_t len;
+} pp_str_t;
+
+/** `option<string>`: tag byte at 0, payload at 4. */
+typedef struct {
+  bool is_some;
+  pp_str_t val;
+} pp_opt_str_t;
+
+/** `list<string>`. */
+typedef struct {
+  pp_str_t *ptr;
+  size_t len;
+} pp_str_list_t;
+
+/** WIT `error-code`. */
+typedef enum {
+  PP_PLUGIN_ERROR = 0,
+  PP_INVALID_INPUT = 1,
+  PP_NOT_FOUND = 2,
+  PP_PERMISSION_DENIED = 3,
+} pp_error_code_t;
+
+/** WIT `log-level`. */
+typedef enum {
+  PP_LOG_DEBUG = 0,
+  PP_LOG_INFO = 1,
+  PP_LOG_WARN = 2,
+  PP_LOG_ERROR = 3,
+} pp_log_level_t;
+
+/** WIT `node-error` (size 24): code byte, message, optional JSON details. */
+typedef struct {
+  uint8_t code;
+  pp_str_t message;
+  pp_opt_str_t details;
+} pp_error_t;
+
+/** WIT `post-result` (size 16). An empty `next` means "default". */
+typedef struct {
+  pp_str_t output;
+  pp_str_t next;
+} pp_post_result_t;
+
+/** WIT `node-example` (size 48). */
+typedef struct {
+  pp_str_t name;
+  pp_str_t description;
+  pp_opt_str_t config;
+  pp_str_t input;
+  pp_opt_str_t output;
+} pp_example_t;
+
+/** WIT `node-definition` (size 68). */
+typedef struct {
+  pp_str_t node_type;
+  pp_str_t category;
+  pp_str_t description;
+  pp_opt_str_t config_schema;
+  pp_opt_str_t input_schema;
+  pp_opt_str_t output_schema;
+  struct {
+    pp_example_t *ptr;
+    size_t len;
+  } examples;
+} pp_node_def_t;
+
+/** WIT `permissions` (size 48). */
+typedef struct {
+  pp_opt_str_t memory;
+  pp_opt_str_t timeout;
+  pp_str_list_t env;
+  pp_str_list_t filesystem;
+  pp_str_list_t network;
+} pp_permissions_t;
+
+/** WIT `plugin-metadata` (size 104). */
+typedef struct {
+  pp_str_t name;
+  pp_str_t version;
+  pp_str_t description;
+  pp_opt_str_t author;
+  pp_opt_str_t license;
+  struct {
+    pp_node_def_t *ptr;
+    size_t len;
+  } nodes;
+  pp_permissions_t permissions;
+} pp_metadata_t;
+
+/** Which phase a call is. */
+typedef enum { PP_PREP = 0, PP_EXEC = 1, PP_POST = 2 } pp_phase_t;
+
+/**
+ * One phase call. All fields are JSON text except node_type. `input` is set in prep and post,
+ * `prep_result` in exec and post, `exec_result` in post; the others are empty.
+ */
+typedef struct {
+  pp_phase_t phase;
+  pp_str_t node_type;
+  pp_str_t config;
+  pp_str_t input;
+  pp_str_t prep_result;
+  pp_str_t exec_result;
+} pp_call_t;
+
+/* ---- What the author implements ---- */
+
+bool pp_prep(const pp_call_t *call, pp_str_t *out, pp_error_t *err);
+bool pp_exec(const pp_call_t *call, pp_str_t *out, pp_error_t *err);
+bool pp_post(const pp_call_t *call, pp_post_result_t *out, pp_error_t *err);
+void pp_metadata(pp_metadata_t *meta);
+
+/** The metadata generated from manifest.yaml (pocket_manifest.c). */
+extern const pp_metadata_t pp_manifest;
+
+/* ---- Strings and memory (call-scoped, see above) ---- */
+
+#define PP_STR(literal) ((pp_str_t){(literal), sizeof(literal) - 1})
+pp_str_t pp_str(const char *cstr);
+bool pp_str_eq(pp_str_t s, const char *cstr);
+void *pp_alloc(size_t size);
+pp_str_t pp_str_dup(pp_str_t s);
+
+/** Fill *err and return false: `return pp_fail(err, PP_INVALID_INPUT, "input.text: missing");` */
+bool pp_fail(pp_error_t *err, pp_error_code_t code, const char *message);
+/** The same with JSON details (an object as text). */
+bool pp_fail_details(pp_error_t *err, pp_error_code_t code, pp_str_t message, pp_str_t details_json);
+
+/** A growable call-scoped buffer for building output text. */
+typedef struct {
+  char *data;
+  size_t len;
+  size_t cap;
+} pp_buf_t;
+
+void pp_buf_init(pp_buf_t *b);
+void pp_buf_append(pp_buf_t *b, const char *data, size_t len);
+void pp_buf_puts(pp_buf_t *b, const char *cstr);
+void pp_buf_putc(pp_buf_t *b, char c);
+void pp_buf_str(pp_buf_t *b, pp_str_t s);
+/** Append s as a quoted, escaped JSON string. */
+void pp_buf_json_string(pp_buf_t *b, pp_str_t s);
+void pp_buf_i64(pp_buf_t *b, int64_t v);
+void pp_buf_u64(pp_buf_t *b, uint64_t v);
+/** Append v rounded to `decimals` places, JSON style: trailing zeros dropped (2.50 -> 2.5, 3.00 -> 3). */
+void pp_buf_fixed(pp_buf_t *b, double v, int decimals);
+pp_str_t pp_buf_done(const pp_buf_t *b);
+
+/* ---- JSON reading (a top-level field of an object) ---- */
+
+/** 1: found a string (unescaped into *out); 0: no such field; -1: not an object / not a string / bad JSON. */
+int pp_json_get_string(pp_str_t json, const char *key, pp_str_t *out);
+/** 1: found a number; 0: no such field; -1: not an object / not a number / bad JSON. */
+int pp_json_get_number(pp_str_t json, const char *key, double *out);
+
+/* ---- Host imports ---- */
+
+void pp_log(pp_log_level_t level, const char *message);
+/** Log with optional JSON fields (an object as text); pass fields.ptr == NULL for none. */
+void pp_log_str(pp_log_level_t level, pp_str_t message, pp_str_t fields);
+/** true and *out = the value (JSON text) when the key is set. */
+bool pp_store_get(pp_str_t key, pp_str_t *out);
+/** Write a JSON value (as text); only in prep and post (exec may be retried). */
+void pp_store_set(pp_str_t key, pp_str_t value_json);
+bool pp_store_delete(pp_str_t key);
+/** Milliseconds since the Unix epoch, from the host. */
+uint64_t pp_now(void);
+/** Whether the host asks the call in flight to stop (timeout or cancelled run). */
+bool pp_cancelled(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* POCKET_PLUGIN_H */
