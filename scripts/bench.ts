@@ -10,6 +10,9 @@
  * build of the plugin) over 10,000 inputs with 1 and 2 worker threads, best of two interleaved
  * runs each (the machine may be shared). The batch runs the built library.
  *
+ * Then the languages section (scripts/bench-languages.ts): the same two nodes in TypeScript, Rust,
+ * Go and C, side by side.
+ *
  * Loads and calls run in child processes (scripts/bench-load.ts, scripts/bench-workflow.ts), one
  * per measurement. The last line of output is `BENCH_JSON {...}` with every figure, for CI logs.
  */
@@ -23,6 +26,7 @@ import { promisify } from 'node:util';
 import type { CallStats } from './bench-load.js';
 import type { BatchStats, ChainStats } from './bench-workflow.js';
 import { buildPlugin } from '../tools/build/build.js';
+import { benchLanguages, formatLanguages } from './bench-languages.js';
 import type { JsEngine } from '../tools/build/bundle-ts.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -351,6 +355,10 @@ async function bench(tmp: string): Promise<void> {
     ].join('\n'),
   );
   printJson(figures, floor, wf, machine, list);
+  // The same nodes in TypeScript, Rust, Go and C (scripts/bench-languages.ts).
+  const languages = await benchLanguages(tmp);
+  process.stdout.write(formatLanguages(languages));
+  process.stdout.write(`BENCH_LANGUAGES_JSON ${JSON.stringify(languages)}\n`);
 }
 
 interface ListFigures {
