@@ -3,6 +3,7 @@
  * component bytes → transpiled module (disk cache) → compiled module → runner with linked
  * instances → metadata → Plugin.
  */
+import { commandRunner } from './command-runner.js';
 import { compileComponent } from './compile.js';
 import { readComponent } from './component.js';
 import { PluginError } from './errors.js';
@@ -26,9 +27,13 @@ export interface LoadOptions {
 export async function loadPlugin(source: string | Uint8Array, options: LoadOptions = {}): Promise<Plugin> {
   const component = await readComponent(source);
   const transpiled = await transpileComponent(component, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir });
-  const compiled = await compileComponent(transpiled);
   const name = component.section?.manifest.name ?? component.source;
-  const runner = await (options.runner ?? inProcessRunner)(compiled, { name });
+  // A command plugin (world pocket:plugin/command, e.g. Go) always runs long-lived in its own
+  // worker; `options.runner` applies to components of the plugin world.
+  const runner =
+    transpiled.kind === 'command'
+      ? await commandRunner(transpiled, { name })
+      : await (options.runner ?? inProcessRunner)(await compileComponent(transpiled), { name });
   let raw;
   try {
     raw = await runner.metadata();

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { PluginError } from './errors.js';
 import { defaultCacheDir } from './cache.js';
 import type { ComponentFile } from './component.js';
-import { HOST_INTERFACES, NODE_INTERFACE, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, splitVersionedName, toolchainRoot } from './wit-world.js';
+import { HOST_INTERFACES, NODE_INTERFACE, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, splitVersionedName, toolchainRoot } from './wit-world.js';
 
 export interface TranspiledComponent {
   component: ComponentFile;
@@ -22,6 +22,12 @@ export interface TranspiledComponent {
   coreFiles: string[];
   /** The world version the plugin was built against (from its exports). */
   worldVersion: string;
+  /**
+   * `plugin`: a component of the world `pocket:plugin/plugin` (exports the node interface).
+   * `command`: a WASI command of the world `pocket:plugin/command` (a Go plugin), run
+   * long-lived in a worker by the command runner.
+   */
+  kind: 'plugin' | 'command';
   /** Interfaces the component imports (unversioned names, as jco reports them). */
   imports: string[];
   /** True when this load was served from the disk cache. */
@@ -41,6 +47,35 @@ function jcoVersion(): string {
     jcoVersionMemo = pkg.dependencies?.['@bytecodealliance/jco'] ?? 'unknown';
   }
   return jcoVersionMemo;
+}
+
+const COMMAND_WORLD = /^pocket:plugin\/command@(.+)$/;
+
+/**
+ * Whether a component is a command plugin (world `pocket:plugin/command`): its section says so,
+ * or it exports `wasi:cli/run` and imports only `wasi:*` and `pocket:plugin/*` interfaces (a
+ * freshly built Go plugin, before `pocket-wit build` stamps the section). Returns the world
+ * version, or undefined for anything else.
+ */
+export function commandWorldVersion(imports: string[], exports: [string, string][], component: ComponentFile): string | undefined {
+  const declared = component.section ? COMMAND_WORLD.exec(component.section.world) : null;
+  const runsCli = exports.some(([name]) => splitVersionedName(name).name === 'wasi:cli/run');
+  const exportsNode = exports.some(([name]) => splitVersionedName(name).name === NODE_INTERFACE);
+  if (exportsNode || !runsCli) return undefined;
+  if (declared) return declared[1];
+  if (component.section) return undefined;
+  const foreign = imports.filter((name) => !name.startsWith('wasi:') && !name.startsWith(`${WIT_PACKAGE}/`));
+  return foreign.length === 0 ? WORLD_VERSION : undefined;
+}
+
+function checkCommandVersion(version: string, source: string): string {
+  if (!SUPPORTED_WORLD_VERSIONS.includes(version)) {
+    throw new PluginError(
+      'incompatible',
+      `${source} targets ${WIT_PACKAGE}/command@${version}, which this host does not support (supported: ${SUPPORTED_WORLD_VERSIONS.join(', ')}); rebuild the plugin with this pocket-wit`,
+    );
+  }
+  return version;
 }
 
 /** Check the component's world from its import and export names; returns the world version. */
@@ -78,8 +113,10 @@ export async function transpileComponent(component: ComponentFile, options: { ca
   if (existsSync(metaPath)) {
     try {
       const meta = JSON.parse(await readFile(metaPath, 'utf8')) as CacheMeta;
-      const worldVersion = checkWorld(meta.imports, meta.exports, component.source);
-      return { component, dir, entry: join(dir, 'plugin.js'), coreFiles: meta.coreFiles, worldVersion, imports: meta.imports, cached: true };
+      const command = commandWorldVersion(meta.imports, meta.exports, component);
+      const kind = command === undefined ? 'plugin' : 'command';
+      const worldVersion = command === undefined ? checkWorld(meta.imports, meta.exports, component.source) : checkCommandVersion(command, component.source);
+      return { component, dir, entry: join(dir, 'plugin.js'), coreFiles: meta.coreFiles, worldVersion, kind, imports: meta.imports, cached: true };
     } catch (err) {
       if (err instanceof PluginError) throw err;
       // A damaged cache entry is rebuilt below.
@@ -94,7 +131,9 @@ export async function transpileComponent(component: ComponentFile, options: { ca
     const msg = String((cause as Error)?.message ?? cause).split('\n').filter(Boolean).slice(0, 3).join(': ');
     throw new PluginError('invalid-plugin', `${component.source} is not a valid component: ${msg}; rebuild it with \`pocket-wit build\``, { cause });
   }
-  const worldVersion = checkWorld(result.imports, result.exports, component.source);
+  const command = commandWorldVersion(result.imports, result.exports, component);
+  const kind = command === undefined ? 'plugin' : 'command';
+  const worldVersion = command === undefined ? checkWorld(result.imports, result.exports, component.source) : checkCommandVersion(command, component.source);
 
   const coreFiles = Object.keys(result.files).filter((f) => f.endsWith('.wasm'));
   const meta: CacheMeta = { imports: result.imports, exports: result.exports, coreFiles };
@@ -112,5 +151,5 @@ export async function transpileComponent(component: ComponentFile, options: { ca
     // Another process finished the same entry first; use theirs.
     await rm(tmp, { recursive: true, force: true });
   }
-  return { component, dir, entry: join(dir, 'plugin.js'), coreFiles, worldVersion, imports: result.imports, cached: false };
+  return { component, dir, entry: join(dir, 'plugin.js'), coreFiles, worldVersion, kind, imports: result.imports, cached: false };
 }

@@ -1,0 +1,3 @@
+module pocket.dev/plugin
+
+go 1.23
