@@ -8,6 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { buildPlugin } from '../tools/build/build.js';
 import { builtinNodeTypes, Flow, loadPlugin, NodeRegistry, PluginError, readComponent, silentLogSink, type Plugin } from '../host/src/index.js';
 import { CACHE_DIR, ROOT, recordingSink, tempDir } from './helpers.js';
@@ -266,6 +268,23 @@ connections:
   assert.equal(r.store, { counter: 2 });
   assert.equal((r.output as { greeting: { input: unknown } }).greeting.input, { result: { 'a.b': 1 }, metadata: { operation: 'flatten', changes: 1 } });
   await assert.not.throws(() => flow);
+});
+
+test('an idle Go plugin that is never closed does not keep the process alive', async () => {
+  const script = join(dir, 'no-close.mts');
+  writeFileSync(
+    script,
+    `import { loadPlugin, silentLogSink } from ${JSON.stringify(pathToFileURL(join(ROOT, 'host/src/index.ts')).href)};
+const p = await loadPlugin(${JSON.stringify(jtFile)}, { cacheDir: ${JSON.stringify(CACHE_DIR)}, log: silentLogSink });
+const r = await p.runNode('json-transform', { input: { data: [1, 2], transform: 'count' } });
+console.log(r.next);
+setTimeout(async () => console.log((await p.runNode('json-transform', { input: { data: [], transform: 'count' } })).next), 20);
+`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.signal, null, 'the process had to be killed: something kept it alive');
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['some-changes', 'no-changes']);
 });
 
 test('close terminates the workers; later calls fail', async () => {

@@ -90,12 +90,13 @@ class CommandInstance {
     this.#signal = new Int32Array(sab);
     const channel = new MessageChannel();
     this.#port = channel.port1;
+    this.#port.unref();
     const entry = workerEntry();
     const data: CommandWorkerInit = { ...init, signal: sab, port: channel.port2 };
     this.#worker = new Worker(entry.path, { workerData: data, transferList: [channel.port2], execArgv: entry.execArgv, stdout: true, stderr: true });
-    this.#worker.stdout.resume();
-    this.#worker.stderr.resume();
-    this.#worker.unref();
+    // The worker's own stdout/stderr are captured, never shown (the plugin's stdio are the
+    // streams of command-worker.ts); they are not read, since reading them refs the worker's port.
+    // Referenced while starting and during calls only: an idle plugin never keeps the process alive.
     let started!: () => void;
     let failed!: (err: PluginError) => void;
     this.ready = new Promise<void>((res, rej) => {
@@ -115,11 +116,13 @@ class CommandInstance {
       const call = this.#call;
       this.#call = undefined;
       call?.reject(err);
+      this.#port.close();
       void this.#worker.terminate();
     };
     this.#worker.on('message', (msg: FromCommandWorker) => {
       switch (msg.kind) {
         case 'ready':
+          if (!this.#call) this.#worker.unref();
           started();
           break;
         case 'stdout':
