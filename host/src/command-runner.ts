@@ -323,6 +323,33 @@ function toRawMetadata(m: CommandMetadata): RawMetadata {
  * Run a command plugin: starts its worker now (so a plugin that cannot start fails at load) and
  * serves calls one at a time on it, replacing the worker after a trap.
  */
+/**
+ * The WASI interfaces the command worker implements for a command plugin (unversioned), each
+ * per instance and none of them the shim's: `command-worker.ts` builds exactly these.
+ */
+export const COMMAND_WASI_INTERFACES: readonly string[] = [
+  'wasi:cli/environment',
+  'wasi:cli/exit',
+  'wasi:cli/stdin',
+  'wasi:cli/stdout',
+  'wasi:cli/stderr',
+  'wasi:cli/terminal-input',
+  'wasi:cli/terminal-output',
+  'wasi:cli/terminal-stdin',
+  'wasi:cli/terminal-stdout',
+  'wasi:cli/terminal-stderr',
+  'wasi:clocks/monotonic-clock',
+  'wasi:clocks/wall-clock',
+  'wasi:filesystem/preopens',
+  'wasi:filesystem/types',
+  'wasi:io/error',
+  'wasi:io/poll',
+  'wasi:io/streams',
+  'wasi:random/random',
+  'wasi:random/insecure',
+  'wasi:random/insecure-seed',
+];
+
 export async function commandRunner(transpiled: TranspiledComponent, info: { name: string }): Promise<PluginRunner> {
   const modules = await compileModules(transpiled);
   const init = { entry: transpiled.entry, modules, name: info.name };

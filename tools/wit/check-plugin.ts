@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { PluginError } from '../../host/src/errors.js';
 import { readPluginSection } from '../../host/src/plugin-section.js';
+import { COMMAND_WASI_INTERFACES } from '../../host/src/command-runner.js';
 import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, witSource } from '../../host/src/wit-world.js';
 import { componentWitOf, type WitOrigin } from './component-wit.js';
 import { diffWit, type WitChange } from './diff.js';
@@ -101,6 +102,11 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
   };
   const problem = (kind: ProblemKind, path: string, message: string): void => void report.problems.push({ kind, path, message });
 
+  if (!cw.pluginVersion && (cw.commandVersion || exports.some((e) => e.startsWith('wasi:cli/run@')))) {
+    checkCommandPlugin(report, cw.commandVersion, imports, exports, options.world !== undefined, problem);
+    report.compatible = report.problems.length === 0;
+    return report;
+  }
   if (!cw.pluginVersion) {
     problem('not-a-plugin', `${WIT_PACKAGE}/node`, `it exports ${exports.join(', ') || 'no pocket:plugin/node'}, but a Pocket plugin exports ${WIT_PACKAGE}/node@<version>; build it with \`pocket-wit build\` (or wit-bindgen against wit/v${WORLD_VERSION})`);
   }
@@ -161,12 +167,45 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
   return report;
 }
 
+/**
+ * A command plugin (world `pocket:plugin/command`, e.g. Go): it must name a world version the
+ * host runs, export `wasi:cli/run`, and import only the WASI interfaces the command worker
+ * implements. Its node lifecycle travels over stdin/stdout, so there are no node types to compare.
+ */
+function checkCommandPlugin(
+  report: PluginCheckReport,
+  version: string | undefined,
+  imports: string[],
+  exports: string[],
+  againstWit: boolean,
+  problem: (kind: ProblemKind, path: string, message: string) => void,
+): void {
+  report.world = `${WIT_PACKAGE}/command@${version ?? '?'}`;
+  report.typesFrom = 'jco-wasi';
+  if (againstWit) problem('unsupported-version', report.world, 'a command plugin (Go) is checked against the versions this host runs; drop --world');
+  else if (!version || !SUPPORTED_WORLD_VERSIONS.includes(version)) {
+    problem(
+      'unsupported-version',
+      report.world,
+      `the plugin targets ${report.world}, but the host runs ${SUPPORTED_WORLD_VERSIONS.map((v) => `${WIT_PACKAGE}/command@${v}`).join(', ')}; rebuild it with \`pocket-wit build\``,
+    );
+  }
+  if (!exports.some((e) => e.startsWith('wasi:cli/run@'))) problem('missing-export', 'wasi:cli/run', 'a command plugin must export wasi:cli/run; build it with `pocket-wit build`');
+  for (const name of imports) {
+    const bare = name.replace(/@[^@]+$/, '');
+    if (!COMMAND_WASI_INTERFACES.includes(bare)) {
+      problem('missing-import', name, `the plugin imports ${name}, which the command worker does not provide (it provides ${COMMAND_WASI_INTERFACES.join(', ')})`);
+    }
+  }
+}
+
 /** A person's reading of a report. */
 export function formatPluginCheck(r: PluginCheckReport, color: { ok(s: string): string; bad(s: string): string; dim(s: string): string }): string {
   const who = r.plugin ? `${r.plugin.name}@${r.plugin.version} (${r.source})` : r.source;
   const lines = [`plugin ${who}`];
   if (r.world) {
-    const from = r.typesFrom === 'embedded' ? 'the WIT it carries' : r.typesFrom === 'released' ? `the released ${r.world} (it carries no WIT)` : 'jco';
+    const from =
+      r.typesFrom === 'embedded' ? 'the WIT it carries' : r.typesFrom === 'released' ? `the released ${r.world} (it carries no WIT)` : 'the WASI packages jco ships (a command plugin: nodes over stdin/stdout)';
     lines.push(`  targets ${r.world}; types from ${from}`);
   }
   lines.push(`  host: ${r.host.wit ? `${r.host.wit} (${r.host.versions.join(', ') || 'unversioned'})` : `runs ${WIT_PACKAGE} ${r.host.versions.join(', ')}`}`);

@@ -31,6 +31,8 @@ export interface ComponentWit {
   origins: Map<string, WitOrigin>;
   /** The `pocket:plugin` version the component exports `node` of, if any. */
   pluginVersion?: string;
+  /** For a command plugin (world `pocket:plugin/command`, e.g. Go): the version its section names. */
+  commandVersion?: string;
 }
 
 /** `package x:y@v;` + body → `package x:y@v { body }` (nested form, to put several in one text). */
@@ -44,9 +46,9 @@ function nested(text: string): { id: string; block: string } {
 /** The folder of jco's bundled WASI WIT for one version (e.g. `0.2.3` → `.../builtin/0.2.3`), if any. */
 function jcoWasiDir(version: string): string | undefined {
   try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve('@bytecodealliance/jco/package.json');
-    const dir = join(dirname(pkg), 'lib', 'wit', 'builtin', version);
+    // jco's package exports do not include package.json: resolve its entry (dist/api.js).
+    const entry = createRequire(import.meta.url).resolve('@bytecodealliance/jco');
+    const dir = join(dirname(dirname(entry)), 'lib', 'wit', 'builtin', version);
     return existsSync(dir) ? dir : undefined;
   } catch {
     return undefined;
@@ -63,7 +65,7 @@ function jcoWasiPackage(name: string, version: string): string | undefined {
 /** Packages named in `text` as `ns:pkg/iface@version` (versioned references only). */
 function referencedPackages(text: string): Map<string, { ns: string; name: string; version: string }> {
   const out = new Map<string, { ns: string; name: string; version: string }>();
-  for (const m of text.matchAll(/\b([a-z][a-z0-9-]*):([a-z][a-z0-9-]*)\/[a-z][a-z0-9-]*@([0-9]+\.[0-9]+\.[0-9]+[^\s;,}]*)/g)) {
+  for (const m of text.matchAll(/\b([a-z][a-z0-9-]*):([a-z][a-z0-9-]*)\/[a-z][a-z0-9-]*@([0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)/g)) {
     out.set(`${m[1]}:${m[2]}@${m[3]}`, { ns: m[1]!, name: m[2]!, version: m[3]! });
   }
   return out;
@@ -109,7 +111,14 @@ export async function componentWitOf(bytes: Uint8Array, source = 'component'): P
   }
 
   const nodeExport = /export\s+pocket:plugin\/node@([^\s;]+);/.exec(rootText);
-  const base = { rootText, origins, missing, ...(nodeExport ? { pluginVersion: nodeExport[1]! } : {}) };
+  const commandWorld = section ? /^pocket:plugin\/command@(.+)$/.exec(section.world) : null;
+  const base = {
+    rootText,
+    origins,
+    missing,
+    ...(nodeExport ? { pluginVersion: nodeExport[1]! } : {}),
+    ...(commandWorld ? { commandVersion: commandWorld[1]! } : {}),
+  };
   if (missing.length > 0) return base;
   return { ...base, resolve: parseWitSource(`${rootText}\n${blocks.join('\n')}`, `${source} (component WIT)`) };
 }
