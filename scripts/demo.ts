@@ -1,7 +1,8 @@
 /**
- * `npm start`: the main job. Builds the example plugins when needed, then runs the demo workflow
- * (examples/workflows/review-pipeline.yaml) over a handful of product reviews through the real
- * host and workflow engine, and prints a summary.
+ * `npm start`: the main job. Builds the example plugins when needed (TypeScript, Rust, Go and C:
+ * sentiment-analyzer, word-counter, json-transformer, c-word-stats), then runs the demo workflow
+ * (examples/workflows/review-report.yaml, which nests review-pipeline.yaml) over a handful of
+ * product reviews through the real host and workflow engine, and prints a summary.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,24 +26,27 @@ async function main(): Promise<void> {
   const registry = new NodeRegistry(builtinNodeTypes());
   const plugins = await steps.step('loading plugins', () => Promise.all(files.map((f) => loadPlugin(f, { log: silentLogSink }))), (p) => p.map((x) => x.name).join(', '));
   for (const plugin of plugins) registry.addPlugin(plugin);
-  const flow = Flow.load(join(root, 'examples/workflows/review-pipeline.yaml'), registry);
+  const flow = Flow.load(join(root, 'examples/workflows/review-report.yaml'), registry);
   const store = new Map<string, unknown>();
   const routes = new Map<string, number>();
   const started = performance.now();
 
   console.log(`\nworkflow ${flow.name}: ${flow.source.def.description}\n`);
-  console.log(`${'review'.padEnd(7)} ${'product'.padEnd(26)} ${'sentiment'.padEnd(9)} ${'conf'.padStart(4)}  ${'route'.padEnd(13)} reply`);
+  console.log(`${'review'.padEnd(7)} ${'product'.padEnd(26)} ${'sentiment'.padEnd(9)} ${'conf'.padStart(4)} ${'words'.padStart(5)}  ${'route'.padEnd(13)} reply`);
   for (const review of reviews) {
     const result = await flow.run({ input: review, store, log: silentLogSink });
-    const out = result.output as { sentiment: string; confidence: number; reply: string };
-    const route = result.trace.find((s) => s.node === 'analyze')?.action ?? '?';
+    // One flat row from the Go json-transformer: review.* from the nested pipeline, words.* from Rust.
+    const row = result.output as Record<string, unknown>;
+    const out = { sentiment: String(row['review.sentiment']), confidence: Number(row['review.confidence']), reply: String(row['review.reply']), words: Number(row['words.total']) };
+    const route = result.trace.find((s) => s.node.endsWith('/analyze') || s.node === 'analyze')?.action ?? '?';
     routes.set(route, (routes.get(route) ?? 0) + 1);
-    console.log(`${review.id.padEnd(7)} ${review.product.slice(0, 26).padEnd(26)} ${out.sentiment.padEnd(9)} ${out.confidence.toFixed(2).padStart(4)}  ${route.padEnd(13)} ${out.reply}`);
+    console.log(`${review.id.padEnd(7)} ${review.product.slice(0, 26).padEnd(26)} ${out.sentiment.padEnd(9)} ${out.confidence.toFixed(2).padStart(4)} ${String(out.words).padStart(5)}  ${route.padEnd(13)} ${out.reply}`);
   }
   const ms = performance.now() - started;
   console.log(`\n${reviews.length} reviews in ${ms.toFixed(0)} ms; routes: ${[...routes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`shared store: ${store.size} sentiment results kept under sentiment:<timestamp> keys`);
-  console.log(`\nsame run from the CLI: npx pocket-wit flow examples/workflows/review-pipeline.yaml --plugins examples --input '{"id":"r1","text":"Great boots!"}'`);
+  console.log(`plugins: ${plugins.map((p) => `${p.name} (${p.source.engine ?? '?'})`).join(', ')}`);
+  console.log(`shared store: ${store.size} keys (sentiment results under sentiment:<timestamp>, the last word-stats count)`);
+  console.log(`\nsame run from the CLI: npx pocket-wit flow examples/workflows/review-report.yaml --plugins examples --input '{"id":"r1","product":"Boots","text":"Great boots!"}'`);
   await Promise.all(plugins.map((p) => p.close()));
 }
 
