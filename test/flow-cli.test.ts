@@ -60,10 +60,10 @@ test('a broken project in a default location (./plugins) is skipped with a warni
   writeFileSync(join(cwd, 'plugins', 'stray', 'manifest.yaml'), 'name: stray\nversion: 1.0.0\nbinary: plugin.wasm\n');
   const r = await runCli(['flow', PIPELINE, '--plugins', plugins, '--check'], { cwd, env: { POCKET_HOME: tempDir(), POCKET_PLUGIN_PATH: '' } });
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning: skipped .*plugins\/stray: .*has no src\/index\.ts/);
+  assert.match(r.stderr, /warning: skipped .*plugins\/stray: .*has no sources pocket-wit recognizes: src\/index\.ts/);
   const strict = await runCli(['flow', PIPELINE, '--plugins', join(cwd, 'plugins'), '--check'], { cwd: tempDir(), env: { POCKET_HOME: tempDir(), POCKET_PLUGIN_PATH: '' } });
   assert.is(strict.code, 1);
-  assert.match(strict.stderr, /error\[not-found\]: .*has no src\/index\.ts/);
+  assert.match(strict.stderr, /error\[not-found\]: .*has no sources pocket-wit recognizes: src\/index\.ts/);
 });
 
 test('--check validates only', async () => {

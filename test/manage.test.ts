@@ -187,7 +187,7 @@ test('validate: a good plugin passes; each kind of problem is reported with a fi
   const cases: [string, (dir: string) => void, RegExp][] = [
     ['no-manifest', (d) => rmSync(join(d, 'manifest.yaml')), /problem \[structure\]: .* has no manifest\.yaml\n  fix: /],
     ['bad-manifest', (d) => writeFileSync(join(d, 'manifest.yaml'), 'name: Bad\nversion: x\n'), /problem \[manifest\]: name: "Bad" must be lowercase[\s\S]*problem \[manifest\]: version: "x" is not a semantic version/],
-    ['no-source', (d) => rmSync(join(d, 'src'), { recursive: true }), /problem \[structure\]: .*has no src\/index\.ts/],
+    ['no-source', (d) => rmSync(join(d, 'src'), { recursive: true }), /problem \[structure\]: .*has no sources pocket-wit recognizes: src\/index\.ts/],
     ['syntax', (d) => writeFileSync(join(d, 'src/index.ts'), 'export default {'), /problem \[build\]: bundling .* failed/],
     ['wrong-example', (d) => writeFileSync(join(d, 'manifest.yaml'), readFileSync(join(d, 'manifest.yaml'), 'utf8').replace('score: 1, confidence: 1', 'score: 0.5, confidence: 1')), /problem \[example\]: example "positive" of node sentiment produced \{"sentiment":"positive","score":1,.*but declares \{"sentiment":"positive","score":0\.5,/],
     ['failing-example', (d) => writeFileSync(join(d, 'manifest.yaml'), readFileSync(join(d, 'manifest.yaml'), 'utf8').replace('input: { text: "good but bad" }', 'input: { txt: "typo" }')), /problem \[example\]: example "mixed" of node sentiment failed: error\[invalid-input\] input: missing required field text/],
