@@ -189,7 +189,7 @@ test('invalid.yaml: every check against the node types, all at once', async () =
       'error[invalid-workflow]: examples/workflows/docs/invalid.yaml has 10 problems:',
       '  examples/workflows/docs/invalid.yaml:6:13: error: config of node "first" (echo): action must be string (at nodes.0.config)',
       '  examples/workflows/docs/invalid.yaml:7:11: error: duplicate node name "first" (first defined at nodes.0) (at nodes.1.name)',
-      '  examples/workflows/docs/invalid.yaml:8:11: error: unknown node type "transfrom" in node "first"; not a built-in and not offered by any plugin searched: sentiment-analyzer (<repo>/examples/sentiment-analyzer/dist/sentiment-analyzer.wasm) (at nodes.1.type)',
+      '  examples/workflows/docs/invalid.yaml:8:11: error: unknown node type "transfrom" in node "first"; not a built-in and not offered by any plugin searched: c-word-stats (<repo>/examples/c-word-stats/dist/c-word-stats.wasm), json-transformer (<repo>/examples/json-transformer/dist/json-transformer.wasm), sentiment-analyzer (<repo>/examples/sentiment-analyzer/dist/sentiment-analyzer.wasm), word-counter (<repo>/examples/word-counter/dist/word-counter.wasm) (at nodes.1.type)',
       '  examples/workflows/docs/invalid.yaml:11:13: error: config of node "pick" (transform): invalid expression "items[": Syntax error: expected Star, got: EOF (at nodes.2.config)',
       '  examples/workflows/docs/invalid.yaml:15:7: error: config of node "fan-out" (parallel): nodes: config of "score" (sentiment): threshold must be number (at nodes.3.config)',
       '  examples/workflows/docs/invalid.yaml:15:7: error: config of node "fan-out" (parallel): nodes: config of "wait" (delay): missing required field duration (at nodes.3.config)',
@@ -349,7 +349,7 @@ test('pins.yaml: a version outside the range, a missing plugin and a bad range a
     [
       'error[invalid-workflow]: examples/workflows/docs/pins.yaml has 3 problems:',
       '  examples/workflows/docs/pins.yaml:4:23: error: the workflow requires plugin sentiment-analyzer ^2.0.0, but <repo>/examples/sentiment-analyzer/dist/sentiment-analyzer.wasm is version 1.0.0; install a matching version or change the range (at plugins.sentiment-analyzer)',
-      '  examples/workflows/docs/pins.yaml:5:17: error: the workflow requires plugin word-counter ^1.0.0, but no plugin of that name was found (found: sentiment-analyzer@1.0.0) (at plugins.word-counter)',
+      '  examples/workflows/docs/pins.yaml:5:15: error: the workflow requires plugin csv-reader ^1.0.0, but no plugin of that name was found (found: c-word-stats@1.0.0, json-transformer@1.0.0, sentiment-analyzer@1.0.0, word-counter@1.0.0) (at plugins.csv-reader)',
       '  examples/workflows/docs/pins.yaml:6:21: error: plugins.json-transformer: "one point oh" is not a version range (write for example "^1.2.0" or ">=1.0.0 <2.0.0") (at plugins.json-transformer)',
     ].join('\n'),
   );
