@@ -6,6 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readLeb as leb, readWasmName } from '../host/src/component-sections.js';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -208,23 +209,6 @@ test('bench-c: echo returns its input unchanged; word-count matches the referenc
 
 // ---- the hand-written glue against the WIT ----
 
-function leb(bytes: Uint8Array, at: number): [number, number] {
-  let value = 0;
-  let shift = 0;
-  let i = at;
-  for (;;) {
-    const b = bytes[i++]!;
-    value += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if ((b & 0x80) === 0) return [value, i];
-  }
-}
-
-function readName(bytes: Uint8Array, at: number): [string, number] {
-  const [len, start] = leb(bytes, at);
-  return [new TextDecoder().decode(bytes.subarray(start, start + len)), start + len];
-}
-
 const VALTYPES: Record<number, CoreType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64' };
 
 /** The function imports (by `module#name`) and exports of a core module, with their core types. */
@@ -250,8 +234,8 @@ function coreFunctions(bytes: Uint8Array): { imports: Map<string, CoreSignature>
         }
         types.push(sig);
       } else if (id === 2) {
-        const [mod, p1] = readName(bytes, p);
-        const [name, p2] = readName(bytes, p1);
+        const [mod, p1] = readWasmName(bytes, p);
+        const [name, p2] = readWasmName(bytes, p1);
         const kind = bytes[p2]!;
         p = p2 + 1;
         if (kind === 0) {
@@ -268,7 +252,7 @@ function coreFunctions(bytes: Uint8Array): { imports: Map<string, CoreSignature>
         funcTypes.push(ti);
         p = q;
       } else if (id === 7) {
-        const [name, p1] = readName(bytes, p);
+        const [name, p1] = readWasmName(bytes, p);
         const kind = bytes[p1]!;
         const [index, q] = leb(bytes, p1 + 1);
         if (kind === 0) exported.push([name, index]);

@@ -30,6 +30,18 @@ function readU32(bytes: Uint8Array, offset: number): { value: number; next: numb
   return { value: result >>> 0, next: pos };
 }
 
+/** An unsigned LEB128 number at `at`: `[value, offset after it]` (for section walkers elsewhere). */
+export function readLeb(bytes: Uint8Array, at: number): [number, number] {
+  const { value, next } = readU32(bytes, at);
+  return [value, next];
+}
+
+/** A length-prefixed UTF-8 name at `at`: `[name, offset after it]`. */
+export function readWasmName(bytes: Uint8Array, at: number): [string, number] {
+  const [len, start] = readLeb(bytes, at);
+  return [new TextDecoder().decode(bytes.subarray(start, start + len)), start + len];
+}
+
 function encodeU32(value: number): number[] {
   const out: number[] = [];
   let v = value >>> 0;

@@ -35,9 +35,6 @@ export interface BuildResult {
   witVersion: string;
 }
 
-function kb(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.round(n / 1024)} KB`;
-}
 
 async function readNodes(component: Uint8Array): Promise<NodeDefinition[]> {
   const plugin = await loadPlugin(component, { log: silentLogSink });

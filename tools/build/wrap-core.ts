@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { PluginError } from '../../host/src/errors.js';
+import { readLeb as leb, readWasmName as name } from '../../host/src/component-sections.js';
 
 export type AdapterKind = 'auto' | 'none' | 'reactor' | 'command';
 
@@ -18,23 +19,6 @@ export interface WrapOptions {
   adapter?: AdapterKind;
   /** For messages: what the module was built from. */
   source?: string;
-}
-
-function leb(bytes: Uint8Array, at: number): [number, number] {
-  let value = 0;
-  let shift = 0;
-  let i = at;
-  for (;;) {
-    const b = bytes[i++]!;
-    value += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if ((b & 0x80) === 0) return [value, i];
-  }
-}
-
-function name(bytes: Uint8Array, at: number): [string, number] {
-  const [len, start] = leb(bytes, at);
-  return [new TextDecoder().decode(bytes.subarray(start, start + len)), start + len];
 }
 
 /** The import module names and export names of a core module (import and export sections only). */
