@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { colors as pc } from './ui/colors.js';
-import { isPluginError } from '../host/src/index.js';
+import { isPluginError, parseDuration, parseSize, type PermissionsGrant } from '../host/src/index.js';
 
 /** A mistake in how a command was called; exits with status 2. */
 /** A failure already reported on stdout/stderr: exit 1 without printing more. */
@@ -59,4 +59,24 @@ export function reportError(err: unknown, json: boolean): number {
   if (process.env.POCKET_WIT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } })}\n`);
   return 1;
+}
+
+/** `--timeout` and `--memory`: what the host grants at most (they tighten a plugin's own limits, never loosen them). */
+export function grantFromFlags(opts: { timeout?: string; memory?: string }): PermissionsGrant | undefined {
+  const grant: PermissionsGrant = {};
+  if (opts.timeout !== undefined) {
+    try {
+      grant.timeout = parseDuration(String(opts.timeout));
+    } catch {
+      throw new UsageError(`--timeout "${opts.timeout}" is not a duration; write for example --timeout 2s or --timeout 500ms`);
+    }
+  }
+  if (opts.memory !== undefined) {
+    try {
+      grant.memory = parseSize(String(opts.memory));
+    } catch {
+      throw new UsageError(`--memory "${opts.memory}" is not a size; write for example --memory 32MB`);
+    }
+  }
+  return Object.keys(grant).length > 0 ? grant : undefined;
 }

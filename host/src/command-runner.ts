@@ -11,47 +11,50 @@
  * `error` frame. If the program exits (a Go panic), the call fails with `trap` quoting stderr and
  * the next call starts a fresh worker.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { CommandWorkerInit, FromCommandWorker } from './command-worker.js';
 import { PluginError, type ErrorCode } from './errors.js';
 import type { CallContext, LogLevel, LogRecord } from './host-api.js';
 import type { Phase, PhaseArgs, PhaseResult, PluginRunner, RawMetadata } from './runner.js';
 import type { TranspiledComponent } from './transpile.js';
-import { toolchainRoot } from './wit-world.js';
+import { workerEntry } from './worker-entry.js';
+import { capModuleMemory } from './sandbox/memory-cap.js';
+import type { SandboxPolicy } from './sandbox/policy.js';
 
 const GUEST_CODES = new Set<ErrorCode>(['plugin-error', 'invalid-input', 'not-found', 'permission-denied']);
 const LEVELS = new Set<string>(['debug', 'info', 'warn', 'error']);
 const STDERR_TAIL = 8192;
 
-function workerEntry(): { path: string; execArgv: string[] } {
-  const compiled = join(toolchainRoot(), 'dist', 'host', 'src', 'command-worker.js');
-  if (import.meta.url.endsWith('.ts') && !existsSync(compiled)) {
-    return { path: fileURLToPath(new URL('./command-worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-  }
-  return { path: compiled, execArgv: [] };
-}
-
 const modulesByDir = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
 
 /** Compile the core modules once per process; every worker gets the compiled modules. */
-function compileModules(transpiled: TranspiledComponent): Promise<Record<string, WebAssembly.Module>> {
-  let entry = modulesByDir.get(transpiled.dir);
+function compileModules(transpiled: TranspiledComponent, memoryBytes: number): Promise<Record<string, WebAssembly.Module>> {
+  const key = `${transpiled.dir}|${memoryBytes}`;
+  let entry = modulesByDir.get(key);
   if (!entry) {
     entry = (async () => {
       const out: Record<string, WebAssembly.Module> = {};
       try {
-        for (const file of transpiled.coreFiles) out[file] = await WebAssembly.compile(await readFile(join(transpiled.dir, file)));
+        for (const file of transpiled.coreFiles) {
+          const capped = capModuleMemory(await readFile(join(transpiled.dir, file)), memoryBytes);
+          if (capped.initialBytes > memoryBytes) {
+            throw new PluginError(
+              'memory-limit',
+              `${transpiled.component.source} needs ${Math.ceil(capped.initialBytes / 1024 / 1024)} MB of memory at start, more than its memory limit of ${Math.round(memoryBytes / 1024 / 1024)} MB; raise permissions.memory`,
+            );
+          }
+          out[file] = await WebAssembly.compile(capped.bytes);
+        }
       } catch (cause) {
+        if (cause instanceof PluginError) throw cause;
         throw new PluginError('invalid-plugin', `${transpiled.component.source}: a core module failed to compile: ${(cause as Error).message}`, { cause });
       }
       return out;
     })();
-    modulesByDir.set(transpiled.dir, entry);
-    entry.catch(() => modulesByDir.delete(transpiled.dir));
+    modulesByDir.set(key, entry);
+    entry.catch(() => modulesByDir.delete(key));
   }
   return entry;
 }
@@ -82,16 +85,19 @@ class CommandInstance {
   #stderrLine = '';
   #stderrTail = '';
   #call: InFlight | undefined;
+  #die: (message: string, instead?: PluginError) => void = () => {};
+  readonly #timeoutMs: number;
   dead = false;
 
-  constructor(init: Omit<CommandWorkerInit, 'signal' | 'port'>, onDead: () => void) {
+  constructor(init: Omit<CommandWorkerInit, 'signal' | 'port'>, timeoutMs: number, onDead: () => void) {
     this.#name = init.name;
+    this.#timeoutMs = timeoutMs;
     const sab = new SharedArrayBuffer(4);
     this.#signal = new Int32Array(sab);
     const channel = new MessageChannel();
     this.#port = channel.port1;
     this.#port.unref();
-    const entry = workerEntry();
+    const entry = workerEntry('command-worker');
     const data: CommandWorkerInit = { ...init, signal: sab, port: channel.port2 };
     this.#worker = new Worker(entry.path, { workerData: data, transferList: [channel.port2], execArgv: entry.execArgv, stdout: true, stderr: true });
     // The worker's own stdout/stderr are captured, never shown (the plugin's stdio are the
@@ -104,15 +110,15 @@ class CommandInstance {
       failed = rej;
     });
     this.ready.catch(() => {});
-    const die = (message: string): void => {
+    const die = (message: string, instead?: PluginError): void => {
       if (this.dead) return;
       this.dead = true;
       onDead();
       this.#flushStderr();
       const tail = this.#stderrTail.trim();
       const panic = tail ? `: ${tail.split('\n').slice(0, 12).join('\n')}` : '';
-      const err = new PluginError('trap', `${this.#where()} trapped: ${message}${panic}`);
-      failed(new PluginError('trap', `${this.#name} failed to start: ${message}${panic}`));
+      const err = instead ?? new PluginError('trap', `${this.#where()} trapped: ${message}${panic}`);
+      failed(instead ?? new PluginError('trap', `${this.#name} failed to start: ${message}${panic}`));
       const call = this.#call;
       this.#call = undefined;
       call?.reject(err);
@@ -136,6 +142,7 @@ class CommandInstance {
           break;
       }
     });
+    this.#die = die;
     this.#worker.on('error', (err) => die(`worker error: ${err.message}`));
     this.#worker.on('exit', (code) => die(`worker stopped (exit code ${code})`));
   }
@@ -155,11 +162,18 @@ class CommandInstance {
 
   request(phase: Phase | 'metadata', message: string, ctx: CallContext | undefined): Promise<unknown> {
     if (this.dead) return Promise.reject(new PluginError('trap', `${this.#name}: the plugin instance has stopped`));
+    let timer: NodeJS.Timeout | undefined;
     return new Promise<unknown>((resolve, reject) => {
       this.#call = { phase, ctx, resolve, reject };
       this.#worker.ref();
+      // A call past its timeout costs the worker: the next call starts a fresh instance.
+      timer = setTimeout(() => {
+        const ms = this.#timeoutMs;
+        this.#die('timeout', new PluginError('timeout', `${this.#where()} did not finish within its timeout of ${ms} ms; it was stopped`, { context: { plugin: this.#name, ...(ctx?.node ? { node: ctx.node } : {}), phase } }));
+      }, this.#timeoutMs);
       this.#send(message);
     }).finally(() => {
+      clearTimeout(timer);
       if (!this.dead) this.#worker.unref();
     });
   }
@@ -350,8 +364,8 @@ export const COMMAND_WASI_INTERFACES: readonly string[] = [
   'wasi:random/insecure-seed',
 ];
 
-export async function commandRunner(transpiled: TranspiledComponent, info: { name: string }): Promise<PluginRunner> {
-  const modules = await compileModules(transpiled);
+export async function commandRunner(transpiled: TranspiledComponent, info: { name: string; policy: SandboxPolicy }): Promise<PluginRunner> {
+  const modules = await compileModules(transpiled, info.policy.memoryBytes);
   const init = { entry: transpiled.entry, modules, name: info.name };
   let instance: CommandInstance | undefined;
   let closed = false;
@@ -359,7 +373,7 @@ export async function commandRunner(transpiled: TranspiledComponent, info: { nam
 
   const start = async (): Promise<CommandInstance> => {
     if (instance && !instance.dead) return instance;
-    const created = new CommandInstance(init, () => {
+    const created = new CommandInstance(init, info.policy.timeoutMs, () => {
       if (instance === created) instance = undefined;
     });
     instance = created;

@@ -42,7 +42,8 @@ export function readWasmName(bytes: Uint8Array, at: number): [string, number] {
   return [new TextDecoder().decode(bytes.subarray(start, start + len)), start + len];
 }
 
-function encodeU32(value: number): number[] {
+/** A number as unsigned LEB128 bytes. */
+export function encodeU32(value: number): number[] {
   const out: number[] = [];
   let v = value >>> 0;
   do {

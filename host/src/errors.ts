@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'trap'
   | 'timeout'
   | 'memory-limit'
+  | 'size-limit'
   | 'permission-denied'
   | 'build-failed'
   | 'invalid-manifest'

@@ -7,7 +7,7 @@
  */
 export { PluginError, isPluginError, type ErrorCode, type ErrorContext } from './errors.js';
 export { loadPlugin, type LoadOptions } from './load.js';
-export { Plugin, type NodeCallOptions, type NodeResult, type PluginSource, type RunNodeOptions } from './plugin.js';
+export { Plugin, type EffectivePermissions, type NodeCallOptions, type NodeResult, type PluginSource, type RunNodeOptions } from './plugin.js';
 export type { JsonSchema, NodeDefinition, NodeExample, PluginMetadata } from './metadata.js';
 export { stderrLogSink, silentLogSink, type CallContext, type LogLevel, type LogRecord, type LogSink, type SharedStore } from './host-api.js';
 export { readComponent, type ComponentFile } from './component.js';
@@ -29,6 +29,7 @@ export {
 } from './manifest.js';
 export { readPluginSection, writePluginSection, PLUGIN_SECTION, type PluginSection } from './plugin-section.js';
 export { defaultCacheDir } from './cache.js';
+export * from './sandbox/index.js';
 export { WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, SUPPORTED_WORLD_VERSIONS, witDir, witSource } from './wit-world.js';
 export * from './workflow/index.js';
 export * from './installed/index.js';

@@ -7,20 +7,51 @@ import { commandRunner } from './command-runner.js';
 import { compileComponent } from './compile.js';
 import { readComponent } from './component.js';
 import { PluginError } from './errors.js';
-import type { LogSink } from './host-api.js';
 import { parseMetadata } from './metadata.js';
 import { Plugin } from './plugin.js';
-import { inProcessRunner, toPluginError, type RunnerFactory } from './runner.js';
+import { toPluginError, type RunnerFactory } from './runner.js';
+import { stderrLogSink, type LogSink } from './host-api.js';
 import { transpileComponent } from './transpile.js';
 import { WIT_PACKAGE } from './wit-world.js';
+import { resolvePolicy, type PermissionsGrant, type SandboxPolicy, type SizeLimits } from './sandbox/policy.js';
+import { sandboxRunner } from './sandbox/sandbox-runner.js';
+import { findManifestFile } from './manifest.js';
+import { basename, dirname, resolve } from 'node:path';
 
 export interface LoadOptions {
   /** Folder for transpiled components; see `defaultCacheDir()`. */
   cacheDir?: string;
   /** Where plugin log lines go unless a call says otherwise; stderr by default. */
   log?: LogSink;
-  /** How instances are run; in-process by default. */
+  /**
+   * What this host grants the plugin at most: it gets what its manifest asks for, narrowed by
+   * this (a smaller memory cap or timeout, fewer env names, directories or hosts); never more.
+   */
+  permissions?: PermissionsGrant;
+  /** Request and response size limits (16 MB each by default). */
+  limits?: SizeLimits;
+  /** Worker threads for this plugin, each with its own instance; default min(4, CPUs). */
+  pool?: number;
+  /**
+   * The folder relative `filesystem` permissions are resolved against: by default the plugin
+   * project's folder (the one holding its manifest, next to the `.wasm` or above its `dist/`),
+   * else the `.wasm` file's folder, else the current directory.
+   */
+  baseDir?: string;
+  /**
+   * Run instances with this runner instead of the sandbox. `inProcessRunner` runs the plugin on
+   * the caller's thread with no isolation, limits or WASI: only for trusted plugins.
+   */
   runner?: RunnerFactory;
+}
+
+/** Where a plugin's relative directories are: its project folder when one is recognisable. */
+function defaultBaseDir(source: string | Uint8Array): string {
+  if (typeof source !== 'string') return process.cwd();
+  const dir = dirname(resolve(source));
+  if (findManifestFile(dir)) return dir;
+  if (basename(dir) === 'dist' && findManifestFile(dirname(dir))) return dirname(dir);
+  return dir;
 }
 
 /** Load a plugin component from a `.wasm` path or its bytes. */
@@ -30,10 +61,18 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
   const name = component.section?.manifest.name ?? component.source;
   // A command plugin (world pocket:plugin/command, e.g. Go) always runs long-lived in its own
   // worker; `options.runner` applies to components of the plugin world.
+  const policy: SandboxPolicy = resolvePolicy(name, component.section?.manifest.permissions, {
+    baseDir: options.baseDir ?? defaultBaseDir(source),
+    ...(options.permissions ? { grant: options.permissions } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  const log = options.log ?? stderrLogSink();
   const runner =
     transpiled.kind === 'command'
-      ? await commandRunner(transpiled, { name })
-      : await (options.runner ?? inProcessRunner)(await compileComponent(transpiled), { name });
+      ? await commandRunner(transpiled, { name, policy })
+      : options.runner
+        ? await options.runner(await compileComponent(transpiled), { name })
+        : await sandboxRunner(transpiled, { name, policy, log, ...(options.pool !== undefined ? { poolSize: options.pool } : {}) });
   let raw;
   try {
     raw = await runner.metadata();
@@ -51,5 +90,5 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
     transpileCached: transpiled.cached,
     ...(component.section ? { engine: component.section.engine } : {}),
   };
-  return new Plugin(metadata, src, runner, options.log);
+  return new Plugin(metadata, src, runner, options.log, policy);
 }

@@ -7,6 +7,20 @@ import { PluginError } from './errors.js';
 import { stderrLogSink, type CallContext, type LogSink, type SharedStore } from './host-api.js';
 import type { NodeDefinition, PluginMetadata } from './metadata.js';
 import type { PluginRunner } from './runner.js';
+import type { SandboxPolicy } from './sandbox/policy.js';
+
+/** What a loaded plugin may do: its manifest's permissions narrowed by the host's grant. */
+export interface EffectivePermissions {
+  memoryBytes: number;
+  timeoutMs: number;
+  /** Variable names it may read (only those set on the host reach it). */
+  env: string[];
+  /** Directories: where the guest sees each, the host folder, and whether it may write. */
+  filesystem: { guest: string; host: string; writable: boolean }[];
+  network: string[];
+  maxInputBytes: number;
+  maxOutputBytes: number;
+}
 
 export interface NodeCallOptions {
   /** The node's config (a JSON object); `{}` when omitted. */
@@ -70,10 +84,21 @@ export class Plugin {
   readonly source: PluginSource;
   readonly #runner: PluginRunner;
   readonly #log: LogSink;
+  /** The limits and capabilities this plugin runs with (undefined for a custom runner's plugin). */
+  readonly permissions: EffectivePermissions | undefined;
   #closed = false;
 
-  constructor(metadata: PluginMetadata, source: PluginSource, runner: PluginRunner, log: LogSink = stderrLogSink()) {
+  constructor(metadata: PluginMetadata, source: PluginSource, runner: PluginRunner, log: LogSink = stderrLogSink(), policy?: SandboxPolicy) {
     this.metadata = metadata;
+    this.permissions = policy && {
+      memoryBytes: policy.memoryBytes,
+      timeoutMs: policy.timeoutMs,
+      env: [...policy.envNames],
+      filesystem: policy.dirs.map((d) => ({ guest: d.guest, host: d.host, writable: d.writable })),
+      network: [...policy.network],
+      maxInputBytes: policy.maxInputBytes,
+      maxOutputBytes: policy.maxOutputBytes,
+    };
     this.source = source;
     this.#runner = runner;
     this.#log = log;

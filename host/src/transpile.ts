@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PluginError } from './errors.js';
+import { SANDBOX_WASI_INTERFACES } from './sandbox/wasi/interfaces.js';
 import { defaultCacheDir } from './cache.js';
 import type { ComponentFile } from './component.js';
 import { HOST_INTERFACES, NODE_INTERFACE, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, splitVersionedName, toolchainRoot } from './wit-world.js';
@@ -95,11 +96,15 @@ export function checkWorld(imports: string[], exports: [string, string][], sourc
       `${source} targets ${WIT_PACKAGE}@${version || '(unversioned)'}, which this host does not support (supported: ${SUPPORTED_WORLD_VERSIONS.join(', ')}); rebuild the plugin with this pocket-wit`,
     );
   }
-  const unknown = imports.filter((name) => !HOST_INTERFACES.includes(splitVersionedName(name).name));
+  // WASI is provided per instance by the sandbox, built from the plugin's permissions.
+  const unknown = imports.filter((name) => {
+    const bare = splitVersionedName(name).name;
+    return !HOST_INTERFACES.includes(bare) && !SANDBOX_WASI_INTERFACES.includes(bare);
+  });
   if (unknown.length > 0) {
     throw new PluginError(
       'incompatible',
-      `${source} imports ${unknown.join(', ')}, which this host does not provide (it provides ${HOST_INTERFACES.join(', ')})`,
+      `${source} imports ${unknown.join(', ')}, which this host does not provide (it provides ${HOST_INTERFACES.join(', ')} and, in its sandbox, the WASI interfaces ${SANDBOX_WASI_INTERFACES.join(', ')})`,
     );
   }
   return version;

@@ -20,11 +20,12 @@ import {
   verifyIfInstalled,
   WatchedPlugin,
   type LogLevel,
+  type PermissionsGrant,
   type Plugin,
   type ReloadEvent,
   type TraceStep,
 } from '../../host/src/index.js';
-import { readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
+import { grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
 import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
 import { createStepReporter } from '../ui/steps.js';
 
@@ -41,6 +42,8 @@ interface FlowOptions {
   logLevel: string;
   json?: boolean;
   watch?: boolean;
+  timeout?: string;
+  memory?: string;
 }
 
 function positiveInt(flag: string, value: string | number | undefined, fallback: number): number {
@@ -55,10 +58,15 @@ function reportReload(event: ReloadEvent): void {
   else process.stderr.write(`warning: ${event.message}\n`);
 }
 
-async function loadPlugins(files: string[], log: ReturnType<typeof stderrLogSink>, watchFiles: boolean): Promise<{ plugins: (Plugin | WatchedPlugin)[]; files: string[] }> {
+async function loadPlugins(
+  files: string[],
+  log: ReturnType<typeof stderrLogSink>,
+  watchFiles: boolean,
+  grant: PermissionsGrant | undefined,
+): Promise<{ plugins: (Plugin | WatchedPlugin)[]; files: string[] }> {
   const load = async (file: string): Promise<Plugin> => {
     await verifyIfInstalled(file);
-    return loadPlugin(file, { log });
+    return loadPlugin(file, { log, ...(grant ? { permissions: grant } : {}) });
   };
   const plugins: (Plugin | WatchedPlugin)[] = [];
   const used: string[] = [];
@@ -102,6 +110,8 @@ export function registerFlow(cli: CAC): void {
     .option('--step-limit <n>', 'Stop a run after this many node visits (against endless cycles)', { default: 1000 })
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'warn' })
     .option('--json', 'Print the result (or error) as JSON on stdout')
+    .option('--timeout <duration>', "Per-call time limit for every plugin, e.g. 2s; only lowers each plugin's own")
+    .option('--memory <size>', "Memory cap for every plugin, e.g. 32MB; only lowers each plugin's own")
     .option('--watch', 'Hot reload: when a plugin file changes (rebuilt, reinstalled), later calls use the new version')
     .example('pocket-wit flow examples/workflows/review-pipeline.yaml --plugins examples --input \'{"id":"r1","text":"Great boots!"}\'')
     .action(async (workflowPath: string, opts: FlowOptions) => {
@@ -112,6 +122,7 @@ export function registerFlow(cli: CAC): void {
       if (opts.batch && opts.input !== undefined) throw new UsageError('--input and --batch exclude each other: the batch file holds the inputs');
       const concurrency = positiveInt('concurrency', opts.concurrency, 1);
       const stepLimit = positiveInt('step-limit', opts.stepLimit, 1000);
+      const grant = grantFromFlags(opts);
       const input = readJsonFlag('input', opts.input);
       const storeValue = readJsonFlag('store', opts.store);
       if (storeValue !== undefined && (storeValue === null || typeof storeValue !== 'object' || Array.isArray(storeValue))) {
@@ -125,7 +136,7 @@ export function registerFlow(cli: CAC): void {
       const explicit = ([] as string[]).concat(opts.plugins ?? []);
       const dirs = pluginSearchPath(explicit);
       const found = await findPluginFiles(dirs, steps, explicit, (w) => process.stderr.write(`${w}\n`));
-      const { plugins, files } = await loadPlugins(found, log, Boolean(opts.watch) && !opts.batch);
+      const { plugins, files } = await loadPlugins(found, log, Boolean(opts.watch) && !opts.batch, grant);
       const registry = new NodeRegistry(builtinNodeTypes());
       for (const plugin of plugins) registry.addPlugin(plugin);
       const flow = Flow.load(workflowPath, registry);
@@ -138,7 +149,7 @@ export function registerFlow(cli: CAC): void {
         else process.stdout.write(`ok: ${workflowPath} is valid (${def.nodes.length} nodes, ${(def.connections ?? []).length} connections, ${flow.warnings.length} warnings)\n`);
         return;
       }
-      if (opts.batch) return runBatchCommand(workflowPath, files, opts, concurrency, stepLimit, storeValue as Record<string, unknown> | undefined);
+      if (opts.batch) return runBatchCommand(workflowPath, files, opts, concurrency, stepLimit, storeValue as Record<string, unknown> | undefined, grant);
 
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
       try {
@@ -181,7 +192,15 @@ function dedupe(report: (e: ReloadEvent) => void): (e: ReloadEvent) => void {
 
 /** An error already reported on stdout and stderr; the CLI only sets the exit status. */
 
-async function runBatchCommand(workflow: string, plugins: string[], opts: FlowOptions, concurrency: number, stepLimit: number, store: Record<string, unknown> | undefined): Promise<void> {
+async function runBatchCommand(
+  workflow: string,
+  plugins: string[],
+  opts: FlowOptions,
+  concurrency: number,
+  stepLimit: number,
+  store: Record<string, unknown> | undefined,
+  grant: PermissionsGrant | undefined,
+): Promise<void> {
   const inputs: unknown[] = [];
   const bad = new Map<number, string>();
   const lines = createInterface({ input: createReadStream(opts.batch!), crlfDelay: Infinity });
@@ -216,6 +235,7 @@ async function runBatchCommand(workflow: string, plugins: string[], opts: FlowOp
       concurrency,
       stepLimit,
       ...(store ? { store } : {}),
+      ...(grant ? { permissions: grant } : {}),
       ...(opts.watch ? { watch: true, onReload: dedupe(reportReload) } : {}),
       onProgress: (done, _total, f) => bar?.update(done, { failed: f }),
     },

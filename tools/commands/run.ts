@@ -1,7 +1,7 @@
 /** `pocket-wit run <plugin> <node-type> [--input JSON|@file] [--config JSON|@file] [--json]` */
 import type { CAC } from 'cac';
 import { loadPlugin, stderrLogSink, type LogLevel } from '../../host/src/index.js';
-import { readJsonFlag, UsageError } from '../cli-support.js';
+import { grantFromFlags, readJsonFlag, UsageError } from '../cli-support.js';
 import { resolvePluginFile } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
 
@@ -13,10 +13,12 @@ export function registerRun(cli: CAC): void {
     .option('--input <json>', 'The node input: JSON text or @file.json')
     .option('--config <json>', 'The node config: JSON text or @file.json')
     .option('--store <json>', 'Initial shared store: a JSON object or @file.json')
+    .option('--timeout <duration>', "Per-call time limit, e.g. 500ms; only lowers the plugin's own (permissions.timeout)")
+    .option('--memory <size>', "Memory cap, e.g. 16MB; only lowers the plugin's own (permissions.memory)")
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'info' })
     .option('--json', 'Print {"output": ..., "next": ...} (or {"error": ...}) as JSON on stdout')
     .example(`pocket-wit run examples/sentiment-analyzer sentiment --input '{"text":"This is amazing!"}' --json`)
-    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; logLevel: string; json?: boolean }) => {
+    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; logLevel: string; json?: boolean }) => {
       if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
       const input = readJsonFlag('input', opts.input);
       const config = readJsonFlag('config', opts.config);
@@ -27,20 +29,25 @@ export function registerRun(cli: CAC): void {
       if (storeValue !== undefined && (storeValue === null || typeof storeValue !== 'object' || Array.isArray(storeValue))) {
         throw new UsageError('--store must be a JSON object of key/value pairs');
       }
+      const grant = grantFromFlags(opts);
       const file = await resolvePluginFile(pluginArg, createStepReporter());
-      const plugin = await loadPlugin(file, { log: stderrLogSink(opts.logLevel as LogLevel) });
+      const plugin = await loadPlugin(file, { log: stderrLogSink(opts.logLevel as LogLevel), ...(grant ? { permissions: grant } : {}) });
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
-      const result = await plugin.runNode(nodeType, {
-        input,
-        ...(config ? { config: config as Record<string, unknown> } : {}),
-        store,
-      });
+      let result;
+      try {
+        result = await plugin.runNode(nodeType, {
+          input,
+          ...(config ? { config: config as Record<string, unknown> } : {}),
+          store,
+        });
+      } finally {
+        await plugin.close();
+      }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ output: result.output, next: result.next })}\n`);
       } else {
         process.stdout.write(`output: ${JSON.stringify(result.output, null, 2)}\nnext: ${result.next}\n`);
         if (store.size > 0) process.stdout.write(`store: ${JSON.stringify(Object.fromEntries(store), null, 2)}\n`);
       }
-      await plugin.close();
     });
 }

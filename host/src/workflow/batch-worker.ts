@@ -18,7 +18,13 @@ async function start(): Promise<Flow> {
   const registry = new NodeRegistry(builtinNodeTypes());
   const load = async (file: string) => {
     await verifyIfInstalled(file);
-    return loadPlugin(file, { log: silentLogSink, ...(init.cacheDir ? { cacheDir: init.cacheDir } : {}) });
+    // One plugin worker per batch worker: the batch's own workers give the concurrency.
+    return loadPlugin(file, {
+      log: silentLogSink,
+      pool: 1,
+      ...(init.cacheDir ? { cacheDir: init.cacheDir } : {}),
+      ...(init.permissions ? { permissions: init.permissions } : {}),
+    });
   };
   for (const file of init.plugins) {
     registry.addPlugin(init.watch ? await WatchedPlugin.open(file, { load, onEvent: (event) => send({ kind: 'reload', event }) }) : await load(file));

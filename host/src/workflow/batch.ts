@@ -3,6 +3,7 @@
  * plugins and the workflow once, then runs items one at a time). Results come back in input
  * order; a failing item is recorded and the rest carry on.
  */
+import type { PermissionsGrant } from '../sandbox/policy.js';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ export interface BatchOptions {
   onProgress?: (done: number, total: number, failed: number) => void;
   /** Hot reload: workers follow changes to the plugin files. */
   watch?: boolean;
+  /** What every plugin is granted at most (see `LoadOptions.permissions`). */
+  permissions?: PermissionsGrant;
   /** Reload events from the workers (with watch). */
   onReload?: (event: ReloadEvent) => void;
 }
@@ -45,6 +48,7 @@ export type FromWorker =
 export interface WorkerInit {
   workflow: string;
   plugins: string[];
+  permissions?: PermissionsGrant;
   stepLimit?: number;
   cacheDir?: string;
   store?: Record<string, unknown>;
@@ -78,6 +82,7 @@ export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.store !== undefined ? { store: options.store } : {}),
     ...(options.watch ? { watch: true } : {}),
+    ...(options.permissions ? { permissions: options.permissions } : {}),
   };
   const pending = new Map<number, BatchItemResult>();
   let nextToEmit = 0;

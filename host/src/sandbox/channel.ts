@@ -1,0 +1,141 @@
+/**
+ * The call channel between the host thread and a plugin worker: one SharedArrayBuffer with a
+ * state word and a data area, handed back and forth with `Atomics.wait`/`notify` (no
+ * `postMessage` on the fast path). Each side waits on the value it wrote last and writes the
+ * next state when it hands the channel over:
+ *
+ *   host:   REQUEST ──▶ worker runs the call ──▶ RESPONSE ──▶ host
+ *   worker: HOST_CALL (store, clock, log, http) ──▶ host answers ──▶ HOST_REPLY ──▶ worker
+ *
+ * Payloads are UTF-8 JSON. One that does not fit the data area travels on a MessagePort that the
+ * receiver reads synchronously (`receiveMessageOnPort`), and the length word says so (-1).
+ */
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+
+export const State = {
+  IDLE: 0,
+  REQUEST: 1,
+  RESPONSE: 2,
+  HOST_CALL: 3,
+  HOST_REPLY: 4,
+  /** The host gave up on this worker (timeout, close); the worker is being terminated. */
+  DEAD: 5,
+} as const;
+
+const HEADER_BYTES = 16;
+export const DATA_BYTES = 256 * 1024;
+const ON_PORT = -1;
+
+export function createChannelBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(HEADER_BYTES + DATA_BYTES);
+}
+
+/** One side's view of the channel. */
+export class Channel {
+  readonly state: Int32Array;
+  readonly #data: Buffer;
+
+  constructor(
+    readonly sab: SharedArrayBuffer,
+    readonly port: MessagePort,
+  ) {
+    this.state = new Int32Array(sab, 0, 4);
+    this.#data = Buffer.from(sab, HEADER_BYTES, DATA_BYTES);
+  }
+
+  /** Write a payload and hand the channel over with `next`. */
+  send(text: string, next: number): void {
+    const len = Buffer.byteLength(text);
+    if (len <= DATA_BYTES) {
+      this.#data.write(text, 0, 'utf8');
+      Atomics.store(this.state, 1, len);
+    } else {
+      this.port.postMessage(text);
+      Atomics.store(this.state, 1, ON_PORT);
+    }
+    Atomics.store(this.state, 0, next);
+    Atomics.notify(this.state, 0);
+  }
+
+  /** Read the payload the other side sent last. */
+  receive(): string {
+    const len = Atomics.load(this.state, 1);
+    if (len !== ON_PORT) return this.#data.toString('utf8', 0, len);
+    const got = receiveMessageOnPort(this.port);
+    if (!got) throw new Error('channel: a large payload was announced but none arrived');
+    return got.message as string;
+  }
+
+  /**
+   * Block this thread until the state is no longer `from` (workers only: the host thread must
+   * never block). Spins for `spinMicros` first: waking a sleeping thread costs far more than a
+   * short spin when the answer is quick.
+   */
+  waitSync(from: number, spinMicros: number): number {
+    const until = spinMicros > 0 ? performance.now() + spinMicros / 1000 : 0;
+    for (;;) {
+      const s = Atomics.load(this.state, 0);
+      if (s !== from) return s;
+      if (performance.now() >= until) break;
+    }
+    for (;;) {
+      Atomics.wait(this.state, 0, from);
+      const s = Atomics.load(this.state, 0);
+      if (s !== from) return s;
+    }
+  }
+
+  /** Wait without blocking the event loop until the state is no longer `from` (host side). */
+  async waitAsync(from: number, spinMicros: number): Promise<number> {
+    const until = spinMicros > 0 ? performance.now() + spinMicros / 1000 : 0;
+    for (;;) {
+      const s = Atomics.load(this.state, 0);
+      if (s !== from) return s;
+      if (performance.now() >= until) break;
+    }
+    for (;;) {
+      const r = Atomics.waitAsync(this.state, 0, from);
+      if (r.async) await r.value;
+      const s = Atomics.load(this.state, 0);
+      if (s !== from) return s;
+    }
+  }
+}
+
+/** What the host sends: one export call. */
+export interface CallRequest {
+  /** `metadata`, `prep`, `exec` or `post`. */
+  p: string;
+  /** The phase's arguments as they cross the WIT boundary. */
+  a: string[];
+  /** Node type (for log records and error context). */
+  n?: string;
+}
+
+/** A log record as the worker buffers it (the host adds plugin and node). */
+export interface WorkerLog {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+export interface WireError {
+  code: string;
+  message: string;
+  details?: unknown;
+  /** True when the worker discarded its instance (the next call gets a fresh one). */
+  reset?: boolean;
+}
+
+/** What the worker answers. */
+export type CallResponse = { ok: true; v: unknown; logs?: WorkerLog[] } | { ok: false; e: WireError; logs?: WorkerLog[] };
+
+/** What the worker asks the host during a call. */
+export type HostCall =
+  | { h: 'store-get'; k: string }
+  | { h: 'store-set'; k: string; v: string }
+  | { h: 'store-delete'; k: string }
+  | { h: 'now' }
+  | { h: 'cancelled' }
+  | { h: 'log'; logs: WorkerLog[] }
+  | { h: 'http'; method: string; url: string; headers: [string, string][]; body?: string };

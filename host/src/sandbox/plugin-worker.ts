@@ -1,0 +1,305 @@
+/**
+ * A plugin worker thread: one instance of one plugin, linked with the host API (answered by the
+ * host thread over the call channel) and, when the plugin imports WASI, with WASI built for this
+ * instance from the plugin's permissions. Calls arrive on the channel; the thread blocks on
+ * `Atomics.wait` between them, so the host can stop a runaway call by terminating the thread.
+ *
+ * A call that traps, calls `exit`, or fails with its memory at the cap discards the instance;
+ * the next call instantiates a fresh one.
+ */
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { PluginError, type ErrorCode } from '../errors.js';
+import type { CallContext, LogRecord } from '../host-api.js';
+import { toPluginError } from '../runner.js';
+import { hostImportsFor } from '../world-versions/index.js';
+import { Channel, State, type CallRequest, type CallResponse, type HostCall, type WireError, type WorkerLog } from './channel.js';
+import { createWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
+
+export interface PluginWorkerInit {
+  name: string;
+  /** Absolute path of the transpiled glue (`instantiation: 'sync'`). */
+  entry: string;
+  /** Compiled core modules (memories capped), by the names the glue asks for. */
+  modules: Record<string, WebAssembly.Module>;
+  worldVersion: string;
+  memoryBytes: number;
+  maxOutputBytes: number;
+  /** WASI for this instance; absent when the plugin imports no WASI. */
+  wasi?: WasiGrant;
+  sab: SharedArrayBuffer;
+  port: MessagePort;
+  /** How long the worker spins for the next request before sleeping (µs). */
+  spinMicros: number;
+}
+
+/** Lifecycle messages (the calls themselves go over the channel). */
+export type FromPluginWorker = { kind: 'instantiating' } | { kind: 'ready' } | { kind: 'failed'; error: WireError };
+
+const init = workerData as PluginWorkerInit;
+const channel = new Channel(init.sab, init.port);
+const post = (msg: FromPluginWorker): void => parentPort!.postMessage(msg);
+
+/** The log records of the call in flight, sent with its response (or earlier when many). */
+let logs: WorkerLog[] = [];
+let logBytes = 0;
+const LOG_FLUSH_BYTES = 64 * 1024;
+/** Per call: how much of the plugin's stdout/stderr is logged before the rest is dropped. */
+const STDIO_LINES_PER_CALL = 200;
+const STDIO_LINE_MAX = 2000;
+
+function addLog(record: WorkerLog): void {
+  logs.push(record);
+  logBytes += record.message.length + 64;
+  // Outside a call nobody answers host calls: those records wait for the next response.
+  if (logBytes >= LOG_FLUSH_BYTES && inCall) flushLogs();
+}
+
+function flushLogs(): void {
+  if (logs.length === 0) return;
+  const batch = logs;
+  logs = [];
+  logBytes = 0;
+  hostCall({ h: 'log', logs: batch });
+}
+
+/** Ask the host thread something during a call; blocks until it answers. */
+function hostCall(call: HostCall): unknown {
+  channel.send(JSON.stringify(call), State.HOST_CALL);
+  const s = channel.waitSync(State.HOST_CALL, 200);
+  if (s !== State.HOST_REPLY) throw new Error('the host stopped this plugin');
+  const text = channel.receive();
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+class StdioCapture {
+  #partial = '';
+  #lines = 0;
+  #dropped = 0;
+  readonly #decoder = new TextDecoder();
+  constructor(readonly stream: 'stdout' | 'stderr') {}
+  write(bytes: Uint8Array): void {
+    const text = this.#partial + this.#decoder.decode(bytes, { stream: true });
+    const lines = text.split('\n');
+    this.#partial = lines.pop() ?? '';
+    if (this.#partial.length > STDIO_LINE_MAX) {
+      lines.push(this.#partial);
+      this.#partial = '';
+    }
+    for (const line of lines) this.#line(line);
+  }
+  #line(line: string): void {
+    if (this.#lines >= STDIO_LINES_PER_CALL) {
+      this.#dropped++;
+      return;
+    }
+    this.#lines++;
+    const message = line.length > STDIO_LINE_MAX ? `${line.slice(0, STDIO_LINE_MAX)}… (${line.length - STDIO_LINE_MAX} more characters)` : line;
+    addLog({ level: this.stream === 'stdout' ? 'info' : 'warn', message, fields: { stream: this.stream } });
+  }
+  /** At the end of a call: the unfinished line, and how much was dropped. */
+  endCall(): void {
+    if (this.#partial) this.#line(this.#partial);
+    this.#partial = '';
+    if (this.#dropped > 0) {
+      addLog({
+        level: 'warn',
+        message: `${this.#dropped} more line(s) of ${this.stream} dropped (a plugin's ${this.stream} is logged up to ${STDIO_LINES_PER_CALL} lines per call)`,
+        fields: { stream: this.stream },
+      });
+    }
+    this.#lines = 0;
+    this.#dropped = 0;
+  }
+}
+
+const stdout = new StdioCapture('stdout');
+const stderr = new StdioCapture('stderr');
+
+function httpViaHost(req: { method: string; url: string; headers: [string, string][]; body?: Uint8Array }): HttpResult {
+  const call: HostCall = { h: 'http', method: req.method, url: req.url, headers: req.headers };
+  if (req.body && req.body.length > 0) call.body = Buffer.from(req.body).toString('base64');
+  const r = hostCall(call) as { ok: true; status: number; headers: [string, string][]; body: string } | { ok: false; code: string; message: string };
+  if (!r.ok) return r;
+  return { ok: true, status: r.status, headers: r.headers, body: new Uint8Array(Buffer.from(r.body, 'base64')) };
+}
+
+// The context the host imports see: every operation is answered by the host thread.
+let inCall: CallRequest | undefined;
+const proxyContext: CallContext = {
+  plugin: init.name,
+  store: {
+    get(key) {
+      return hostCall({ h: 'store-get', k: key });
+    },
+    set(key, value) {
+      hostCall({ h: 'store-set', k: key, v: JSON.stringify(value) });
+      return value;
+    },
+    delete(key) {
+      return hostCall({ h: 'store-delete', k: key }) === true;
+    },
+  },
+  log(record: LogRecord) {
+    const r: WorkerLog = { level: record.level, message: record.message };
+    if (record.fields) r.fields = record.fields;
+    addLog(r);
+  },
+  now: () => hostCall({ h: 'now' }) as number,
+  cancelled: () => hostCall({ h: 'cancelled' }) === true,
+};
+
+interface Glue {
+  instantiate(
+    getCoreModule: (path: string) => WebAssembly.Module,
+    imports: Record<string, unknown>,
+    instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+  ): Record<string, unknown>;
+}
+type NodeExports = Record<string, (...args: string[]) => unknown>;
+
+let glue: Glue;
+let instance: NodeExports | undefined;
+let memories: WebAssembly.Memory[] = [];
+
+function instantiate(): NodeExports {
+  const imports: Record<string, unknown> = hostImportsFor(init.worldVersion, () => (inCall ? proxyContext : undefined));
+  if (init.wasi) {
+    Object.assign(imports, createWasi(init.wasi, { stdout: (b: Uint8Array) => stdout.write(b), stderr: (b: Uint8Array) => stderr.write(b), http: httpViaHost }));
+  }
+  const found: WebAssembly.Memory[] = [];
+  const exports = glue.instantiate(
+    (path) => {
+      const module = init.modules[path];
+      if (!module) throw new PluginError('invalid-plugin', `the glue asked for an unknown core module ${path}`);
+      return module;
+    },
+    imports,
+    (module, moduleImports) => {
+      const inst = new WebAssembly.Instance(module, moduleImports);
+      for (const value of Object.values(inst.exports)) if (value instanceof WebAssembly.Memory) found.push(value);
+      return inst;
+    },
+  );
+  memories = found;
+  const node = exports.node as NodeExports | undefined;
+  if (!node) throw new PluginError('incompatible', `${init.name} does not export the pocket:plugin/node interface`);
+  return node;
+}
+
+/** True when the instance's memory is (nearly) at its cap: a failure then is the cap's doing. */
+function atMemoryCap(): boolean {
+  return memories.some((m) => m.buffer.byteLength >= init.memoryBytes * 0.875);
+}
+
+function memoryUsed(): number {
+  return memories.reduce((n, m) => Math.max(n, m.buffer.byteLength), 0);
+}
+
+function mb(bytes: number): string {
+  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+}
+
+function toWire(thrown: unknown, req: CallRequest | undefined): WireError {
+  const where = `${init.name}${req?.n ? `/${req.n}` : ''}${req ? ` (${req.p})` : ''}`;
+  if (thrown instanceof WasiExit) {
+    return { code: 'plugin-error', message: `${where} called exit(${thrown.status}); a plugin must return, not exit`, reset: true };
+  }
+  // At the cap, or the guest's allocator said so (a large allocation can fail well below it).
+  const text = thrown instanceof Error ? thrown.message : String((thrown as { payload?: { message?: string } })?.payload?.message ?? thrown);
+  const cap = atMemoryCap() || /out of memory|memory allocation of \d+ bytes failed/i.test(text);
+  if (thrown instanceof RangeError && /call stack/i.test(thrown.message)) {
+    return { code: 'trap', message: `${where} trapped: stack overflow (too deep recursion)`, reset: true };
+  }
+  const err = toPluginError(thrown, { plugin: init.name, ...(req?.n ? { node: req.n } : {}), ...(req ? { phase: req.p } : {}) });
+  if (cap) {
+    return {
+      code: 'memory-limit',
+      message: `${where} ran out of memory: it reached its memory limit of ${mb(init.memoryBytes)} (${err.message}); raise permissions.memory if it needs more`,
+      reset: true,
+    };
+  }
+  const wire: WireError = { code: err.code, message: err.message };
+  if (err.details !== undefined) wire.details = err.details;
+  if (err.code === 'trap') wire.reset = true;
+  return wire;
+}
+
+function sizeError(req: CallRequest, bytes: number): WireError {
+  return {
+    code: 'size-limit',
+    message: `${init.name}${req.n ? `/${req.n}` : ''} (${req.p}) returned ${mb(bytes)}, more than the output limit of ${mb(init.maxOutputBytes)}; return less, or raise the host's maxOutputBytes`,
+  };
+}
+
+function run(req: CallRequest): CallResponse {
+  inCall = req;
+  try {
+    instance ??= instantiate();
+    const fn = req.p === 'metadata' ? instance.metadata : instance[req.p];
+    if (typeof fn !== 'function') throw new PluginError('incompatible', `${init.name} has no export ${req.p}`);
+    const value = fn(...req.a);
+    const size = req.p === 'post' ? Buffer.byteLength(String((value as { output?: string }).output ?? '')) : typeof value === 'string' ? Buffer.byteLength(value) : 0;
+    if (size > init.maxOutputBytes) return { ok: false, e: sizeError(req, size) };
+    return { ok: true, v: value };
+  } catch (thrown) {
+    const e = toWire(thrown, req);
+    if (e.reset) {
+      instance = undefined;
+      memories = [];
+    }
+    return { ok: false, e };
+  } finally {
+    inCall = undefined;
+    stdout.endCall();
+    stderr.endCall();
+  }
+}
+
+function respond(res: CallResponse): void {
+  if (logs.length > 0) res.logs = logs;
+  logs = [];
+  logBytes = 0;
+  let text: string;
+  try {
+    text = JSON.stringify(res, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+  } catch (err) {
+    text = JSON.stringify({ ok: false, e: { code: 'plugin-error', message: `${init.name}: its result cannot be sent to the host: ${(err as Error).message}` } });
+  }
+  channel.send(text, State.RESPONSE);
+}
+
+async function main(): Promise<void> {
+  try {
+    glue = (await import(pathToFileURL(init.entry).href)) as Glue;
+    post({ kind: 'instantiating' });
+    instance = instantiate();
+  } catch (thrown) {
+    const atCap = atMemoryCap() || (thrown instanceof RangeError && /memory/i.test(thrown.message));
+    const error: WireError = atCap
+      ? {
+          code: 'memory-limit',
+          message: `${init.name} needs more memory to start than its limit of ${mb(init.memoryBytes)} (it had grown to ${mb(memoryUsed())}); raise permissions.memory`,
+        }
+      : thrown instanceof WasiExit
+        ? { code: 'plugin-error', message: `${init.name} called exit(${thrown.status}) while starting` }
+        : { code: 'trap', message: `${init.name} failed to start: ${(thrown as Error)?.message ?? String(thrown)}` };
+    post({ kind: 'failed', error });
+    return;
+  }
+  post({ kind: 'ready' });
+  let last: number = State.IDLE;
+  for (;;) {
+    const s = channel.waitSync(last, init.spinMicros);
+    if (s === State.DEAD) return;
+    if (s !== State.REQUEST) {
+      last = s;
+      continue;
+    }
+    const req = JSON.parse(channel.receive()) as CallRequest;
+    respond(run(req));
+    last = State.RESPONSE;
+  }
+}
+
+void main();

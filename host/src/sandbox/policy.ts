@@ -1,0 +1,176 @@
+/**
+ * The sandbox policy of one loaded plugin: what its manifest asks for, narrowed by what the
+ * embedding app grants (an app, or `pocket-wit run --timeout/--memory`, can only take away),
+ * with directories resolved to real host paths. Everything the worker enforces comes from here.
+ */
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, normalize, posix, relative, resolve, sep } from 'node:path';
+import { PluginError } from '../errors.js';
+import { parseDuration, parseSize, resolvePermissions, type PermissionsDecl } from '../manifest.js';
+
+/** What a host grants at most. Omitted fields grant what the plugin asks for. */
+export interface PermissionsGrant {
+  /** Cap on linear memory: bytes, or a size like `"32MB"`. */
+  memory?: number | string;
+  /** Per-call time limit: milliseconds, or a duration like `"2s"`. */
+  timeout?: number | string;
+  /** Environment variables the plugin may read (among those it asks for). */
+  env?: string[];
+  /**
+   * Directories the plugin may use (among those it asks for), in the manifest's form:
+   * `./data` read-only, `./out:rw` writable. Relative to `baseDir`.
+   */
+  filesystem?: string[];
+  /** Hosts the plugin may reach over HTTP(S) (among those it asks for). */
+  network?: string[];
+}
+
+/** Limits on what crosses the boundary in one call. */
+export interface SizeLimits {
+  /** Largest request (the JSON arguments of one phase, in bytes); default 16 MB. */
+  maxInputBytes?: number;
+  /** Largest response (the JSON a phase returns, in bytes); default 16 MB. */
+  maxOutputBytes?: number;
+}
+
+export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
+export const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+
+/** A granted directory: where the guest sees it and where it is on the host. */
+export interface GrantedDir {
+  /** The manifest's entry, e.g. `./out:rw`. */
+  entry: string;
+  /** The guest's path, e.g. `/out`. */
+  guest: string;
+  /** Absolute, real host path. */
+  host: string;
+  writable: boolean;
+}
+
+export interface SandboxPolicy {
+  memoryBytes: number;
+  timeoutMs: number;
+  /** Names the plugin may read, with the host's values (names not set on the host are absent). */
+  env: [string, string][];
+  envNames: string[];
+  dirs: GrantedDir[];
+  network: string[];
+  maxInputBytes: number;
+  maxOutputBytes: number;
+}
+
+function sizeOf(v: number | string, what: string): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v <= 0) throw new PluginError('invalid-input', `${what} must be a positive number of bytes, got ${v}`);
+    return v;
+  }
+  return parseSize(v);
+}
+
+function durationOf(v: number | string, what: string): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v <= 0) throw new PluginError('invalid-input', `${what} must be a positive number of milliseconds, got ${v}`);
+    return v;
+  }
+  return parseDuration(v);
+}
+
+/** Split a filesystem entry: `./out:rw` → `{ path: './out', writable: true }`. */
+export function parseDirEntry(entry: string): { path: string; writable: boolean } {
+  const m = /^(.*?)(?::(rw|ro))?$/.exec(entry.trim())!;
+  return { path: m[1]!, writable: m[2] === 'rw' };
+}
+
+/**
+ * Where the guest sees a directory: a relative entry keeps its path under `/` (`./data` →
+ * `/data`, `in/raw` → `/in/raw`); an absolute one, or one leaving the base (`../x`), keeps its
+ * absolute host path.
+ */
+export function guestPathOf(path: string, hostAbs: string): string {
+  if (isAbsolute(path)) return hostAbs.split(sep).join('/');
+  const norm = normalize(path).split(sep).join('/');
+  if (norm === '..' || norm.startsWith('../')) return hostAbs.split(sep).join('/');
+  return posix.join('/', norm === '.' ? '' : norm) || '/';
+}
+
+function inside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** The policy for a plugin that asks for `decl`, given what the host grants. */
+export function resolvePolicy(
+  name: string,
+  decl: PermissionsDecl | undefined,
+  options: { grant?: PermissionsGrant; baseDir: string; limits?: SizeLimits; hostEnv?: NodeJS.ProcessEnv },
+): SandboxPolicy {
+  let asked;
+  try {
+    asked = resolvePermissions(decl);
+  } catch (err) {
+    throw new PluginError('invalid-manifest', `${name}: its permissions are invalid: ${(err as Error).message}`);
+  }
+  const grant = options.grant ?? {};
+  const memoryBytes = grant.memory === undefined ? asked.memoryBytes : Math.min(asked.memoryBytes, sizeOf(grant.memory, 'permissions.memory'));
+  const timeoutMs = grant.timeout === undefined ? asked.timeoutMs : Math.min(asked.timeoutMs, durationOf(grant.timeout, 'permissions.timeout'));
+  const envNames = grant.env === undefined ? asked.env : asked.env.filter((n) => grant.env!.includes(n));
+  const hostEnv = options.hostEnv ?? process.env;
+  const env = envNames.filter((n) => hostEnv[n] !== undefined).map((n): [string, string] => [n, hostEnv[n]!]);
+  const network = grant.network === undefined ? asked.network : asked.network.filter((h) => grant.network!.map((g) => g.toLowerCase()).includes(h.toLowerCase()));
+
+  const granted = grant.filesystem?.map((e) => {
+    const { path, writable } = parseDirEntry(e);
+    return { abs: resolve(options.baseDir, path), writable };
+  });
+  const dirs: GrantedDir[] = [];
+  for (const entry of asked.filesystem) {
+    const { path, writable } = parseDirEntry(entry);
+    const abs = resolve(options.baseDir, path);
+    let ok = true;
+    let canWrite = writable;
+    if (granted) {
+      const cover = granted.filter((g) => inside(abs, g.abs));
+      ok = cover.length > 0;
+      canWrite = writable && cover.some((g) => g.writable);
+    }
+    if (!ok) continue;
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+      throw new PluginError(
+        'not-found',
+        `${name}: permissions.filesystem "${entry}" is ${abs}, which is not a directory; create it, or remove the entry from the manifest`,
+      );
+    }
+    const host = realpathSync(abs);
+    const guest = guestPathOf(path, host);
+    if (dirs.some((d) => d.guest === guest)) {
+      throw new PluginError('invalid-manifest', `${name}: permissions.filesystem names ${guest} twice`);
+    }
+    dirs.push({ entry, guest, host, writable: canWrite });
+  }
+  return {
+    memoryBytes,
+    timeoutMs,
+    env,
+    envNames,
+    dirs,
+    network,
+    maxInputBytes: options.limits?.maxInputBytes ?? DEFAULT_MAX_INPUT,
+    maxOutputBytes: options.limits?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+  };
+}
+
+/** Whether `url`'s host is one of `allowed` (`host` or `host:port`; case-insensitive). */
+export function hostAllowed(url: string, allowed: string[]): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return allowed.some((a) => {
+    const want = a.trim().toLowerCase();
+    return want === host || want === u.host.toLowerCase();
+  });
+}

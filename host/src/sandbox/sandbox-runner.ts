@@ -1,0 +1,135 @@
+/**
+ * The sandboxed runner (the host's default): a pool of worker threads per plugin, each with its
+ * own instance, memory capped, WASI built from the plugin's permissions. Calls go to an idle
+ * worker (a new one is started while the pool is below its size, otherwise they queue); a call
+ * that times out costs its worker, and the pool starts a fresh one for the next call.
+ */
+import { availableParallelism } from 'node:os';
+import { PluginError } from '../errors.js';
+import type { CallContext, LogSink } from '../host-api.js';
+import type { Phase, PhaseArgs, PhaseResult, PluginRunner, RawMetadata } from '../runner.js';
+import type { TranspiledComponent } from '../transpile.js';
+import type { CallRequest } from './channel.js';
+import { compileCapped } from './compile-capped.js';
+import { PluginThread } from './plugin-thread.js';
+import type { SandboxPolicy } from './policy.js';
+
+export interface SandboxRunnerOptions {
+  name: string;
+  policy: SandboxPolicy;
+  /** Worker threads for this plugin (each one instance); default min(4, CPUs). */
+  poolSize?: number;
+  /** Where log lines go outside calls. */
+  log: LogSink;
+}
+
+export function defaultPoolSize(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+function mb(bytes: number): string {
+  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+}
+
+export async function sandboxRunner(transpiled: TranspiledComponent, options: SandboxRunnerOptions): Promise<PluginRunner> {
+  const { name, policy } = options;
+  const size = options.poolSize ?? defaultPoolSize();
+  if (!Number.isInteger(size) || size < 1) throw new PluginError('invalid-input', `the pool size must be a whole number of 1 or more, got ${size}`);
+  const { modules } = await compileCapped(transpiled, policy.memoryBytes, name);
+  const wasi = transpiled.imports.some((i) => i.startsWith('wasi:'));
+  const threads: PluginThread[] = [];
+  let starting = 0;
+  let closed = false;
+  const waiting: { resolve(t: PluginThread): void; reject(e: unknown): void }[] = [];
+
+  const spawn = (): PluginThread =>
+    new PluginThread({ name, entry: transpiled.entry, modules, worldVersion: transpiled.worldVersion, policy, wasi, log: options.log });
+
+  function live(): PluginThread[] {
+    for (let i = threads.length - 1; i >= 0; i--) if (threads[i]!.dead) threads.splice(i, 1);
+    return threads;
+  }
+
+  /** Give idle threads to waiting calls; start threads while the pool has room. */
+  function pump(): void {
+    while (waiting.length > 0) {
+      const idle = live().find((t) => !t.busy && !t.dead && t.started);
+      if (idle) {
+        idle.busy = true;
+        waiting.shift()!.resolve(idle);
+        continue;
+      }
+      if (live().length + starting >= size || starting >= waiting.length) return;
+      starting++;
+      const t = spawn();
+      t.ready.then(
+        () => {
+          starting--;
+          threads.push(t);
+          if (closed) void t.close();
+          pump();
+        },
+        (err: unknown) => {
+          starting--;
+          // The thread could not start: the oldest waiting call gets the reason.
+          waiting.shift()?.reject(err);
+          pump();
+        },
+      );
+    }
+  }
+
+  function acquire(): Promise<PluginThread> {
+    if (closed) return Promise.reject(new PluginError('plugin-error', `plugin ${name} is closed`));
+    return new Promise((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      pump();
+    });
+  }
+
+  function release(t: PluginThread): void {
+    t.busy = false;
+    pump();
+  }
+
+  async function request(req: CallRequest, ctx: CallContext | undefined): Promise<unknown> {
+    const t = await acquire();
+    try {
+      return await t.call(req, ctx);
+    } finally {
+      release(t);
+    }
+  }
+
+  // Start one worker now: a plugin that cannot start fails at load, not at its first call.
+  const first = spawn();
+  try {
+    await first.ready;
+  } catch (err) {
+    void first.close();
+    throw err;
+  }
+  threads.push(first);
+
+  return {
+    async metadata(): Promise<RawMetadata> {
+      return (await request({ p: 'metadata', a: [] }, undefined)) as RawMetadata;
+    },
+    async call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]> {
+      const bytes = (args as string[]).reduce((n, a) => n + Buffer.byteLength(a), 0);
+      if (bytes > policy.maxInputBytes) {
+        throw new PluginError(
+          'size-limit',
+          `the ${phase} request to ${name}/${ctx.node ?? args[0]} is ${mb(bytes)}, more than the input limit of ${mb(policy.maxInputBytes)}; send less, or raise the host's maxInputBytes`,
+          { context: { plugin: name, node: ctx.node ?? args[0], phase } },
+        );
+      }
+      return (await request({ p: phase, a: args as string[], n: ctx.node ?? args[0] }, ctx)) as PhaseResult[P];
+    },
+    async close(): Promise<void> {
+      closed = true;
+      for (const w of waiting.splice(0)) w.reject(new PluginError('plugin-error', `plugin ${name} was closed`));
+      await Promise.all(threads.splice(0).map((t) => t.close()));
+    },
+  };
+}
