@@ -1,0 +1,51 @@
+/**
+ * `wasi:cli/*` for one instance: environment and arguments exactly as granted, no initial cwd,
+ * an empty stdin, stdout/stderr handed to the worker's callbacks, no terminals, and an `exit`
+ * that throws {@link WasiExit} instead of ending the process.
+ */
+import { WasiExit } from './exit.js';
+import type { Io } from './io.js';
+
+export interface CliGrant {
+  env: readonly (readonly [string, string])[];
+  args: readonly string[];
+}
+
+export interface CliIo {
+  stdout(bytes: Uint8Array): void;
+  stderr(bytes: Uint8Array): void;
+}
+
+/** Builds the `wasi:cli/*` import entries. */
+export function createCli(grant: CliGrant, out: CliIo, io: Io): Record<string, Record<string, unknown>> {
+  const env: [string, string][] = grant.env.map(([k, v]) => [k, v]);
+  const args: string[] = [...grant.args];
+  const stdin = new io.InputStream({ read: () => null });
+  const stdout = new io.OutputStream({ write: (bytes) => out.stdout(bytes) });
+  const stderr = new io.OutputStream({ write: (bytes) => out.stderr(bytes) });
+  class TerminalInput {}
+  class TerminalOutput {}
+  return {
+    'wasi:cli/environment': {
+      getEnvironment: (): [string, string][] => env.map(([k, v]) => [k, v]),
+      getArguments: (): string[] => [...args],
+      initialCwd: (): string | undefined => undefined,
+    },
+    'wasi:cli/exit': {
+      exit(status: { tag: 'ok' | 'err' }): never {
+        throw new WasiExit(status?.tag === 'ok' ? 0 : 1);
+      },
+      exitWithCode(code: number): never {
+        throw new WasiExit(code);
+      },
+    },
+    'wasi:cli/stdin': { getStdin: () => stdin },
+    'wasi:cli/stdout': { getStdout: () => stdout },
+    'wasi:cli/stderr': { getStderr: () => stderr },
+    'wasi:cli/terminal-input': { TerminalInput },
+    'wasi:cli/terminal-output': { TerminalOutput },
+    'wasi:cli/terminal-stdin': { getTerminalStdin: (): undefined => undefined },
+    'wasi:cli/terminal-stdout': { getTerminalStdout: (): undefined => undefined },
+    'wasi:cli/terminal-stderr': { getTerminalStderr: (): undefined => undefined },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * `wasi:clocks/*` and `wasi:random/*` for one instance: the real monotonic and wall clocks
+ * (monotonic sleeps are pollables with a deadline, see io.ts) and cryptographic randomness from
+ * `crypto.randomFillSync` (the "insecure" interfaces get the same).
+ */
+import { randomFillSync } from 'node:crypto';
+import type { Io } from './io.js';
+
+/** Largest random buffer handed out in one call (a guest asking for more gets this much). */
+const MAX_RANDOM = 1 << 20;
+
+const randomBytes = (len: bigint): Uint8Array => randomFillSync(new Uint8Array(Math.min(Number(len), MAX_RANDOM)));
+const randomU64 = (): bigint => randomFillSync(new BigUint64Array(1))[0]!;
+
+/** Builds the clock and random import entries. */
+export function createClocksAndRandom(io: Io): Record<string, Record<string, unknown>> {
+  const seed: [bigint, bigint] = [randomU64(), randomU64()];
+  return {
+    'wasi:clocks/monotonic-clock': {
+      now: (): bigint => process.hrtime.bigint(),
+      resolution: (): bigint => 1n,
+      subscribeDuration: (ns: bigint) => new io.Pollable(process.hrtime.bigint() + ns),
+      subscribeInstant: (at: bigint) => new io.Pollable(at),
+    },
+    'wasi:clocks/wall-clock': {
+      now(): { seconds: bigint; nanoseconds: number } {
+        const ms = performance.timeOrigin + performance.now();
+        const seconds = Math.floor(ms / 1000);
+        return { seconds: BigInt(seconds), nanoseconds: Math.min(999_999_999, Math.floor((ms - seconds * 1000) * 1e6)) };
+      },
+      resolution: (): { seconds: bigint; nanoseconds: number } => ({ seconds: 0n, nanoseconds: 1000 }),
+    },
+    'wasi:random/random': { getRandomBytes: randomBytes, getRandomU64: randomU64 },
+    'wasi:random/insecure': { getInsecureRandomBytes: randomBytes, getInsecureRandomU64: randomU64 },
+    'wasi:random/insecure-seed': { insecureSeed: (): [bigint, bigint] => [seed[0], seed[1]] },
+  };
+}

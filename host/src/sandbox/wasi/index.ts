@@ -1,0 +1,86 @@
+/**
+ * The sandbox's WASI 0.2: a fresh, per-instance set of `wasi:*` imports built from a plugin's
+ * grant, for jco's `instantiation: 'sync'` glue, running inside the plugin's worker thread.
+ *
+ * Nothing here touches process-wide state (no preview2-shim, no `process.env`, no
+ * `process.exit`, no real stdio): every `createWasi()` call defines its own resource classes and
+ * holds its own open files, so two results are fully independent. See each module for what it
+ * allows: fs.ts (granted directories only, escapes refused, read-only enforced), cli.ts (granted
+ * env/args, empty stdin, captured stdout/stderr, exit → {@link WasiExit}), clocks.ts (clocks and
+ * random), sockets.ts (all denied), http.ts (outgoing requests through `io.http`).
+ */
+import { createCli } from './cli.js';
+import { createClocksAndRandom } from './clocks.js';
+import { createFilesystem, ResourceTracker } from './fs.js';
+import { createHttp } from './http.js';
+import { createIo } from './io.js';
+import { createSockets } from './sockets.js';
+
+export { WasiExit } from './exit.js';
+export { SANDBOX_WASI_INTERFACES } from './interfaces.js';
+
+/** A granted directory. `guest`: e.g. '/data'; `host`: absolute, already realpath'd. */
+export interface WasiDir {
+  guest: string;
+  host: string;
+  writable: boolean;
+}
+/** What one plugin instance may see. */
+export interface WasiGrant {
+  env: [string, string][];
+  dirs: WasiDir[];
+  args: string[];
+}
+/** An outgoing HTTP request, as the guest built it. */
+export interface HttpRequestOut {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body?: Uint8Array;
+}
+/**
+ * The answer to {@link HttpRequestOut}. `code`: a `wasi:http` `error-code` case name, e.g.
+ * 'HTTP-request-denied', 'DNS-error', 'connection-refused', 'connection-timeout', 'internal-error'.
+ */
+export type HttpResult =
+  | { ok: true; status: number; headers: [string, string][]; body: Uint8Array }
+  | { ok: false; code: string; message: string };
+/** The worker's side: where output goes and who performs HTTP requests. */
+export interface WasiIo {
+  /** The plugin's stdout bytes (the worker forwards them to the host logger). */
+  stdout(bytes: Uint8Array): void;
+  stderr(bytes: Uint8Array): void;
+  /** Synchronous; the worker blocks on the main thread, which checks the host allow-list and fetches. */
+  http(req: HttpRequestOut): HttpResult;
+}
+
+const trackers = new WeakMap<object, ResourceTracker>();
+
+/** A fresh set of WASI imports for one instance, keyed by unversioned interface name. */
+export function createWasi(grant: WasiGrant, io: WasiIo): Record<string, unknown> {
+  for (const d of grant.dirs) {
+    if (!d.host.startsWith('/')) throw new Error(`sandbox WASI: the host path of ${d.guest} must be absolute, got ${d.host}`);
+    if (!d.guest) throw new Error(`sandbox WASI: an empty guest path for ${d.host}`);
+  }
+  const wio = createIo();
+  const tracker = new ResourceTracker();
+  const dirs = grant.dirs.map((d) => ({ guest: d.guest, host: d.host.length > 1 ? d.host.replace(/\/+$/, '') : d.host, writable: d.writable }));
+  const imports: Record<string, unknown> = {
+    ...wio.imports,
+    ...createCli(grant, io, wio),
+    ...createClocksAndRandom(wio),
+    ...createFilesystem(dirs, wio, tracker).imports,
+    ...createSockets(wio),
+    ...createHttp(io, wio),
+  };
+  trackers.set(imports, tracker);
+  return imports;
+}
+
+/**
+ * Closes every host file and directory handle an instance created by {@link createWasi} still
+ * holds (for a worker retiring an instance without exiting). Safe to call more than once.
+ */
+export function disposeWasi(imports: Record<string, unknown>): void {
+  trackers.get(imports)?.closeAll();
+}
