@@ -1,0 +1,587 @@
+/**
+ * The sandbox's per-instance WASI (host/src/sandbox/wasi): `createWasi` exercised directly, the
+ * way jco's sync glue calls it, against real temp directories, files and symlinks: reads in a
+ * granted dir, every escape (`..`, absolute paths, absolute symlinks, relative symlinks leaving
+ * the tree) refused with `not-permitted`, symlinks inside the tree working, a read-only grant
+ * refusing every change with `read-only`, a writable grant working; env/args exactly the grant,
+ * exit → WasiExit, stdout/stderr captured, stdin empty, sockets denied, HTTP results surfaced as
+ * the `error-code` variant or a streamed body; two instances independent; and a transpiled
+ * component importing every interface of SANDBOX_WASI_INTERFACES links against it.
+ */
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { componentEmbed, componentNew, preview1AdapterReactorPath, transpile } from '@bytecodealliance/jco';
+import {
+  createWasi,
+  disposeWasi,
+  SANDBOX_WASI_INTERFACES,
+  WasiExit,
+  type HttpRequestOut,
+  type HttpResult,
+  type WasiGrant,
+  type WasiIo,
+} from '../host/src/sandbox/wasi/index.js';
+
+/** uvu stops silently on a thrown non-Error (the WASI error codes are strings): wrap them. */
+function test(name: string, fn: () => unknown): void {
+  uvuTest(name, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      if (e instanceof Error) throw e;
+      throw new Error(`threw ${JSON.stringify(e)}`);
+    }
+  });
+}
+test.before = uvuTest.before;
+test.after = uvuTest.after;
+test.run = uvuTest.run;
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Any = any;
+
+const base = realpathSync(mkdtempSync(join(tmpdir(), 'pocket-wit-sandbox-wasi-')));
+const roDir = join(base, 'ro');
+const rwDir = join(base, 'rw');
+const SECRET = 'top secret outside the tree';
+
+test.before(() => {
+  writeFileSync(join(base, 'secret.txt'), SECRET);
+  mkdirSync(join(roDir, 'sub'), { recursive: true });
+  mkdirSync(rwDir);
+  writeFileSync(join(roDir, 'hello.txt'), 'hello, sandbox');
+  writeFileSync(join(roDir, 'sub', 'inner.txt'), 'inner');
+  symlinkSync('/etc/passwd', join(roDir, 'abs-link'));
+  symlinkSync('/etc', join(roDir, 'etc-link'));
+  symlinkSync('../secret.txt', join(roDir, 'out-link'));
+  symlinkSync('sub/../../secret.txt', join(roDir, 'sneaky-link'));
+  symlinkSync('..', join(roDir, 'sub', 'up-link'));
+  symlinkSync('sub/inner.txt', join(roDir, 'in-link'));
+  symlinkSync('sub', join(roDir, 'sub-link'));
+  symlinkSync('../hello.txt', join(roDir, 'sub', 'up-in-link'));
+  symlinkSync('loop-b', join(roDir, 'loop-a'));
+  symlinkSync('loop-a', join(roDir, 'loop-b'));
+});
+
+test.after(() => {
+  rmSync(base, { recursive: true, force: true });
+});
+
+interface Captured {
+  io: WasiIo;
+  stdout: Uint8Array[];
+  stderr: Uint8Array[];
+  requests: HttpRequestOut[];
+}
+
+function capture(answer: (req: HttpRequestOut) => HttpResult = () => ({ ok: false, code: 'HTTP-request-denied', message: 'not allowed' })): Captured {
+  const c: Captured = {
+    stdout: [],
+    stderr: [],
+    requests: [],
+    io: {
+      stdout: (b) => c.stdout.push(b),
+      stderr: (b) => c.stderr.push(b),
+      http: (req) => {
+        c.requests.push(req);
+        return answer(req);
+      },
+    },
+  };
+  return c;
+}
+
+const defaultGrant = (): WasiGrant => ({
+  env: [['API_KEY', 'k-123'], ['MODE', 'test']],
+  args: ['plugin-name'],
+  dirs: [
+    { guest: '/data', host: roDir, writable: false },
+    { guest: '/out', host: rwDir, writable: true },
+  ],
+});
+
+function setup(grant: WasiGrant = defaultGrant(), cap: Captured = capture()): { w: Record<string, Any>; ro: Any; rw: Any; cap: Captured } {
+  const w = createWasi(grant, cap.io) as Record<string, Any>;
+  const dirs: [Any, string][] = w['wasi:filesystem/preopens'].getDirectories();
+  const ro = dirs.find(([, g]) => g === '/data')?.[0];
+  const rw = dirs.find(([, g]) => g === '/out')?.[0];
+  return { w, ro, rw, cap };
+}
+
+/** What the call threw (the glue's `err` payload), or 'no error'. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return 'no error';
+}
+
+const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const FOLLOW = { symlinkFollow: true };
+const READ = { read: true };
+
+/** Reads a file through open-at + read-via-stream, as the preview1 adapter does. */
+function readText(dir: Any, path: string): string {
+  const fd = dir.openAt(FOLLOW, path, {}, READ);
+  const stream = fd.readViaStream(0n);
+  let out = '';
+  for (;;) {
+    let chunk: Uint8Array;
+    try {
+      chunk = stream.blockingRead(4096n);
+    } catch (e) {
+      assert.equal(e, { tag: 'closed' });
+      break;
+    }
+    out += dec(chunk);
+  }
+  fd.dispose();
+  return out;
+}
+
+test('preopens are exactly the granted directories, with their flags', () => {
+  const { w } = setup();
+  const dirs: [Any, string][] = w['wasi:filesystem/preopens'].getDirectories();
+  assert.equal(dirs.map(([, g]) => g), ['/data', '/out']);
+  assert.equal(dirs[0]![0].getType(), 'directory');
+  assert.equal(dirs[0]![0].getFlags(), { read: true, mutateDirectory: false });
+  assert.equal(dirs[1]![0].getFlags(), { read: true, mutateDirectory: true });
+  const none = createWasi({ env: [], args: [], dirs: [] }, capture().io) as Record<string, Any>;
+  assert.equal(none['wasi:filesystem/preopens'].getDirectories(), []);
+});
+
+test('reading in a granted directory works (stream, positional read, stat, listing)', () => {
+  const { ro } = setup();
+  assert.is(readText(ro, 'hello.txt'), 'hello, sandbox');
+  assert.is(readText(ro, './sub/inner.txt'), 'inner');
+  assert.is(readText(ro, 'sub/../hello.txt'), 'hello, sandbox', '.. that stays inside the tree is fine');
+  const fd = ro.openAt(FOLLOW, 'hello.txt', {}, READ);
+  const [bytes, eof] = fd.read(5n, 7n);
+  assert.is(dec(bytes), 'sandb');
+  assert.is(eof, false);
+  const [rest, eof2] = fd.read(100n, 7n);
+  assert.is(dec(rest), 'sandbox');
+  assert.is(eof2, true);
+  const st = fd.stat();
+  assert.is(st.type, 'regular-file');
+  assert.is(st.size, 14n);
+  assert.type(st.dataModificationTimestamp.seconds, 'bigint');
+  assert.is(fd.getType(), 'regular-file');
+  fd.dispose();
+  assert.is(ro.statAt(FOLLOW, 'sub').type, 'directory');
+  assert.is(ro.statAt({}, 'in-link').type, 'symbolic-link');
+  assert.is(ro.statAt(FOLLOW, 'in-link').type, 'regular-file');
+  assert.is(ro.readlinkAt('in-link'), 'sub/inner.txt');
+  const sub = ro.openAt(FOLLOW, 'sub', { directory: true }, READ);
+  assert.is(readText(sub, 'inner.txt'), 'inner');
+  const names: string[] = [];
+  const entries = ro.readDirectory();
+  for (let e = entries.readDirectoryEntry(); e; e = entries.readDirectoryEntry()) names.push(`${e.name}:${e.type}`);
+  entries.dispose();
+  assert.ok(names.includes('hello.txt:regular-file'));
+  assert.ok(names.includes('sub:directory'));
+  assert.ok(names.includes('abs-link:symbolic-link'));
+  assert.is(thrown(() => ro.openAt(FOLLOW, 'missing.txt', {}, READ)), 'no-entry');
+  assert.is(thrown(() => ro.openAt(FOLLOW, 'hello.txt', { directory: true }, READ)), 'not-directory');
+  assert.is(thrown(() => ro.openAt(FOLLOW, 'loop-a', {}, READ)), 'loop');
+  const a = ro.metadataHashAt(FOLLOW, 'hello.txt');
+  const b = ro.metadataHashAt(FOLLOW, 'sub-link/../hello.txt');
+  assert.equal(a, b);
+});
+
+test('`..` leaving the preopen is refused with not-permitted', () => {
+  const { ro, rw } = setup();
+  for (const path of ['../secret.txt', 'sub/../../secret.txt', '..', 'sub/../..', './../ro/hello.txt']) {
+    assert.is(thrown(() => ro.openAt(FOLLOW, path, {}, READ)), 'not-permitted', path);
+    assert.is(thrown(() => ro.statAt(FOLLOW, path)), 'not-permitted', path);
+  }
+  assert.is(thrown(() => rw.openAt(FOLLOW, '../secret.txt', { create: true }, { write: true })), 'not-permitted');
+  assert.is(thrown(() => rw.createDirectoryAt('../escaped')), 'not-permitted');
+  assert.not.ok(existsSync(join(base, 'escaped')));
+  const sub = ro.openAt(FOLLOW, 'sub', { directory: true }, READ);
+  assert.is(thrown(() => sub.openAt(FOLLOW, '../../secret.txt', {}, READ)), 'not-permitted', 'from a subdirectory too');
+  assert.is(readText(sub, '../hello.txt'), 'hello, sandbox', 'a subdirectory may reach up to the root');
+});
+
+test('absolute paths and /etc/passwd are not reachable', () => {
+  const { ro, rw } = setup();
+  for (const dir of [ro, rw]) {
+    assert.is(thrown(() => dir.openAt(FOLLOW, '/etc/passwd', {}, READ)), 'not-permitted');
+    assert.is(thrown(() => dir.openAt(FOLLOW, '../../../../../../../etc/passwd', {}, READ)), 'not-permitted');
+    assert.is(thrown(() => dir.statAt(FOLLOW, '/etc/passwd')), 'not-permitted');
+    assert.is(thrown(() => dir.openAt(FOLLOW, '/', { directory: true }, READ)), 'not-permitted');
+  }
+});
+
+test('symlinks with an absolute target are refused with not-permitted', () => {
+  const { ro } = setup();
+  assert.is(thrown(() => ro.openAt(FOLLOW, 'abs-link', {}, READ)), 'not-permitted');
+  assert.is(thrown(() => ro.openAt(FOLLOW, 'etc-link/passwd', {}, READ)), 'not-permitted');
+  assert.is(thrown(() => ro.openAt(FOLLOW, 'etc-link', { directory: true }, READ)), 'not-permitted');
+  assert.is(thrown(() => ro.statAt(FOLLOW, 'abs-link')), 'not-permitted');
+  assert.is(thrown(() => ro.readlinkAt('abs-link')), 'not-permitted', 'the host target is not revealed');
+  // Not following the final link (lstat semantics) stays inside the tree and is allowed.
+  assert.is(ro.statAt({}, 'abs-link').type, 'symbolic-link');
+  assert.is(thrown(() => ro.openAt({}, 'abs-link', {}, READ)), 'loop', 'open without symlink-follow behaves like O_NOFOLLOW');
+});
+
+test('relative symlinks leaving the tree are refused with not-permitted', () => {
+  const { ro } = setup();
+  for (const path of ['out-link', 'sneaky-link', 'sub/up-link/../secret.txt', 'sub/up-link/..']) {
+    assert.is(thrown(() => ro.openAt(FOLLOW, path, {}, READ)), 'not-permitted', path);
+  }
+});
+
+test('symlinks that stay inside the tree work', () => {
+  const { ro } = setup();
+  assert.is(readText(ro, 'in-link'), 'inner');
+  assert.is(readText(ro, 'sub-link/inner.txt'), 'inner');
+  assert.is(readText(ro, 'sub/up-in-link'), 'hello, sandbox');
+  assert.is(readText(ro, 'sub/up-link/hello.txt'), 'hello, sandbox');
+  const viaLink = ro.openAt(FOLLOW, 'sub-link', { directory: true }, READ);
+  assert.is(readText(viaLink, '../hello.txt'), 'hello, sandbox', '.. from a directory reached through a link is its real parent');
+});
+
+test('symlink-at and link-at are refused with not-permitted', () => {
+  const { ro, rw } = setup();
+  assert.is(thrown(() => rw.symlinkAt('x', 'new-link')), 'not-permitted');
+  assert.is(thrown(() => rw.symlinkAt('/etc/passwd', 'new-link')), 'not-permitted');
+  assert.is(thrown(() => rw.linkAt({}, 'x', rw, 'y')), 'not-permitted');
+  assert.is(thrown(() => ro.linkAt({}, 'hello.txt', rw, 'hello-copy')), 'not-permitted');
+  assert.not.ok(existsSync(join(rwDir, 'new-link')));
+  assert.not.ok(existsSync(join(rwDir, 'hello-copy')));
+});
+
+test('a read-only grant refuses every change with read-only, and still reads', () => {
+  const { ro, rw } = setup();
+  const before = readdirSync(roDir).sort();
+  const ops: [string, () => unknown][] = [
+    ['open create', () => ro.openAt(FOLLOW, 'new.txt', { create: true }, { write: true })],
+    ['open create (read flag only)', () => ro.openAt(FOLLOW, 'new.txt', { create: true }, READ)],
+    ['open truncate', () => ro.openAt(FOLLOW, 'hello.txt', { truncate: true }, READ)],
+    ['open write', () => ro.openAt(FOLLOW, 'hello.txt', {}, { read: true, write: true })],
+    ['create-directory-at', () => ro.createDirectoryAt('newdir')],
+    ['remove-directory-at', () => ro.removeDirectoryAt('sub')],
+    ['unlink-file-at', () => ro.unlinkFileAt('hello.txt')],
+    ['rename-at', () => ro.renameAt('hello.txt', ro, 'renamed.txt')],
+    ['rename-at into rw', () => ro.renameAt('hello.txt', rw, 'stolen.txt')],
+    ['rename-at from rw into ro', () => rw.renameAt('whatever', ro, 'planted.txt')],
+    ['set-times-at', () => ro.setTimesAt(FOLLOW, 'hello.txt', { tag: 'now' }, { tag: 'now' })],
+    ['set-times on the dir', () => ro.setTimes({ tag: 'now' }, { tag: 'now' })],
+  ];
+  for (const [name, op] of ops) assert.is(thrown(op), 'read-only', name);
+  const fd = ro.openAt(FOLLOW, 'hello.txt', {}, READ);
+  assert.is(thrown(() => fd.write(enc('x'), 0n)), 'read-only', 'write');
+  assert.is(thrown(() => fd.writeViaStream(0n)), 'read-only', 'write-via-stream');
+  assert.is(thrown(() => fd.appendViaStream()), 'read-only', 'append-via-stream');
+  assert.is(thrown(() => fd.setSize(0n)), 'read-only', 'set-size');
+  assert.is(thrown(() => fd.setTimes({ tag: 'now' }, { tag: 'now' })), 'read-only', 'set-times');
+  fd.dispose();
+  assert.equal(readdirSync(roDir).sort(), before);
+  assert.is(readFileSync(join(roDir, 'hello.txt'), 'utf8'), 'hello, sandbox');
+  assert.not.ok(existsSync(join(rwDir, 'stolen.txt')));
+  assert.is(readText(ro, 'hello.txt'), 'hello, sandbox');
+});
+
+test('a writable grant works: create, write, read back, append, rename, list, unlink, mkdir, rmdir', () => {
+  const { rw } = setup();
+  const fd = rw.openAt(FOLLOW, 'notes.txt', { create: true, truncate: true }, { read: true, write: true });
+  const out = fd.writeViaStream(0n);
+  assert.ok(out.checkWrite() > 0n);
+  out.blockingWriteAndFlush(enc('first line\n'));
+  out.dispose?.();
+  const app = fd.appendViaStream();
+  app.blockingWriteAndFlush(enc('second line\n'));
+  assert.is(fd.write(enc('F'), 0n), 1n);
+  fd.dispose();
+  assert.is(readFileSync(join(rwDir, 'notes.txt'), 'utf8'), 'First line\nsecond line\n');
+  assert.is(readText(rw, 'notes.txt'), 'First line\nsecond line\n');
+  assert.is(thrown(() => rw.openAt(FOLLOW, 'notes.txt', { create: true, exclusive: true }, { write: true })), 'exist');
+
+  const t = rw.openAt(FOLLOW, 'notes.txt', {}, { read: true, write: true });
+  t.setSize(5n);
+  t.setTimes({ tag: 'timestamp', val: { seconds: 1_000_000n, nanoseconds: 0 } }, { tag: 'no-change' });
+  t.sync();
+  t.syncData();
+  t.dispose();
+  assert.is(readFileSync(join(rwDir, 'notes.txt'), 'utf8'), 'First');
+
+  rw.createDirectoryAt('d');
+  assert.is(thrown(() => rw.createDirectoryAt('d')), 'exist');
+  rw.renameAt('notes.txt', rw, 'd/moved.txt');
+  assert.ok(existsSync(join(rwDir, 'd', 'moved.txt')));
+  assert.not.ok(existsSync(join(rwDir, 'notes.txt')));
+  const d = rw.openAt(FOLLOW, 'd', { directory: true }, READ);
+  const entries = d.readDirectory();
+  assert.equal(entries.readDirectoryEntry(), { type: 'regular-file', name: 'moved.txt' });
+  assert.is(entries.readDirectoryEntry(), undefined);
+  entries.dispose();
+  assert.is(thrown(() => rw.removeDirectoryAt('d')), 'not-empty');
+  assert.is(thrown(() => rw.unlinkFileAt('d')), 'is-directory');
+  d.unlinkFileAt('moved.txt');
+  rw.removeDirectoryAt('d');
+  assert.equal(readdirSync(rwDir), []);
+  assert.is(thrown(() => rw.removeDirectoryAt('.')), 'invalid');
+  assert.is(thrown(() => rw.renameAt('.', rw, 'x')), 'invalid');
+  assert.ok(statSync(rwDir).isDirectory(), 'the preopen root itself cannot be removed or moved');
+
+  // A file opened read-only in a writable dir cannot be written: the stream error says why.
+  writeFileSync(join(rwDir, 'r.txt'), 'r');
+  const r = rw.openAt(FOLLOW, 'r.txt', {}, READ);
+  const s = r.writeViaStream(0n);
+  const err: Any = thrown(() => s.write(enc('x')));
+  assert.is(err.tag, 'last-operation-failed');
+  assert.is(setup().w['wasi:filesystem/types'].filesystemErrorCode(err.val), undefined, 'an error of another instance is not recognised');
+  r.dispose();
+  rmSync(join(rwDir, 'r.txt'));
+});
+
+test('stream errors map back through filesystem-error-code', () => {
+  const { w, rw } = setup();
+  writeFileSync(join(rwDir, 'r2.txt'), 'r');
+  const r = rw.openAt(FOLLOW, 'r2.txt', {}, READ);
+  const err: Any = thrown(() => r.writeViaStream(0n).write(enc('x')));
+  assert.is(err.tag, 'last-operation-failed');
+  assert.is(w['wasi:filesystem/types'].filesystemErrorCode(err.val), 'bad-descriptor');
+  assert.type(err.val.toDebugString(), 'string');
+  r.dispose();
+  rmSync(join(rwDir, 'r2.txt'));
+});
+
+test('environment and arguments are exactly the grant; no initial cwd', () => {
+  const { w } = setup();
+  const env = w['wasi:cli/environment'];
+  assert.equal(env.getEnvironment(), [['API_KEY', 'k-123'], ['MODE', 'test']]);
+  assert.equal(env.getArguments(), ['plugin-name']);
+  assert.is(env.initialCwd(), undefined);
+  const bare = createWasi({ env: [], args: [], dirs: [] }, capture().io) as Record<string, Any>;
+  assert.equal(bare['wasi:cli/environment'].getEnvironment(), []);
+  assert.not.ok(bare['wasi:cli/environment'].getEnvironment().some(([k]: [string]) => k === 'PATH' || k === 'HOME'));
+});
+
+test('exit throws WasiExit (never process.exit)', () => {
+  const { w } = setup();
+  const e1 = thrown(() => w['wasi:cli/exit'].exit({ tag: 'err', val: undefined }));
+  assert.instance(e1, WasiExit);
+  assert.is((e1 as WasiExit).status, 1);
+  const e0 = thrown(() => w['wasi:cli/exit'].exit({ tag: 'ok', val: undefined }));
+  assert.is((e0 as WasiExit).status, 0);
+  assert.is((thrown(() => w['wasi:cli/exit'].exitWithCode(3)) as WasiExit).status, 3);
+});
+
+test('stdout/stderr bytes reach io (copied); stdin is empty; no terminals', () => {
+  const { w, cap } = setup();
+  const out = w['wasi:cli/stdout'].getStdout();
+  const buf = enc('hello stdout');
+  out.blockingWriteAndFlush(buf);
+  buf.fill(0);
+  out.write(enc('!'));
+  out.blockingFlush();
+  assert.is(cap.stdout.map(dec).join(''), 'hello stdout!');
+  w['wasi:cli/stderr'].getStderr().blockingWriteAndFlush(enc('oops'));
+  assert.is(cap.stderr.map(dec).join(''), 'oops');
+  assert.ok(out.checkWrite() >= 4096n);
+  const stdin = w['wasi:cli/stdin'].getStdin();
+  assert.equal(thrown(() => stdin.blockingRead(10n)), { tag: 'closed' });
+  assert.equal(thrown(() => stdin.read(10n)), { tag: 'closed' });
+  assert.ok(w['wasi:io/poll'].poll([stdin.subscribe()]).length === 1);
+  assert.is(w['wasi:cli/terminal-stdout'].getTerminalStdout(), undefined);
+});
+
+test('clocks and random are real; sleeps wait', () => {
+  const { w } = setup();
+  const mono = w['wasi:clocks/monotonic-clock'];
+  const t0: bigint = mono.now();
+  const p = mono.subscribeDuration(20_000_000n);
+  assert.is(p.ready(), false);
+  p.block();
+  assert.ok(mono.now() - t0 >= 19_000_000n);
+  const wall = w['wasi:clocks/wall-clock'].now();
+  assert.ok(Math.abs(Number(wall.seconds) - Date.now() / 1000) < 5);
+  const a: Uint8Array = w['wasi:random/random'].getRandomBytes(32n);
+  const b: Uint8Array = w['wasi:random/random'].getRandomBytes(32n);
+  assert.is(a.length, 32);
+  assert.not.equal(a, b);
+  assert.type(w['wasi:random/random'].getRandomU64(), 'bigint');
+  assert.is(w['wasi:random/insecure-seed'].insecureSeed().length, 2);
+});
+
+test('sockets are denied with access-denied', () => {
+  const { w } = setup();
+  const net = w['wasi:sockets/instance-network'].instanceNetwork();
+  assert.is(thrown(() => w['wasi:sockets/tcp-create-socket'].createTcpSocket('ipv4')), 'access-denied');
+  assert.is(thrown(() => w['wasi:sockets/tcp-create-socket'].createTcpSocket('ipv6')), 'access-denied');
+  assert.is(thrown(() => w['wasi:sockets/udp-create-socket'].createUdpSocket('ipv4')), 'access-denied');
+  assert.is(thrown(() => w['wasi:sockets/ip-name-lookup'].resolveAddresses(net, 'example.com')), 'access-denied');
+  const proto = w['wasi:sockets/tcp'].TcpSocket.prototype;
+  assert.is(thrown(() => proto.startConnect.call(Object.create(proto), net, {})), 'access-denied');
+});
+
+/** Builds and sends a request the way a wasi:http client does; returns the future. */
+function send(w: Record<string, Any>, opts: { method?: Any; body?: string; finishBeforeHandle?: boolean } = {}): { future: Any; finish?: () => void } {
+  const http = w['wasi:http/types'];
+  const headers = http.Fields.fromList([['Accept', enc('application/json')]]);
+  headers.append('x-trace', enc('abc'));
+  const req = new http.OutgoingRequest(headers);
+  req.setScheme({ tag: 'HTTPS' });
+  req.setAuthority('api.example.com');
+  req.setPathWithQuery('/v1/items?limit=2');
+  if (opts.method) req.setMethod(opts.method);
+  if (opts.body === undefined) return { future: w['wasi:http/outgoing-handler'].handle(req, undefined) };
+  const body = req.body();
+  const stream = body.write();
+  if (opts.finishBeforeHandle) {
+    stream.blockingWriteAndFlush(enc(opts.body));
+    http.OutgoingBody.finish(body, undefined);
+    return { future: w['wasi:http/outgoing-handler'].handle(req, new http.RequestOptions()) };
+  }
+  const future = w['wasi:http/outgoing-handler'].handle(req, undefined);
+  return {
+    future,
+    finish: () => {
+      stream.blockingWriteAndFlush(enc(opts.body!));
+      http.OutgoingBody.finish(body, undefined);
+    },
+  };
+}
+
+test('http: a denied request surfaces as the error-code variant', () => {
+  const cap = capture();
+  const { w } = setup(defaultGrant(), cap);
+  const { future } = send(w);
+  const pollable = future.subscribe();
+  assert.equal(Array.from(w['wasi:io/poll'].poll([pollable])), [0]);
+  assert.equal(future.get(), { tag: 'ok', val: { tag: 'err', val: { tag: 'HTTP-request-denied' } } });
+  assert.equal(future.get(), { tag: 'err', val: undefined }, 'a second get reports it was taken');
+  assert.is(cap.requests.length, 1);
+  assert.equal(cap.requests[0], {
+    method: 'GET',
+    url: 'https://api.example.com/v1/items?limit=2',
+    headers: [['accept', 'application/json'], ['x-trace', 'abc']],
+  });
+  // Error payloads take the shape their WIT case needs.
+  const shapes: [HttpResult, unknown][] = [
+    [{ ok: false, code: 'DNS-error', message: 'NXDOMAIN' }, { tag: 'DNS-error', val: { rcode: 'NXDOMAIN', infoCode: undefined } }],
+    [{ ok: false, code: 'connection-refused', message: 'x' }, { tag: 'connection-refused' }],
+    [{ ok: false, code: 'internal-error', message: 'boom' }, { tag: 'internal-error', val: 'boom' }],
+    [{ ok: false, code: 'permission-denied', message: 'x' }, { tag: 'HTTP-request-denied' }],
+    [{ ok: false, code: 'something-else', message: 'm' }, { tag: 'internal-error', val: 'something-else: m' }],
+  ];
+  for (const [answer, want] of shapes) {
+    const { w: w2 } = setup(defaultGrant(), capture(() => answer));
+    assert.equal(send(w2).future.get(), { tag: 'ok', val: { tag: 'err', val: want } });
+  }
+  const { w: w3 } = setup(defaultGrant(), capture(() => {
+    throw new Error('main thread went away');
+  }));
+  assert.equal(send(w3).future.get(), { tag: 'ok', val: { tag: 'err', val: { tag: 'internal-error', val: 'main thread went away' } } });
+});
+
+test('http: an ok result streams its body; request bodies are collected', () => {
+  const body = enc('{"items":[1,2]}');
+  const cap = capture(() => ({ ok: true, status: 201, headers: [['Content-Type', 'application/json']], body }));
+  const { w } = setup(defaultGrant(), cap);
+  const { future, finish } = send(w, { method: { tag: 'post' }, body: 'payload' });
+  assert.is(future.get(), undefined, 'not ready before the body is finished');
+  assert.is(future.subscribe().ready(), false);
+  finish!();
+  const got = future.get();
+  assert.is(got.tag, 'ok');
+  assert.is(got.val.tag, 'ok');
+  const res = got.val.val;
+  assert.is(res.status(), 201);
+  assert.equal(res.headers().entries().map(([k, v]: [string, Uint8Array]) => [k, dec(v)]), [['content-type', 'application/json']]);
+  assert.equal(thrown(() => res.headers().set('x', [enc('y')])), { tag: 'immutable' });
+  const inBody = res.consume();
+  assert.ok(thrown(() => res.consume()) !== 'no error', 'consume works once');
+  const stream = inBody.stream();
+  let text = '';
+  for (;;) {
+    const e = thrown(() => {
+      text += dec(stream.blockingRead(4n));
+    });
+    if (e !== 'no error') {
+      assert.equal(e, { tag: 'closed' });
+      break;
+    }
+  }
+  assert.is(text, '{"items":[1,2]}');
+  const trailers = w['wasi:http/types'].IncomingBody.finish(inBody);
+  assert.equal(trailers.get(), { tag: 'ok', val: { tag: 'ok', val: undefined } });
+  assert.is(cap.requests[0]!.method, 'POST');
+  assert.is(dec(cap.requests[0]!.body!), 'payload');
+
+  const { future: f2 } = send(w, { body: 'early', finishBeforeHandle: true });
+  assert.is(f2.get().val.tag, 'ok');
+  assert.is(dec(cap.requests[1]!.body!), 'early');
+});
+
+test('http: header and authority validation', () => {
+  const { w } = setup();
+  const http = w['wasi:http/types'];
+  assert.equal(thrown(() => http.Fields.fromList([['bad header', enc('x')]])), { tag: 'invalid-syntax' });
+  assert.equal(thrown(() => http.Fields.fromList([['Host', enc('evil.com')]])), { tag: 'forbidden' });
+  assert.equal(thrown(() => http.Fields.fromList([['x', enc('a\r\nb: c')]])), { tag: 'invalid-syntax' });
+  const req = new http.OutgoingRequest(new http.Fields());
+  assert.ok(thrown(() => req.setAuthority('user@api.example.com')) !== 'no error');
+  assert.ok(thrown(() => req.setAuthority('api.example.com/path')) !== 'no error');
+  assert.ok(thrown(() => req.headers().append('x', enc('y'))) !== 'no error', 'request headers are immutable');
+  const noAuthority = w['wasi:http/outgoing-handler'].handle(new http.OutgoingRequest(new http.Fields()), undefined);
+  assert.equal(noAuthority.get(), { tag: 'ok', val: { tag: 'err', val: { tag: 'HTTP-request-URI-invalid' } } });
+});
+
+test('two instances share nothing', () => {
+  const a = setup();
+  const b = setup({ env: [['ONLY_B', '1']], args: [], dirs: [{ guest: '/out', host: rwDir, writable: false }] });
+  assert.is.not(a.w['wasi:filesystem/types'].Descriptor, b.w['wasi:filesystem/types'].Descriptor);
+  assert.is.not(a.w['wasi:io/streams'].OutputStream, b.w['wasi:io/streams'].OutputStream);
+  assert.not.ok(a.rw instanceof b.w['wasi:filesystem/types'].Descriptor);
+  assert.equal(b.w['wasi:cli/environment'].getEnvironment(), [['ONLY_B', '1']]);
+  // The same host directory granted read-only to b stays read-only there, whatever a may do.
+  assert.is(thrown(() => b.rw.createDirectoryAt('x')), 'read-only');
+  assert.is(thrown(() => b.rw.renameAt('x', a.rw, 'y')), 'bad-descriptor', "another instance's descriptor is not accepted");
+  a.w['wasi:cli/stdout'].getStdout().write(enc('only a'));
+  assert.is(b.cap.stdout.length, 0);
+});
+
+test('disposeWasi closes the files an instance still holds', () => {
+  const { w, ro } = setup();
+  const countFds = (): number => readdirSync('/proc/self/fd').length;
+  const before = countFds();
+  const open = [1, 2, 3].map(() => ro.openAt(FOLLOW, 'hello.txt', {}, READ));
+  assert.is(countFds(), before + 3);
+  disposeWasi(w);
+  assert.is(countFds(), before);
+  assert.is(thrown(() => open[0].read(1n, 0n)), 'bad-descriptor');
+});
+
+test('a transpiled component importing every SANDBOX_WASI_INTERFACES interface links against createWasi', async () => {
+  const witRoot = join(dirname(fileURLToPath(preview1AdapterReactorPath())), 'wit', 'builtin', '0.2.12');
+  let text = `package test:sandbox;\nworld w {\n${SANDBOX_WASI_INTERFACES.map((i) => `  import ${i}@0.2.12;`).join('\n')}\n}\n`;
+  for (const pkg of readdirSync(witRoot)) {
+    const src = readFileSync(join(witRoot, pkg, 'package.wit'), 'utf8');
+    const m = /^package ([^;]+);/.exec(src)!;
+    text += `package ${m[1]} {\n${src.slice(m[0].length)}\n}\n`;
+  }
+  const core = await componentEmbed({ witSource: text, dummy: true, world: 'w' });
+  const component = await componentNew(core, []);
+  const { files, imports } = await transpile(component, { name: 'w', instantiation: { tag: 'sync' } } as Any);
+  assert.equal([...imports].sort(), [...SANDBOX_WASI_INTERFACES].sort(), 'the list names exactly what such a world imports');
+  const dir = mkdtempSync(join(base, 'glue-'));
+  for (const [name, bytes] of Object.entries(files as Record<string, Uint8Array>)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), bytes);
+  }
+  const glue = (await import(pathToFileURL(join(dir, 'w.js')).href)) as { instantiate: (get: (p: string) => WebAssembly.Module, imports: Record<string, unknown>) => unknown };
+  const wasi = createWasi(defaultGrant(), capture().io);
+  glue.instantiate((p) => new WebAssembly.Module(readFileSync(join(dir, p))), wasi);
+});
+
+test.run();
