@@ -6,9 +6,10 @@
  */
 import { build, type Message, type Plugin as EsbuildPlugin } from 'esbuild';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { PluginError, WIT_PACKAGE, WORLD_VERSION, toolchainRootPath } from './toolchain.js';
 import type { PluginProject } from './project.js';
+import { WASI_ALIAS, WASI_VERSION, declaredCapabilities, wasiInterfaceOf, type CapabilityName } from './wasi-world.js';
 
 export type JsEngine = 'quickjs' | 'starlingmonkey';
 
@@ -65,28 +66,116 @@ export function manifestInfo(project: PluginProject) {
   };
 }
 
-/** The generated entry module: wires the plugin's default export to the world's exports. */
-export function entrySource(project: PluginProject, engine: JsEngine, witVersion: string = WORLD_VERSION): string {
+/** Each capability's SDK module and the factory it exports (given the declared permission list). */
+const CAPABILITY_MODULES: Record<CapabilityName, { module: string; factory: string; ctx: string }> = {
+  env: { module: 'pocket-wit/guest/capabilities/env', factory: 'createEnv', ctx: 'env' },
+  filesystem: { module: 'pocket-wit/guest/capabilities/fs', factory: 'createFiles', ctx: 'fs' },
+  network: { module: 'pocket-wit/guest/capabilities/http', factory: 'createFetch', ctx: 'fetch' },
+};
+
+/**
+ * The generated entry module: wires the plugin's default export to the world's exports. The
+ * capability modules (which import WASI) are imported only for `capabilities` (see
+ * {@link linkedCapabilities}); `ctx.env` / `ctx.fs` / `ctx.fetch` are otherwise stubs that refuse.
+ */
+export function entrySource(project: PluginProject, engine: JsEngine, witVersion: string = WORLD_VERSION, capabilities: readonly CapabilityName[] = []): string {
   const hostModule = `${WIT_PACKAGE}/host@${witVersion}`;
   // QuickJS exposes an imported interface as the module's default export; StarlingMonkey as named exports.
   const importHost = engine === 'quickjs' ? `import host from ${JSON.stringify(hostModule)};` : `import * as host from ${JSON.stringify(hostModule)};`;
+  const info = manifestInfo(project);
+  const caps = capabilities;
   return [
     `import 'pocket-wit/guest/polyfills';`,
     importHost,
     `import plugin from ${JSON.stringify(project.entry)};`,
     `import { createNodeExports } from 'pocket-wit/guest/runtime';`,
-    `export const node = createNodeExports(plugin, host, ${JSON.stringify(manifestInfo(project))});`,
+    ...caps.map((c) => `import { ${CAPABILITY_MODULES[c].factory} } from ${JSON.stringify(CAPABILITY_MODULES[c].module)};`),
+    `const manifest = ${JSON.stringify(info)};`,
+    `const capabilities = { ${caps.map((c) => `${CAPABILITY_MODULES[c].ctx}: ${CAPABILITY_MODULES[c].factory}(manifest.permissions.${c})`).join(', ')} };`,
+    `export const node = createNodeExports(plugin, host, manifest, capabilities);`,
     '',
   ].join('\n');
 }
 
+/**
+ * Leaves `wasi:*` imports (the SDK's capabilities', or the plugin's own, e.g.
+ * `import { createTcpSocket } from 'wasi:sockets/tcp-create-socket@0.2.12'`) external, renamed to
+ * the stand-in namespace the build's world uses (see wasi-world.ts), and records them.
+ */
+function wasiExternals(found: Set<string>): EsbuildPlugin {
+  return {
+    name: 'pocket-wit-wasi-imports',
+    setup(b) {
+      b.onResolve({ filter: /^wasi:/ }, (args) => {
+        const name = wasiInterfaceOf(args.path);
+        found.add(name);
+        return { path: `${WASI_ALIAS}:${name.slice('wasi:'.length)}@${WASI_VERSION}`, external: true };
+      });
+    },
+  };
+}
+
+/** How the plugin's own code would name each capability: `ctx.env`, `ctx.fs`, `ctx.fetch`. */
+const CAPABILITY_WORDS: Record<CapabilityName, RegExp> = { env: /\benv\b/, filesystem: /\bfs\b/, network: /\bfetch\b/ };
+
+/**
+ * The capabilities to link in: declared in the manifest's permissions *and* named in the
+ * plugin's own source files (the word `env`, `fs` or `fetch` anywhere in them, comments
+ * included, so the test errs towards linking). A plugin that uses none of them imports no
+ * WASI, whatever it declares (a declared permission is still reported in its metadata).
+ */
+export async function linkedCapabilities(project: PluginProject): Promise<CapabilityName[]> {
+  const declared = declaredCapabilities(project.manifest.permissions);
+  if (declared.length === 0) return [];
+  const root = toolchainRootPath();
+  const sdk = join(root, 'guest-sdk', 'ts', 'src');
+  let files: string[];
+  try {
+    const result = await build({
+      entryPoints: [project.entry],
+      absWorkingDir: project.dir,
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'esm',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      conditions: ['import', 'default'],
+      external: [`${WIT_PACKAGE}/*`, 'wasi:*', 'pocket-wit/guest', 'pocket-wit/guest/*', 'typebox', 'typebox/*'],
+      nodePaths: [join(root, 'node_modules')],
+      logLevel: 'silent',
+    });
+    files = Object.keys(result.metafile.inputs).map((f) => resolve(project.dir, f));
+  } catch {
+    return declared; // the real bundle reports the problem
+  }
+  const own = files.filter((f) => !f.includes(`${sep}node_modules${sep}`) && !f.startsWith(sdk));
+  const texts = await Promise.all(own.map((f) => readFile(f, 'utf8').catch(() => '')));
+  return declared.filter((c) => texts.some((t) => CAPABILITY_WORDS[c].test(t)));
+}
+
+/** A bundled plugin: the module source and the WASI interfaces it imports (unversioned names). */
+export interface BundledPlugin {
+  source: string;
+  /** The capabilities linked in (see {@link linkedCapabilities}). */
+  capabilities: CapabilityName[];
+  wasiImports: string[];
+}
+
 /** Bundle the project for `engine`; returns the module source. */
 export async function bundlePlugin(project: PluginProject, engine: JsEngine, witVersion: string = WORLD_VERSION): Promise<string> {
+  return (await bundlePluginWithImports(project, engine, witVersion)).source;
+}
+
+/** Bundle the project for `engine`; returns the module source and the WASI it imports. */
+export async function bundlePluginWithImports(project: PluginProject, engine: JsEngine, witVersion: string = WORLD_VERSION): Promise<BundledPlugin> {
+  const found = new Set<string>();
+  const capabilities = await linkedCapabilities(project);
   const root = toolchainRootPath();
   const sdk = join(root, 'guest-sdk', 'ts', 'src');
   try {
     const result = await build({
-      stdin: { contents: entrySource(project, engine, witVersion), resolveDir: project.dir, sourcefile: 'pocket-wit-entry.js', loader: 'js' },
+      stdin: { contents: entrySource(project, engine, witVersion, capabilities), resolveDir: project.dir, sourcefile: 'pocket-wit-entry.js', loader: 'js' },
       bundle: true,
       write: false,
       format: 'esm',
@@ -96,12 +185,15 @@ export async function bundlePlugin(project: PluginProject, engine: JsEngine, wit
       conditions: ['import', 'default'],
       external: [`${WIT_PACKAGE}/*`],
       alias: {
+        'pocket-wit/guest/capabilities/env': join(sdk, 'capabilities', 'env.ts'),
+        'pocket-wit/guest/capabilities/fs': join(sdk, 'capabilities', 'fs.ts'),
+        'pocket-wit/guest/capabilities/http': join(sdk, 'capabilities', 'http.ts'),
         'pocket-wit/guest/runtime': join(sdk, 'runtime.ts'),
         'pocket-wit/guest/polyfills': join(sdk, 'polyfills.ts'),
         'pocket-wit/guest': join(sdk, 'index.ts'),
       },
       nodePaths: [join(root, 'node_modules')],
-      plugins: engine === 'starlingmonkey' ? [unicodePropertyRegexFallback] : [],
+      plugins: [wasiExternals(found), ...(engine === 'starlingmonkey' ? [unicodePropertyRegexFallback] : [])],
       logLevel: 'silent',
       legalComments: 'none',
       minify: true,
@@ -109,8 +201,9 @@ export async function bundlePlugin(project: PluginProject, engine: JsEngine, wit
     });
     const file = result.outputFiles[0];
     if (!file) throw new Error('esbuild produced no output');
-    return file.text;
+    return { source: file.text, capabilities, wasiImports: [...found].sort() };
   } catch (cause) {
+    if (cause instanceof PluginError) throw cause;
     const errors = (cause as { errors?: Message[] }).errors;
     const detail = errors?.length ? formatMessages(errors) : (cause as Error).message;
     throw new PluginError('build-failed', `bundling ${project.entry} failed:\n  ${detail}`, { cause });

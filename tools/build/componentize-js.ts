@@ -1,13 +1,16 @@
 /**
  * Turns a bundled JS module into a `pocket:plugin` component with one of two engines:
  * QuickJS (componentize-qjs, the default: small, fast to build and to call) or
- * StarlingMonkey (componentize-js). Both build with no WASI imports at all.
+ * StarlingMonkey (componentize-js). Both build with no WASI imports at all, unless the plugin
+ * needs WASI (its permissions or its own imports): then, with QuickJS only, the component
+ * imports exactly those WASI interfaces (see wasi-world.ts).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError, WORLD_NAME, WORLD_VERSION, witDir, witSource } from './toolchain.js';
 import type { JsEngine } from './bundle-ts.js';
+import { renameImportNamespace, stageWasiWorld } from './wasi-world.js';
 
 export const JS_ENGINES: readonly JsEngine[] = ['quickjs', 'starlingmonkey'];
 export const DEFAULT_JS_ENGINE: JsEngine = 'quickjs';
@@ -31,15 +34,33 @@ function explain(engine: string, err: unknown): string {
   return `${engine} componentize failed:\n  ${firstLines(err)}`;
 }
 
-export async function componentizeJs(source: string, engine: JsEngine, witVersion: string = WORLD_VERSION): Promise<Uint8Array> {
+/**
+ * `wasiImports`: the WASI interfaces (unversioned, e.g. `wasi:cli/environment`) the component
+ * must import besides the world's own; none by default.
+ */
+export async function componentizeJs(source: string, engine: JsEngine, witVersion: string = WORLD_VERSION, wasiImports: readonly string[] = []): Promise<Uint8Array> {
   if (engine === 'quickjs') {
     const { componentize } = await import('componentize-qjs');
+    const staged = wasiImports.length > 0 ? await stageWasiWorld(witVersion, wasiImports) : undefined;
     try {
-      const result = await componentize({ witPath: witDir(witVersion), jsSource: source, world: WORLD_NAME, stubWasi: true, sync: true, optSize: true });
-      return new Uint8Array(result.component);
+      // stubWasi turns the QuickJS runtime's own WASI use into traps (never reached); the
+      // plugin's WASI imports survive it under the wasx: namespace and are renamed back.
+      const witPath = staged ? staged.dir : witDir(witVersion);
+      const world = staged ? staged.world : WORLD_NAME;
+      const result = await componentize({ witPath, jsSource: source, world, stubWasi: true, sync: true, optSize: true });
+      const component = new Uint8Array(result.component);
+      return staged ? renameImportNamespace(component) : component;
     } catch (cause) {
       throw new PluginError('build-failed', explain('QuickJS', cause), { cause });
+    } finally {
+      if (staged) await rm(staged.dir, { recursive: true, force: true });
     }
+  }
+  if (wasiImports.length > 0) {
+    throw new PluginError(
+      'build-failed',
+      `the plugin needs WASI (${wasiImports.join(', ')}: its permissions env/filesystem/network, or its own wasi: imports), which pocket-wit builds with the QuickJS engine only; build it with --engine quickjs`,
+    );
   }
   const { componentize } = await import('@bytecodealliance/componentize-js');
   const dir = await mkdtemp(join(tmpdir(), 'pocket-wit-sm-'));

@@ -46,6 +46,50 @@ export interface NodeStore {
   delete(key: string): boolean;
 }
 
+/** `ctx.env`: the host environment variables the plugin's `permissions.env` lists. */
+export interface NodeEnv {
+  /**
+   * The variable's value, or `undefined` when the host does not set it (or withholds it).
+   * Throws a `permission-denied` {@link NodeError} for a name not in `permissions.env`.
+   */
+  get(name: string): string | undefined;
+}
+
+/**
+ * `ctx.fs`: files in the directories the plugin's `permissions.filesystem` lists. A manifest
+ * entry `./data` is the directory `/data` to the plugin, `./out:rw` is `/out` (writable); paths
+ * may also be written without the leading `/`. Text is UTF-8.
+ */
+export interface NodeFiles {
+  /** The whole file as text. `not-found` when it does not exist. */
+  readText(path: string): string;
+  /** Create or replace the file. `permission-denied` in a read-only directory. */
+  writeText(path: string, text: string): void;
+  /** The names in a directory, sorted. */
+  list(dir: string): string[];
+}
+
+/** Options of {@link NodeContext.fetch}. */
+export interface FetchInit {
+  /** `GET` by default. */
+  method?: string;
+  headers?: Record<string, string>;
+  /** Sent as UTF-8. */
+  body?: string;
+}
+
+/** The answer to {@link NodeContext.fetch}; the body has been read in full. */
+export interface FetchResponse {
+  readonly status: number;
+  /** Whether the status is 2xx. */
+  readonly ok: boolean;
+  /** Header names in lower case; repeated headers joined with `, `. */
+  readonly headers: Record<string, string>;
+  text(): string;
+  /** The body parsed as JSON; a `plugin-error` when it is not JSON. */
+  json<T = unknown>(): T;
+}
+
 /** What every phase receives besides its data. */
 export interface NodeContext<Config = Record<string, unknown>> {
   /** The node's config, validated, with the schema's defaults applied. */
@@ -60,6 +104,16 @@ export interface NodeContext<Config = Record<string, unknown>> {
    * built for `pocket:plugin@0.1.0`.
    */
   cancelled(): boolean;
+  /** Environment variables granted by `permissions.env`. */
+  readonly env: NodeEnv;
+  /** Files in the directories granted by `permissions.filesystem`. */
+  readonly fs: NodeFiles;
+  /**
+   * An HTTP(S) request to a host granted by `permissions.network`. Synchronous (node phases
+   * are): it returns once the whole response has arrived. A host outside the permissions fails
+   * with `permission-denied`.
+   */
+  fetch(url: string, init?: FetchInit): FetchResponse;
 }
 
 /** What `post` returns: the node's output and the action that picks the next node. */

@@ -12,7 +12,8 @@
 import type { TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { Value } from 'typebox/value';
-import { NodeError, type AnyNodeDef, type NodeContext, type NodeExampleDef, type PluginDef } from './index.js';
+import { NodeError, type AnyNodeDef, type FetchInit, type FetchResponse, type NodeContext, type NodeEnv, type NodeExampleDef, type NodeFiles, type PluginDef } from './index.js';
+import { isDenied, wasiErrorCode } from './capabilities/errors.js';
 import type * as Types from 'pocket:plugin/types@0.2.0';
 
 type LatestHost = typeof import('pocket:plugin/host@0.2.0');
@@ -35,6 +36,34 @@ export interface ManifestInfo {
   nodes?: { type: string; examples?: NodeExampleDef[] }[];
 }
 
+/**
+ * The capabilities the build linked in, one per permission the manifest declares (the entry
+ * module imports `pocket-wit/guest/capabilities/<name>` only then, so a plugin without
+ * permissions imports no WASI at all). A missing one is a stub that refuses with
+ * `permission-denied`.
+ */
+export interface Capabilities {
+  env?: NodeEnv;
+  fs?: NodeFiles;
+  fetch?: (url: string, init?: FetchInit) => FetchResponse;
+}
+
+function notGranted(call: string, permission: 'env' | 'filesystem' | 'network', example: string): never {
+  throw new NodeError('permission-denied', `${call}: the plugin's manifest grants no ${permission} access; declare it, for example permissions.${permission}: [${example}] in manifest.yaml, and rebuild`);
+}
+
+function deniedCapabilities(): Required<Capabilities> {
+  return {
+    env: { get: (name) => notGranted(`ctx.env.get("${name}")`, 'env', JSON.stringify(String(name))) },
+    fs: {
+      readText: (path) => notGranted(`ctx.fs.readText("${path}")`, 'filesystem', '"./data"'),
+      writeText: (path) => notGranted(`ctx.fs.writeText("${path}")`, 'filesystem', '"./out:rw"'),
+      list: (path) => notGranted(`ctx.fs.list("${path}")`, 'filesystem', '"./data"'),
+    },
+    fetch: (url) => notGranted(`ctx.fetch("${url}")`, 'network', '"api.example.com"'),
+  };
+}
+
 function fail(code: Types.ErrorCode, message: string, details?: unknown): never {
   const err: Types.NodeError = { code, message, details: details === undefined ? undefined : JSON.stringify(details) };
   throw err;
@@ -47,6 +76,9 @@ function toNodeError(thrown: unknown): Types.NodeError {
   if (thrown && typeof thrown === 'object' && 'code' in thrown && 'message' in thrown && !(thrown instanceof Error)) {
     return thrown as Types.NodeError; // already a node-error (from fail())
   }
+  // A WASI call the plugin made itself (e.g. a socket) that the host refused.
+  const wasi = wasiErrorCode(thrown);
+  if (isDenied(wasi)) return { code: 'permission-denied', message: `a WASI call was refused by the host: ${wasi}`, details: JSON.stringify({ wasi }) };
   if (thrown instanceof Error) return { code: 'plugin-error', message: thrown.message || thrown.name, details: undefined };
   return { code: 'plugin-error', message: String(thrown), details: undefined };
 }
@@ -147,7 +179,7 @@ function installHostClock(host: HostImports): void {
 }
 
 /** Build the exported `node` interface for a plugin. */
-export function createNodeExports(plugin: PluginDef, host: HostImports, manifest: ManifestInfo): NodeExports {
+export function createNodeExports(plugin: PluginDef, host: HostImports, manifest: ManifestInfo, capabilities: Capabilities = {}): NodeExports {
   if (!plugin || (plugin as { __pocketPlugin?: unknown }).__pocketPlugin !== 1 || !Array.isArray(plugin.nodes)) {
     throw new Error('the default export of src/index.ts must be the result of definePlugin({ nodes: [...] }) from "pocket-wit/guest"');
   }
@@ -194,12 +226,13 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
 
   // Built for 0.1.0, a plugin has no `cancelled` import: it is then never asked to stop.
   const cancelled = typeof host.cancelled === 'function' ? (): boolean => host.cancelled!() : (): boolean => false;
+  const caps = { ...deniedCapabilities(), ...capabilities };
 
   function resolve(nodeType: string, configText: string, phase: 'prep' | 'exec' | 'post' = 'prep'): { node: AnyNodeDef; input: Checker; ctx: NodeContext<any> } {
     const entry = byType.get(nodeType);
     if (!entry) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
     const config = entry.config.check(configText);
-    return { node: entry.node, input: entry.input, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store, cancelled } };
+    return { node: entry.node, input: entry.input, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store, cancelled, env: caps.env, fs: caps.fs, fetch: caps.fetch } };
   }
 
   const manifestExamples = new Map((manifest.nodes ?? []).map((n) => [n.type, n.examples ?? []]));

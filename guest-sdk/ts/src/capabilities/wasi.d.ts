@@ -1,0 +1,100 @@
+/**
+ * The parts of the WASI 0.2.12 interfaces the SDK's capabilities use, as componentize-qjs
+ * exposes them: each interface is the module's default export; resources are classes; a
+ * function returning a top-level `result` returns the ok value or throws an `Error` whose
+ * `payload` is the error value (an enum's case name, or a variant `{ tag, val }`); u64 are
+ * numbers; `option<T>` is `T | null`; a nested `result` is `{ tag: 'ok' | 'err', val }`.
+ * Owned handles are released with `[Symbol.dispose]()`.
+ *
+ * The build resolves these names only when the plugin's permissions grant the capability
+ * (the world then imports the interface); otherwise the SDK never imports them.
+ */
+interface WasiDisposable {
+  [Symbol.dispose](): void;
+}
+
+declare module 'wasi:cli/environment@0.2.12' {
+  const environment: { getEnvironment(): [string, string][] };
+  export default environment;
+}
+
+declare module 'wasi:io/streams@0.2.12' {
+  export interface InputStream extends WasiDisposable {
+    blockingRead(len: number): Uint8Array;
+  }
+  export interface OutputStream extends WasiDisposable {
+    blockingWriteAndFlush(contents: Uint8Array): void;
+  }
+}
+
+declare module 'wasi:filesystem/types@0.2.12' {
+  export interface DescriptorFlags { read?: boolean; write?: boolean }
+  export interface OpenFlags { create?: boolean; directory?: boolean; exclusive?: boolean; truncate?: boolean }
+  export interface PathFlags { symlinkFollow?: boolean }
+  export interface DirectoryEntry { type: string; name: string }
+  export interface DirectoryEntryStream extends WasiDisposable {
+    readDirectoryEntry(): DirectoryEntry | null;
+  }
+  export interface Descriptor extends WasiDisposable {
+    openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): Descriptor;
+    read(length: number, offset: number): [Uint8Array, boolean];
+    write(buffer: Uint8Array, offset: number): number;
+    readDirectory(): DirectoryEntryStream;
+  }
+  const types: { Descriptor: unknown };
+  export default types;
+}
+
+declare module 'wasi:filesystem/preopens@0.2.12' {
+  import type { Descriptor } from 'wasi:filesystem/types@0.2.12';
+  const preopens: { getDirectories(): [Descriptor, string][] };
+  export default preopens;
+}
+
+declare module 'wasi:http/types@0.2.12' {
+  import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
+  export type Method = { tag: 'get' | 'head' | 'post' | 'put' | 'delete' | 'connect' | 'options' | 'trace' | 'patch' } | { tag: 'other'; val: string };
+  export type Scheme = { tag: 'HTTP' | 'HTTPS' } | { tag: 'other'; val: string };
+  export interface Pollable extends WasiDisposable {
+    block(): void;
+  }
+  export interface Fields extends WasiDisposable {
+    entries(): [string, Uint8Array][];
+  }
+  export interface OutgoingBody extends WasiDisposable {
+    write(): OutputStream;
+  }
+  export interface OutgoingRequest extends WasiDisposable {
+    setMethod(method: Method): void;
+    setScheme(scheme: Scheme | null): void;
+    setAuthority(authority: string | null): void;
+    setPathWithQuery(path: string | null): void;
+    body(): OutgoingBody;
+  }
+  export interface IncomingBody extends WasiDisposable {
+    stream(): InputStream;
+  }
+  export interface IncomingResponse extends WasiDisposable {
+    status(): number;
+    headers(): Fields;
+    consume(): IncomingBody;
+  }
+  export type ErrorCode = { tag: string; val?: unknown };
+  export type Nested<T, E> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
+  export interface FutureIncomingResponse extends WasiDisposable {
+    subscribe(): Pollable;
+    get(): Nested<Nested<IncomingResponse, ErrorCode>, undefined> | null;
+  }
+  const types: {
+    Fields: { fromList(entries: [string, Uint8Array][]): Fields };
+    OutgoingRequest: new (headers: Fields) => OutgoingRequest;
+    OutgoingBody: { finish(body: OutgoingBody, trailers: Fields | null): void };
+  };
+  export default types;
+}
+
+declare module 'wasi:http/outgoing-handler@0.2.12' {
+  import type { FutureIncomingResponse, OutgoingRequest } from 'wasi:http/types@0.2.12';
+  const handler: { handle(request: OutgoingRequest, options: null): FutureIncomingResponse };
+  export default handler;
+}
