@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { PluginError } from '../../host/src/errors.js';
 import { readPluginSection } from '../../host/src/plugin-section.js';
 import { COMMAND_WASI_INTERFACES } from '../../host/src/command-runner.js';
+import { SANDBOX_WASI_INTERFACES } from '../../host/src/sandbox/wasi/interfaces.js';
 import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, witSource } from '../../host/src/wit-world.js';
 import { componentWitOf, type WitOrigin } from './component-wit.js';
 import { diffWit, type WitChange } from './diff.js';
@@ -132,9 +133,16 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
   }
   const root = world;
 
-  // Imports: each must be an interface of the host's world imports.
+  // Imports: each must be an interface of the host's world imports, or a WASI interface the
+  // sandbox provides (a plugin using env, files, HTTP or sockets: docs/PLUGIN_SDK_API.md).
   for (const [key, item] of root.imports) {
     const name = itemName(key, item);
+    if (item.kind === 'interface' && key.startsWith('wasi:')) {
+      if (!SANDBOX_WASI_INTERFACES.includes(key)) {
+        problem('missing-import', name, `the plugin imports ${name}, which the host's sandbox does not provide (its WASI: ${SANDBOX_WASI_INTERFACES.join(', ')})`);
+      }
+      continue;
+    }
     if (item.kind !== 'interface' || !key.startsWith(`${hostPkg}/`)) {
       problem('missing-import', name, `the plugin imports ${name}, which the host does not provide (it provides ${[...hostWorld.imports.keys()].join(', ')}); remove that dependency from the plugin`);
       continue;
