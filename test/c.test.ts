@@ -2,7 +2,8 @@
  * C plugins: the c-word-stats example and the bench-c fixture (Makefile) built with the real
  * `buildPlugin` (clang-14) and run through the real host and workflow engine; the hand-written
  * canonical-ABI glue of guest-sdk/c checked against wit/v0.2.0 (core signatures of the compiled
- * module, struct layouts); build errors.
+ * module, struct layouts); build errors; WASI through wasi-libc (printf) builds with the reactor
+ * adapter, and a plugin without it stays WASI-free.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +13,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { componentWit } from '@bytecodealliance/jco';
 import { buildPlugin, type BuildResult } from '../tools/build/build.js';
-import { C_LDFLAGS, cFlags, cSdkDir, manifestSource } from '../tools/build/languages/c.js';
+import { buildC, C_LDFLAGS, cFlags, cSdkDir, manifestSource } from '../tools/build/languages/c.js';
+import { readProject } from '../tools/build/project.js';
+import { silentSteps } from '../tools/ui/steps.js';
 import { loadWitPath } from '../tools/wit/load.js';
 import { coreSignature, fieldOffsets, layout, payloadOffset, type CoreSignature, type CoreType } from '../tools/wit/flatten.js';
 import type { Func, WitResolve, WitType } from '../tools/wit/model.js';
@@ -399,13 +402,23 @@ test('a C syntax error is build-failed with the compiler message', async () => {
   assert.match(err.message, /plugin\.c:\d+:\d+: error: expected ';'/);
 });
 
-test('printf (stdio) is refused: C plugins may not import WASI', async () => {
+test('a C plugin using printf builds, with the WASI reactor adapter: its component imports wasi interfaces', async () => {
   const dir = copyExample();
   const file = join(dir, 'src/plugin.c');
   writeFileSync(file, readFileSync(file, 'utf8').replace('#include "pocket_plugin.h"', '#include <stdio.h>\n#include "pocket_plugin.h"').replace('  stats_t s = {0, 0, 0};', '  printf("x\\n");\n  stats_t s = {0, 0, 0};'));
-  const err = await failure(buildPlugin(dir, { out: join(dir, 'dist/x.wasm') }));
-  assert.is(err.code, 'build-failed');
-  assert.match(err.message, /imports WASI \(wasi_snapshot_preview1\)/);
+  // The language builder itself: buildPlugin also runs the plugin once to read its nodes, which
+  // needs a host that provides WASI (the sandbox's per-instance WASI).
+  const { component } = await buildC(readProject(dir), { witVersion: '0.2.0', steps: silentSteps });
+  const wit = await componentWit(component);
+  const imports = wit.split('\n').filter((l) => /^\s*import /.test(l)).map((l) => l.trim().replace(/^import ([^@;]+)(@[^;]*)?;$/, '$1'));
+  for (const name of ['wasi:cli/stdout', 'wasi:filesystem/types', 'wasi:io/streams', 'pocket:plugin/host']) assert.ok(imports.includes(name), `${name} in ${imports.join(', ')}`);
+  assert.ok(!imports.some((n) => n.startsWith('wasi:sockets/')), imports.join(', '));
+});
+
+test('a C plugin without stdio stays WASI-free: no adapter, only pocket:plugin imports', async () => {
+  const { component } = await buildC(readProject(copyExample()), { witVersion: '0.2.0', steps: silentSteps });
+  const wit = await componentWit(component);
+  assert.ok(!/wasi/.test(wit), wit);
 });
 
 test('C plugins build for the newest world only', async () => {

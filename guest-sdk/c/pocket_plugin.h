@@ -25,7 +25,9 @@
  * then it is all freed at once (in the export's post-return function). Results may point to any
  * such memory, to string literals, or to your own long-lived memory.
  *
- * Limits: no WASI (no stdio, files, clocks, printf); time comes from pp_now().
+ * WASI: the SDK itself uses none (time comes from pp_now(), logs go through pp_log()). A plugin may
+ * use WASI through wasi-libc (stdio, files, getenv, clocks, exit): the build then adds the WASI
+ * adapter and the host grants only what the manifest's permissions allow (docs/languages/c.md).
  */
 #ifndef POCKET_PLUGIN_H
 #define POCKET_PLUGIN_H

@@ -1,7 +1,10 @@
 /**
- * Builds C plugin projects with clang-14 for wasm32-wasi (reactor, no stdio: no WASI imports),
- * against the hand-written guest SDK in `guest-sdk/c`, then wraps the core module into a
- * component of `pocket:plugin@0.2.0`.
+ * Builds C plugin projects with clang-14 for wasm32-wasi (reactor), against the hand-written guest
+ * SDK in `guest-sdk/c`, then wraps the core module into a component of `pocket:plugin@0.2.0`.
+ * A plugin may use WASI through wasi-libc (stdio, files, environment, clocks, random, exit): then
+ * the module imports `wasi_snapshot_preview1` and is wrapped with jco's preview1 reactor adapter;
+ * the host gives each instance only what its manifest permissions grant. A plugin that uses none
+ * of it imports no WASI at all.
  *
  * The manifest reaches `metadata()` through a generated `pocket_manifest.c` (a `pp_metadata_t`
  * holding the manifest's identity, permissions and nodes with their schemas and examples as JSON
@@ -17,7 +20,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { PluginError, toolchainRootPath, witSource } from '../toolchain.js';
 import type { Manifest } from '../../../host/src/index.js';
 import { coreModuleInterface, componentFromCore } from '../wrap-core.js';
@@ -34,7 +37,11 @@ export function cFlags(sdk: string): string[] {
   return ['--target=wasm32-wasi', '--sysroot=/usr', '-mexec-model=reactor', '-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-std=c11', `-I${sdk}`];
 }
 
-export const C_LDFLAGS = ['-fuse-ld=/usr/bin/wasm-ld-14', '-Wl,--strip-debug'];
+/**
+ * The link flags of every C plugin. `--stack-first` puts the 64 KB stack below the static data, so a
+ * stack overflow traps at once (out-of-bounds access) instead of first overwriting static data.
+ */
+export const C_LDFLAGS = ['-fuse-ld=/usr/bin/wasm-ld-14', '-Wl,--stack-first', '-Wl,--strip-debug'];
 
 /** The world version `pocket_plugin.h` implements (its `PP_WIT_VERSION`). */
 export async function cSdkWitVersion(sdk = cSdkDir()): Promise<string | undefined> {
@@ -152,16 +159,14 @@ export const buildC: LanguageBuilder = async (project, ctx) => {
       },
     );
     const core = new Uint8Array(await readFile(out));
-    const wasi = [...coreModuleInterface(core).importModules].filter((m) => m.startsWith('wasi'));
-    if (wasi.length > 0) {
-      throw new PluginError(
-        'build-failed',
-        `${relative(process.cwd(), project.dir) || '.'}: the C plugin imports WASI (${wasi.join(', ')}): something calls stdio, files or clocks (printf, fopen, time, ...); C plugins may not use WASI: log with pp_log, read time with pp_now`,
-      );
-    }
+    // A module that uses WASI through wasi-libc (printf, fopen, getenv, exit, clock_gettime, ...)
+    // imports `wasi_snapshot_preview1`: jco's preview1 reactor adapter turns those imports into
+    // WASI 0.2 interfaces, which the host provides per instance from the plugin's permissions. A
+    // module that imports nothing from WASI gets no adapter, so its component imports no WASI.
+    const usesWasi = coreModuleInterface(core).importModules.has('wasi_snapshot_preview1');
     const component = await ctx.steps.step(
-      'wrapping into a component',
-      () => componentFromCore(core, { witSource: witSource(ctx.witVersion), world: 'plugin', adapter: 'none', source: `${name} (C)` }),
+      usesWasi ? 'wrapping into a component (with the WASI preview1 reactor adapter)' : 'wrapping into a component',
+      () => componentFromCore(core, { witSource: witSource(ctx.witVersion), world: 'plugin', adapter: usesWasi ? 'reactor' : 'none', source: `${name} (C)` }),
       (c) => kb(c.length),
     );
     return { component, engine: 'c' };
