@@ -16,8 +16,11 @@ import { componentizeJs } from '../tools/build/componentize-js.js';
 import { renameImportNamespace, worldWasiImports } from '../tools/build/wasi-world.js';
 import { checkPlugin } from '../tools/wit/check-plugin.js';
 import { silentSteps } from '../tools/ui/steps.js';
-import { isPluginError } from '../host/src/index.js';
-import { built, ROOT, tempDir } from './helpers.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, rmSync } from 'node:fs';
+import { isPluginError, loadPlugin, PluginError, silentLogSink } from '../host/src/index.js';
+import { built, CACHE_DIR, ROOT, tempDir } from './helpers.js';
 
 const CAPS = join(ROOT, 'test/fixtures/sandbox-ts-caps');
 const NOCAPS = join(ROOT, 'test/fixtures/sandbox-ts-nocaps');
@@ -149,6 +152,62 @@ test('renameImportNamespace renames top-level imports only, in place', async () 
   const wit = await componentWit(back);
   assert.match(wit, /import wasx:cli\/environment@0\.2\.12;/);
   assert.not.match(wit, /import wasi:/);
+});
+
+// End to end through the sandbox (worker threads, per-instance WASI from the permissions).
+
+async function expectCode(p: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, PluginError, String(err));
+    assert.is((err as PluginError).code, code, (err as Error).message);
+    if (pattern) assert.match((err as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected ${code}`);
+}
+
+test('sandboxed: each capability works when granted and is permission-denied otherwise', async () => {
+  const server = createServer((req, res) => res.end(`hello ${req.method} ${req.url}`));
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as AddressInfo).port;
+  process.env.POCKET_SANDBOX_OK = 'granted';
+  const outFile = join(CAPS, 'out', `e2e-${process.pid}.txt`);
+  const plugin = await loadPlugin(await built('test/fixtures/sandbox-ts-caps'), { cacheDir: CACHE_DIR, pool: 1, baseDir: CAPS, log: silentLogSink });
+  try {
+    const exec = (type: string, input: unknown) => plugin.exec(type, input);
+    assert.equal(await exec('env', { name: 'POCKET_SANDBOX_OK' }), { value: 'granted' });
+    await expectCode(exec('env', { name: 'HOME' }), 'permission-denied', /HOME is not in the plugin's env permissions/);
+    assert.equal(await exec('read', { path: '/data/hello.txt' }), { text: 'hello from data\n' });
+    await expectCode(exec('read', { path: '/data/nope.txt' }), 'not-found', /no such file or directory/);
+    await expectCode(exec('read', { path: '/data/../../../../etc/passwd' }), 'permission-denied', /permission denied by the host \(not-permitted\)/);
+    await expectCode(exec('read', { path: '/etc/passwd' }), 'permission-denied', /outside the plugin's filesystem permissions/);
+    await expectCode(exec('write', { path: '/data/new.txt', text: 'x' }), 'permission-denied', /permission denied by the host \(read-only\)/);
+    assert.equal(await exec('write', { path: `/out/e2e-${process.pid}.txt`, text: 'written ✓' }), { ok: true });
+    assert.is(readFileSync(outFile, 'utf8'), 'written ✓');
+    assert.ok(((await exec('list', { path: '/out' })) as { entries: string[] }).entries.includes(`e2e-${process.pid}.txt`));
+    assert.equal(await exec('fetch', { url: `http://127.0.0.1:${port}/a?b=1` }), { status: 200, body: 'hello GET /a?b=1' });
+    await expectCode(exec('fetch', { url: `http://localhost:${port}/` }), 'permission-denied', /HTTP-request-denied/);
+    await expectCode(exec('socket', {}), 'permission-denied', /refused by the host: access-denied/);
+    assert.equal(await exec('echo', { still: 'serving' }), { still: 'serving' });
+  } finally {
+    await plugin.close();
+    rmSync(outFile, { force: true });
+    server.close();
+  }
+});
+
+test('sandboxed: a plugin declaring no permissions gets permission-denied from every capability', async () => {
+  const plugin = await loadPlugin(await built('test/fixtures/sandbox-ts-nocaps'), { cacheDir: CACHE_DIR, pool: 1, log: silentLogSink });
+  try {
+    await expectCode(plugin.exec('env', { name: 'POCKET_SANDBOX_OK' }), 'permission-denied', /grants no env access/);
+    await expectCode(plugin.exec('read', { path: '/data/hello.txt' }), 'permission-denied', /grants no filesystem access/);
+    await expectCode(plugin.exec('fetch', { url: 'http://127.0.0.1:1/' }), 'permission-denied', /grants no network access/);
+    assert.equal(await plugin.exec('echo', { ok: 1 }), { ok: 1 });
+  } finally {
+    await plugin.close();
+  }
 });
 
 test.run();
