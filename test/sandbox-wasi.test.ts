@@ -6,7 +6,9 @@
  * refusing every change with `read-only`, a writable grant working; env/args exactly the grant,
  * exit → WasiExit, stdout/stderr captured, stdin empty, sockets denied, HTTP results surfaced as
  * the `error-code` variant or a streamed body; two instances independent; and a transpiled
- * component importing every interface of SANDBOX_WASI_INTERFACES links against it.
+ * component importing every interface of SANDBOX_WASI_INTERFACES links against it; and a real C
+ * program (wasi-libc, jco's preview1 reactor adapter, transpiled with sync instantiation) doing
+ * fopen/fread/fwrite/opendir/rename/unlink/mkdir/symlink/getenv/exit through it, end to end.
  */
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,6 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { componentEmbed, componentNew, preview1AdapterReactorPath, transpile } from '@bytecodealliance/jco';
 import {
   createWasi,
@@ -49,7 +52,75 @@ const roDir = join(base, 'ro');
 const rwDir = join(base, 'rw');
 const SECRET = 'top secret outside the tree';
 
+/** A C reactor exporting `run() -> s32`: the operation comes from its environment (OP, A, B). */
+const PROBE_C = `#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static int fail(void) { int e = errno; printf("errno %d %s\\n", e, strerror(e)); fflush(stdout); return e ? e : -1; }
+
+__attribute__((export_name("run"))) int run(void) {
+  const char *op = getenv("OP"), *a = getenv("A"), *b = getenv("B");
+  if (!op) return -2;
+  if (!strcmp(op, "read")) {
+    FILE *f = fopen(a, "r"); if (!f) return fail();
+    char buf[256]; size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
+    fclose(f); fflush(stdout); return 0;
+  }
+  if (!strcmp(op, "write")) {
+    FILE *f = fopen(a, "w"); if (!f) return fail();
+    if (fputs(b, f) < 0) return fail();
+    if (fclose(f)) return fail();
+    return 0;
+  }
+  if (!strcmp(op, "append")) {
+    FILE *f = fopen(a, "a"); if (!f) return fail();
+    if (fputs(b, f) < 0) return fail();
+    if (fclose(f)) return fail();
+    return 0;
+  }
+  if (!strcmp(op, "list")) {
+    DIR *d = opendir(a); if (!d) return fail();
+    struct dirent *e;
+    while ((e = readdir(d))) printf("%s\\n", e->d_name);
+    closedir(d); fflush(stdout); return 0;
+  }
+  if (!strcmp(op, "stat")) { struct stat st; if (stat(a, &st)) return fail(); printf("%lld %s\\n", (long long)st.st_size, S_ISDIR(st.st_mode) ? "dir" : "file"); fflush(stdout); return 0; }
+  if (!strcmp(op, "rename")) return rename(a, b) ? fail() : 0;
+  if (!strcmp(op, "unlink")) return unlink(a) ? fail() : 0;
+  if (!strcmp(op, "mkdir")) return mkdir(a, 0755) ? fail() : 0;
+  if (!strcmp(op, "rmdir")) return rmdir(a) ? fail() : 0;
+  if (!strcmp(op, "symlink")) return symlink(a, b) ? fail() : 0;
+  if (!strcmp(op, "getenv")) { const char *v = getenv(a); printf("%s\\n", v ? v : "(unset)"); fflush(stdout); return 0; }
+  if (!strcmp(op, "stderr")) { fprintf(stderr, "%s", a); fflush(stderr); return 0; }
+  if (!strcmp(op, "exit")) exit(atoi(a));
+  if (!strcmp(op, "time")) { unsigned char r[8]; if (getentropy(r, 8)) return fail(); printf("%ld\\n", (long)time(NULL)); fflush(stdout); return 0; }
+  return -3;
+}
+`;
+const CLANG = '/usr/bin/clang-14';
+
+/** The compiled C probe (see PROBE_C), or undefined without clang-14. */
+let probeWasm: string | undefined;
+
 test.before(() => {
+  if (existsSync(CLANG)) {
+    const dir = mkdtempSync(join(base, 'probe-'));
+    writeFileSync(join(dir, 'probe.c'), PROBE_C);
+    const cc = spawnSync(CLANG, ['--target=wasm32-wasi', '--sysroot=/usr', '-mexec-model=reactor', '-O2', '-fuse-ld=/usr/bin/wasm-ld-14', '-o', join(dir, 'probe.wasm'), join(dir, 'probe.c')], {
+      encoding: 'utf8',
+      // clang runs any wasm-opt on PATH after linking; under npm, PATH finds binaryen's JS one (~10 s).
+      env: { ...process.env, PATH: '/usr/bin:/bin' },
+    });
+    if (cc.status !== 0) throw new Error(`clang-14 failed on the probe: ${cc.stderr}`);
+    probeWasm = join(dir, 'probe.wasm');
+  }
   writeFileSync(join(base, 'secret.txt'), SECRET);
   mkdirSync(join(roDir, 'sub'), { recursive: true });
   mkdirSync(rwDir);
@@ -172,7 +243,7 @@ test('reading in a granted directory works (stream, positional read, stat, listi
   const st = fd.stat();
   assert.is(st.type, 'regular-file');
   assert.is(st.size, 14n);
-  assert.type(st.dataModificationTimestamp.seconds, 'bigint');
+  assert.is(typeof st.dataModificationTimestamp.seconds, 'bigint');
   assert.is(fd.getType(), 'regular-file');
   fd.dispose();
   assert.is(ro.statAt(FOLLOW, 'sub').type, 'directory');
@@ -409,7 +480,7 @@ test('clocks and random are real; sleeps wait', () => {
   const b: Uint8Array = w['wasi:random/random'].getRandomBytes(32n);
   assert.is(a.length, 32);
   assert.not.equal(a, b);
-  assert.type(w['wasi:random/random'].getRandomU64(), 'bigint');
+  assert.is(typeof w['wasi:random/random'].getRandomU64(), 'bigint');
   assert.is(w['wasi:random/insecure-seed'].insecureSeed().length, 2);
 });
 
@@ -572,7 +643,7 @@ test('a transpiled component importing every SANDBOX_WASI_INTERFACES interface l
   }
   const core = await componentEmbed({ witSource: text, dummy: true, world: 'w' });
   const component = await componentNew(core, []);
-  const { files, imports } = await transpile(component, { name: 'w', instantiation: { tag: 'sync' } } as Any);
+  const { files, imports } = await transpile(component, { name: 'w', instantiation: { tag: 'sync' }, noTypescript: true } as Any);
   assert.equal([...imports].sort(), [...SANDBOX_WASI_INTERFACES].sort(), 'the list names exactly what such a world imports');
   const dir = mkdtempSync(join(base, 'glue-'));
   for (const [name, bytes] of Object.entries(files as Record<string, Uint8Array>)) {
@@ -582,6 +653,103 @@ test('a transpiled component importing every SANDBOX_WASI_INTERFACES interface l
   const glue = (await import(pathToFileURL(join(dir, 'w.js')).href)) as { instantiate: (get: (p: string) => WebAssembly.Module, imports: Record<string, unknown>) => unknown };
   const wasi = createWasi(defaultGrant(), capture().io);
   glue.instantiate((p) => new WebAssembly.Module(readFileSync(join(dir, p))), wasi);
+});
+
+
+test('end to end: a C program through the preview1 adapter and jco sync glue', async () => {
+  if (!probeWasm) {
+    console.warn('  (skipped: clang-14 not installed)');
+    return;
+  }
+  const dir = dirname(probeWasm);
+  const embedded = await componentEmbed({ binary: readFileSync(probeWasm), witSource: 'package test:probe;\nworld probe { export run: func() -> s32; }\n', world: 'probe' } as Any);
+  const component = await componentNew(embedded, [['wasi_snapshot_preview1', readFileSync(fileURLToPath(preview1AdapterReactorPath()))]]);
+  const { files } = await transpile(component, { name: 'probe', instantiation: { tag: 'sync' }, noTypescript: true } as Any);
+  for (const [name, bytes] of Object.entries(files as Record<string, Uint8Array>)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), bytes);
+  }
+  const glue = (await import(pathToFileURL(join(dir, 'probe.js')).href)) as { instantiate: (get: (p: string) => WebAssembly.Module, imports: Record<string, unknown>) => { run(): number } };
+  const modules = new Map<string, WebAssembly.Module>();
+  const root = mkdtempSync(join(base, 'probe-dirs-'));
+  mkdirSync(join(root, 'ro', 'sub'), { recursive: true });
+  mkdirSync(join(root, 'rw'));
+  writeFileSync(join(root, 'ro', 'hello.txt'), 'hello from ro');
+  writeFileSync(join(root, 'secret.txt'), SECRET);
+  symlinkSync('/etc/passwd', join(root, 'ro', 'abs'));
+  symlinkSync('../secret.txt', join(root, 'ro', 'out'));
+  symlinkSync('hello.txt', join(root, 'ro', 'in'));
+
+  /** One fresh instance per operation; returns the C status (0, errno) or the WasiExit, and the output. */
+  const run = (env: Record<string, string>): { rc: number | string; out: string; err: string } => {
+    let out = '';
+    let err = '';
+    const wasi = createWasi(
+      { env: Object.entries(env), args: ['probe'], dirs: [{ guest: '/data', host: join(root, 'ro'), writable: false }, { guest: '/out', host: join(root, 'rw'), writable: true }] },
+      { stdout: (b) => (out += dec(b)), stderr: (b) => (err += dec(b)), http: () => ({ ok: false, code: 'HTTP-request-denied', message: 'no' }) },
+    );
+    const instance = glue.instantiate((p) => {
+      let m = modules.get(p);
+      if (!m) modules.set(p, (m = new WebAssembly.Module(readFileSync(join(dir, p)))));
+      return m;
+    }, wasi);
+    try {
+      return { rc: instance.run(), out, err };
+    } catch (e) {
+      if (e instanceof WasiExit) return { rc: `exit ${e.status}`, out, err };
+      throw e;
+    } finally {
+      disposeWasi(wasi);
+    }
+  };
+  // wasi-libc errno values: EPERM 63, EROFS 69, ENOTCAPABLE 76.
+  const EPERM = 63;
+  const EROFS = 69;
+  const ENOTCAPABLE = 76;
+  assert.equal(run({ OP: 'read', A: '/data/hello.txt' }), { rc: 0, out: 'hello from ro', err: '' });
+  assert.is(run({ OP: 'read', A: '/data/in' }).out, 'hello from ro', 'a symlink inside the tree');
+  for (const path of ['/data/abs', '/data/out', '/data/../secret.txt', '/data/sub/../../secret.txt']) {
+    const r = run({ OP: 'read', A: path });
+    assert.is(r.rc, EPERM, path);
+    assert.not.ok(r.out.includes(SECRET) || r.out.includes('root:'), path);
+  }
+  assert.is(run({ OP: 'read', A: '/etc/passwd' }).rc, ENOTCAPABLE, 'no preopen covers /etc');
+  assert.is(run({ OP: 'list', A: '/' }).rc, ENOTCAPABLE, 'no preopen is /');
+  const roChanges: Record<string, string>[] = [
+    { OP: 'write', A: '/data/new.txt', B: 'x' },
+    { OP: 'write', A: '/data/hello.txt', B: 'x' },
+    { OP: 'append', A: '/data/hello.txt', B: 'x' },
+    { OP: 'mkdir', A: '/data/d' },
+    { OP: 'unlink', A: '/data/hello.txt' },
+    { OP: 'rename', A: '/data/hello.txt', B: '/out/stolen.txt' },
+  ];
+  for (const env of roChanges) assert.is(run(env).rc, EROFS, JSON.stringify(env));
+  assert.is(readFileSync(join(root, 'ro', 'hello.txt'), 'utf8'), 'hello from ro');
+  assert.equal(readdirSync(join(root, 'rw')), []);
+
+  assert.is(run({ OP: 'write', A: '/out/a.txt', B: 'written!' }).rc, 0);
+  assert.is(run({ OP: 'append', A: '/out/a.txt', B: '+more' }).rc, 0);
+  assert.is(run({ OP: 'read', A: '/out/a.txt' }).out, 'written!+more');
+  assert.is(run({ OP: 'stat', A: '/out/a.txt' }).out, '13 file\n');
+  assert.is(run({ OP: 'rename', A: '/out/a.txt', B: '/out/b.txt' }).rc, 0);
+  assert.is(run({ OP: 'mkdir', A: '/out/dd' }).rc, 0);
+  assert.equal(run({ OP: 'list', A: '/out' }).out.split('\n').filter(Boolean).sort(), ['.', '..', 'b.txt', 'dd']);
+  assert.is(readFileSync(join(root, 'rw', 'b.txt'), 'utf8'), 'written!+more');
+  assert.is(run({ OP: 'symlink', A: '/etc/passwd', B: '/out/l' }).rc, EPERM);
+  assert.is(run({ OP: 'symlink', A: 'b.txt', B: '/out/l' }).rc, EPERM);
+  assert.is(run({ OP: 'unlink', A: '/out/b.txt' }).rc, 0);
+  assert.is(run({ OP: 'rmdir', A: '/out/dd' }).rc, 0);
+  assert.equal(readdirSync(join(root, 'rw')), []);
+
+  assert.is(run({ OP: 'getenv', A: 'OP' }).out, 'getenv\n');
+  assert.is(run({ OP: 'getenv', A: 'HOME' }).out, '(unset)\n');
+  assert.is(run({ OP: 'getenv', A: 'PATH' }).out, '(unset)\n');
+  assert.equal(run({ OP: 'stderr', A: 'to stderr' }), { rc: 0, out: '', err: 'to stderr' });
+  // The preview1 adapter reports any non-zero exit as exit(err): the status is 1.
+  assert.is(run({ OP: 'exit', A: '3' }).rc, 'exit 1');
+  assert.is(run({ OP: 'exit', A: '0' }).rc, 'exit 0');
+  const now = Number(run({ OP: 'time' }).out);
+  assert.ok(Math.abs(now - Date.now() / 1000) < 5, 'wall clock and getentropy work');
 });
 
 test.run();
