@@ -5,9 +5,9 @@
  * here only sandbox-c-hang is instantiated, with stub imports that implement nothing but
  * `wasi:cli/environment`, to show that its instantiation really never finishes.
  *
- * The fixtures are built with the C language builder (`buildC`) rather than `buildPlugin`:
- * `buildPlugin` also loads the component to read its node definitions, which needs a host that
- * provides WASI.
+ * The import checks use the C language builder (`buildC`) and jco's transpile directly; one test
+ * builds sandbox-c with the real `buildPlugin` and makes good calls on one sandboxed instance, call
+ * after call: the WASI adapter's state must outlive the SDK's call arena (`cabi_realloc_adapter`).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,7 +19,8 @@ import { buildC } from '../tools/build/languages/c.js';
 import { readProject } from '../tools/build/project.js';
 import { silentSteps } from '../tools/ui/steps.js';
 import { SANDBOX_WASI_INTERFACES } from '../host/src/sandbox/wasi/interfaces.js';
-import { ROOT, tempDir } from './helpers.js';
+import { loadPlugin } from '../host/src/index.js';
+import { built, CACHE_DIR, recordingSink, ROOT, tempDir } from './helpers.js';
 
 interface Transpiled {
   component: Uint8Array;
@@ -140,6 +141,47 @@ test('sandbox-c-hang: instantiation finishes without POCKET_SANDBOX_HANG and nev
   const hang = instantiateHang(dir, [['POCKET_SANDBOX_HANG', '1']], 2_500);
   assert.is(hang.signal, 'SIGKILL', `expected the child to be killed at the timeout: ${hang.stdout} ${hang.stderr}`);
   assert.not.match(hang.stdout, /instantiated/);
+});
+
+test('the WASI adapter allocates through cabi_realloc_adapter (long-lived memory), not the call arena', async () => {
+  const { files } = await buildAndTranspile('test/fixtures/sandbox-c');
+  const adapters: string[] = [];
+  for (const [name, bytes] of Object.entries(files)) {
+    if (!name.endsWith('.wasm')) continue;
+    const wat = await print(bytes);
+    if (wat.includes('(export "cabi_import_realloc"')) adapters.push(name);
+  }
+  assert.is(adapters.length, 1, 'one adapter module');
+  const glue = new TextDecoder().decode(files['plugin.js']);
+  assert.match(glue, /__main_module__: \{\s*cabi_realloc_adapter: Object\.assign\(exports1\.cabi_realloc_adapter/);
+});
+
+test('sandbox-c through buildPlugin and the sandboxed host: WASI keeps working call after call on one instance', async () => {
+  const out = await built('test/fixtures/sandbox-c');
+  const rec = recordingSink();
+  const saved = process.env.POCKET_SANDBOX_OK;
+  process.env.POCKET_SANDBOX_OK = 'granted';
+  const plugin = await loadPlugin(out, { cacheDir: CACHE_DIR, log: rec.sink, pool: 1, baseDir: join(ROOT, 'test/fixtures/sandbox-c') });
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await plugin.exec('read', { path: '/data/hello.txt' }), { text: 'hello from data\n' }, `read #${i}`);
+      assert.equal(await plugin.exec('env', { name: 'POCKET_SANDBOX_OK' }), { value: 'granted' }, `env #${i}`);
+      // other tests may add symlinks to data/ while this runs: only hello.txt is sure to be there
+      assert.ok(((await plugin.exec('list', { path: '/data' })) as { entries: string[] }).entries.includes('hello.txt'), `list #${i}`);
+      const t = (await plugin.exec('time', {})) as { wall_ms: number; random: string };
+      assert.ok(Math.abs(t.wall_ms - Date.now()) < 60_000, `time #${i}`);
+      assert.match(t.random, /^[0-9a-f]{16}$/);
+      assert.equal(await plugin.exec('print', { lines: 1, stream: 'stdout', text: `hello ${i}` }), { printed: 1 });
+    }
+    assert.equal(
+      rec.records.filter((r) => r.fields?.stream === 'stdout').map((r) => r.message),
+      ['hello 0', 'hello 1', 'hello 2'],
+    );
+  } finally {
+    await plugin.close();
+    if (saved === undefined) delete process.env.POCKET_SANDBOX_OK;
+    else process.env.POCKET_SANDBOX_OK = saved;
+  }
 });
 
 test.run();

@@ -76,6 +76,28 @@ void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
 
 void *pp_alloc(size_t size) { return arena_realloc(NULL, size); }
 
+/*
+ * Long-lived allocations for the WASI preview1 adapter. A plugin that uses WASI is wrapped with
+ * jco's reactor adapter, which allocates its state (open files, preopens, buffers) once, through
+ * the main module's realloc, and keeps it for the instance's lifetime. wit-component gives the
+ * adapter `cabi_realloc_adapter` when the module exports it (else `cabi_realloc`, whose memory is
+ * the call arena, freed after every call: the adapter's second call would then fail an assertion).
+ * Unused (but harmless) in a plugin without WASI.
+ */
+PP_EXPORT("cabi_realloc_adapter")
+void *cabi_realloc_adapter(void *old, size_t old_size, size_t align, size_t new_size) {
+  (void)old_size;
+  void *p;
+  if (align <= 16) { /* malloc's alignment */
+    p = realloc(old, new_size ? new_size : 1);
+  } else {
+    if (old) __builtin_trap(); /* the adapter never grows an over-aligned block */
+    p = aligned_alloc(align, (new_size + align - 1) / align * align);
+  }
+  if (!p) __builtin_trap();
+  return p;
+}
+
 /* ---- Strings ---- */
 
 pp_str_t pp_str(const char *cstr) { return (pp_str_t){cstr, cstr ? strlen(cstr) : 0}; }
