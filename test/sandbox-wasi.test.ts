@@ -8,7 +8,8 @@
  * the `error-code` variant or a streamed body; two instances independent; and a transpiled
  * component importing every interface of SANDBOX_WASI_INTERFACES links against it; and a real C
  * program (wasi-libc, jco's preview1 reactor adapter, transpiled with sync instantiation) doing
- * fopen/fread/fwrite/opendir/rename/unlink/mkdir/symlink/getenv/exit through it, end to end.
+ * fopen/fread/fwrite/opendir/rename/unlink/mkdir/symlink/getenv/exit through it, end to end; and
+ * a QuickJS component calling wasi:http through it (the HTTP shapes through real glue).
  */
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { componentize } from 'componentize-qjs';
+import { renameImportNamespace } from '../tools/build/wasi-world.js';
 import { componentEmbed, componentNew, preview1AdapterReactorPath, transpile } from '@bytecodealliance/jco';
 import {
   createWasi,
@@ -750,6 +754,96 @@ test('end to end: a C program through the preview1 adapter and jco sync glue', a
   assert.is(run({ OP: 'exit', A: '0' }).rc, 'exit 0');
   const now = Number(run({ OP: 'time' }).out);
   assert.ok(Math.abs(now - Date.now() / 1000) < 5, 'wall clock and getentropy work');
+});
+
+/** A QuickJS component doing one request through wasi:http (imports named wasx: until the rename). */
+const HTTP_JS = `
+import http from 'wasx:http/types@0.2.12';
+import handler from 'wasx:http/outgoing-handler@0.2.12';
+const enc = (s) => { const b = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i); return b; };
+const dec = (b) => { let s = ''; for (const x of b) s += String.fromCharCode(x); return s; };
+export function run(url, bodyText) {
+  try {
+    const m = /^(https?):\\/\\/([^/?#]+)(.*)$/.exec(url);
+    const req = new http.OutgoingRequest(http.Fields.fromList([['x-test', enc('1')]]));
+    req.setMethod(bodyText ? { tag: 'post' } : { tag: 'get' });
+    req.setScheme({ tag: m[1] === 'https' ? 'HTTPS' : 'HTTP' });
+    req.setAuthority(m[2]);
+    req.setPathWithQuery(m[3] || '/');
+    const body = req.body();
+    if (bodyText) {
+      const out = body.write();
+      out.blockingWriteAndFlush(enc(bodyText));
+      out[Symbol.dispose]();
+    }
+    http.OutgoingBody.finish(body, undefined);
+    const future = handler.handle(req, undefined);
+    const ready = future.subscribe();
+    ready.block();
+    ready[Symbol.dispose]();
+    const got = future.get();
+    if (got.val.tag === 'err') return JSON.stringify({ err: got.val.val });
+    const res = got.val.val;
+    const headers = res.headers().entries().map(([k, v]) => [k, dec(v)]);
+    const stream = res.consume().stream();
+    let text = '';
+    for (;;) {
+      try {
+        text += dec(stream.blockingRead(3));
+      } catch (e) {
+        return JSON.stringify({ status: res.status(), headers, text, end: e.payload });
+      }
+    }
+  } catch (e) {
+    return JSON.stringify({ thrown: String(e), payload: e && e.payload });
+  }
+}
+`;
+
+test('end to end: a QuickJS component uses wasi:http through createWasi', async () => {
+  if (Number(process.versions.node.split('.')[0]) < 22) setFlagsFromString('--experimental-wasm-extended-const');
+  const dir = mkdtempSync(join(base, 'qjs-'));
+  const witRoot = join(dirname(fileURLToPath(preview1AdapterReactorPath())), 'wit', 'builtin', '0.2.12');
+  for (const pkg of readdirSync(witRoot)) {
+    mkdirSync(join(dir, 'wit', 'deps', pkg), { recursive: true });
+    writeFileSync(join(dir, 'wit', 'deps', pkg, 'package.wit'), readFileSync(join(witRoot, pkg, 'package.wit'), 'utf8').replace(/\bwasi:/g, 'wasx:'));
+  }
+  writeFileSync(
+    join(dir, 'wit', 'world.wit'),
+    'package test:http;\nworld h {\n  import wasx:http/outgoing-handler@0.2.12;\n  import wasx:http/types@0.2.12;\n  export run: func(url: string, body: string) -> string;\n}\n',
+  );
+  const built = await componentize({ witPath: join(dir, 'wit'), jsSource: HTTP_JS, world: 'h', stubWasi: true, sync: true, optSize: true });
+  const component = renameImportNamespace(new Uint8Array(built.component));
+  const { files, imports } = await transpile(component, { name: 'h', instantiation: { tag: 'sync' }, noTypescript: true } as Any);
+  assert.ok(imports.includes('wasi:http/outgoing-handler'));
+  for (const [name, bytes] of Object.entries(files as Record<string, Uint8Array>)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), bytes);
+  }
+  const glue = (await import(pathToFileURL(join(dir, 'h.js')).href)) as { instantiate: (get: (p: string) => WebAssembly.Module, imports: Record<string, unknown>) => { run(url: string, body: string): string } };
+  const answers: Record<string, HttpResult> = {
+    'https://ok.example.com/a?b=1': { ok: true, status: 200, headers: [['Content-Type', 'text/plain']], body: enc('hello body') },
+    'https://denied.example.com/': { ok: false, code: 'HTTP-request-denied', message: 'not in the allow-list' },
+    'http://dns.example.com/': { ok: false, code: 'DNS-error', message: 'NXDOMAIN' },
+    'https://ok.example.com/post': { ok: true, status: 201, headers: [], body: new Uint8Array(0) },
+  };
+  const cap = capture((req) => answers[req.url] ?? { ok: false, code: 'internal-error', message: `unexpected ${req.url}` });
+  const wasi = createWasi({ env: [], args: [], dirs: [] }, cap.io);
+  const instance = glue.instantiate((p) => new WebAssembly.Module(readFileSync(join(dir, p))), wasi);
+  const call = (url: string, body = ''): unknown => JSON.parse(instance.run(url, body));
+  assert.equal(call('https://ok.example.com/a?b=1'), { status: 200, headers: [['content-type', 'text/plain']], text: 'hello body', end: { tag: 'closed' } });
+  assert.equal(call('https://denied.example.com/'), { err: { tag: 'HTTP-request-denied' } });
+  assert.equal(call('http://dns.example.com/'), { err: { tag: 'DNS-error', val: { rcode: 'NXDOMAIN', infoCode: null } } });
+  assert.equal(call('https://ok.example.com/post', 'payload!'), { status: 201, headers: [], text: '', end: { tag: 'closed' } });
+  assert.equal(
+    cap.requests.map((r) => ({ ...r, body: r.body && dec(r.body) })),
+    [
+      { method: 'GET', url: 'https://ok.example.com/a?b=1', headers: [['x-test', '1']], body: undefined },
+      { method: 'GET', url: 'https://denied.example.com/', headers: [['x-test', '1']], body: undefined },
+      { method: 'GET', url: 'http://dns.example.com/', headers: [['x-test', '1']], body: undefined },
+      { method: 'POST', url: 'https://ok.example.com/post', headers: [['x-test', '1']], body: 'payload!' },
+    ],
+  );
 });
 
 test.run();

@@ -281,7 +281,8 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
             return { tag: 'HTTP-request-URI-invalid' };
           }
           const out: HttpRequestOut = { method, url, headers };
-          if (state.taken) out.body = concat(state.chunks, state.size);
+          // An empty body is no body (fetch refuses any body, even empty, on GET and HEAD).
+          if (state.size > 0) out.body = concat(state.chunks, state.size);
           return out;
         },
       };
