@@ -47,8 +47,8 @@ test('without the plugin, the unknown node type names the plugins searched', asy
 test('the same node type from two plugins is an error naming both paths', async () => {
   const other = join(work, 'other');
   mkdirSync(other);
-  // A rebuilt copy with another engine has another hash: a genuinely different component.
-  copyFileSync(await built('examples/sentiment-analyzer', 'starlingmonkey'), join(other, 'copy.wasm'));
+  // A build for another world version has another hash: a genuinely different component.
+  copyFileSync(await built('examples/sentiment-analyzer', 'quickjs', '0.1.0'), join(other, 'copy.wasm'));
   const r = await runCli(['flow', PIPELINE, '--plugins', plugins, '--plugins', other, '--check']);
   assert.is(r.code, 1);
   assert.match(r.stderr, /node type "sentiment" is defined twice: by plugin sentiment-analyzer \(.*plugins\/sentiment-analyzer\.wasm\) and by plugin sentiment-analyzer \(.*other\/copy\.wasm\)/);

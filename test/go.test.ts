@@ -68,7 +68,7 @@ test('metadata: identity, node definition with schemas and examples, permissions
   assert.is(m.author, 'Pocket Team');
   assert.is(m.license, 'MIT');
   assert.is(m.world, 'pocket:plugin@0.2.0');
-  assert.equal(m.permissions, { memory: '10MB', timeout: '5s' });
+  assert.equal(m.permissions, { memory: '32MB', timeout: '5s' });
   assert.is(m.nodes.length, 1);
   const n = m.nodes[0]!;
   assert.is(n.type, 'json-transform');

@@ -1,25 +1,43 @@
 /** examples/sentiment-analyzer reproduces the reference behaviour exactly, with both engines. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadPlugin, PluginError, silentLogSink, type Plugin } from '../host/src/index.js';
-import { built, CACHE_DIR, ENGINES } from './helpers.js';
+import { buildPlugin } from '../tools/build/build.js';
+import { built, CACHE_DIR, ENGINES, ROOT, tempDir } from './helpers.js';
+
+/**
+ * The reference's 10MB suits the QuickJS build; StarlingMonkey needs 12 MB at start, and the cap
+ * is enforced. Its suite runs a copy of the example that asks for 16MB.
+ */
+const MEMORY: Record<string, string> = { quickjs: '10MB', starlingmonkey: '16MB' };
+
+async function builtFor(engine: (typeof ENGINES)[number]): Promise<string> {
+  if (engine === 'quickjs') return built('examples/sentiment-analyzer', engine);
+  const copy = join(tempDir('pocket-wit-sentiment-'), 'sentiment-analyzer');
+  cpSync(join(ROOT, 'examples/sentiment-analyzer'), copy, { recursive: true, filter: (src) => !/[\\/](dist|node_modules)$/.test(src) });
+  const manifest = join(copy, 'manifest.yaml');
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('memory: 10MB', `memory: ${MEMORY[engine]}`));
+  return (await buildPlugin(copy, { engine, out: join(copy, 'dist', 'sm.wasm') })).out;
+}
 
 const FIXED = Date.UTC(2025, 5, 1, 8, 30, 0);
 
 for (const engine of ENGINES) {
   const t = suite<{ plugin: Plugin }>(`sentiment-analyzer (${engine})`);
   t.before(async (ctx) => {
-    ctx.plugin = await loadPlugin(await built('examples/sentiment-analyzer', engine), { cacheDir: CACHE_DIR, log: silentLogSink });
+    ctx.plugin = await loadPlugin(await builtFor(engine), { cacheDir: CACHE_DIR, log: silentLogSink });
   });
   t.after(async (ctx) => ctx.plugin?.close());
 
   const run = (plugin: Plugin, text: string, config?: Record<string, unknown>, store = new Map<string, unknown>()) =>
     plugin.runNode('sentiment', { input: { text }, store, now: () => FIXED, ...(config ? { config } : {}) });
 
-  t('metadata matches the reference: node sentiment, category ai, 10MB / 5s', ({ plugin }) => {
+  t(`metadata matches the reference: node sentiment, category ai, ${MEMORY[engine]} / 5s`, ({ plugin }) => {
     assert.is(plugin.metadata.name, 'sentiment-analyzer');
     assert.is(plugin.metadata.version, '1.0.0');
-    assert.equal(plugin.metadata.permissions, { memory: '10MB', timeout: '5s' });
+    assert.equal(plugin.metadata.permissions, { memory: MEMORY[engine], timeout: '5s' });
     const node = plugin.node('sentiment')!;
     assert.is(node.category, 'ai');
     const config = node.configSchema as { properties: Record<string, { default: unknown }> };
@@ -128,3 +146,16 @@ for (const engine of ENGINES) {
 
   t.run();
 }
+
+const sm = suite('sentiment-analyzer: the StarlingMonkey build under the reference 10MB');
+sm('fails at load with memory-limit, naming the size it needs', async () => {
+  try {
+    await loadPlugin(await built('examples/sentiment-analyzer', 'starlingmonkey'), { cacheDir: CACHE_DIR, log: silentLogSink });
+    assert.unreachable('it should not load');
+  } catch (err) {
+    assert.instance(err, PluginError);
+    assert.is((err as PluginError).code, 'memory-limit');
+    assert.match((err as PluginError).message, /needs 1\d(\.\d)? MB of memory at start, more than its memory limit of 10 MB; set permissions\.memory to at least 1\dMB/);
+  }
+});
+sm.run();
