@@ -67,6 +67,7 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
     ...(options.limits ? { limits: options.limits } : {}),
   });
   const log = options.log ?? stderrLogSink();
+  for (const message of policy.warnings) log({ level: 'warn', message, plugin: name });
   const runner =
     transpiled.kind === 'command'
       ? await commandRunner(transpiled, { name, policy })

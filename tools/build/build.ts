@@ -37,7 +37,7 @@ export interface BuildResult {
 
 
 async function readNodes(component: Uint8Array): Promise<NodeDefinition[]> {
-  const plugin = await loadPlugin(component, { log: silentLogSink });
+  const plugin = await loadPlugin(component, { log: silentLogSink, pool: 1, permissions: { env: [], filesystem: [], network: [] } });
   try {
     return plugin.metadata.nodes;
   } finally {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PluginError } from '../errors.js';
 import type { TranspiledComponent } from '../transpile.js';
 import { capModuleMemory } from './memory-cap.js';
+import { formatBytes } from './policy.js';
 import '../compile.js'; // Node < 22: the extended-const flag, set before anything compiles.
 
 export interface CappedModules {
@@ -18,9 +19,6 @@ export interface CappedModules {
 
 const memo = new Map<string, Promise<CappedModules>>();
 
-function mb(bytes: number): string {
-  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
-}
 
 export function compileCapped(transpiled: TranspiledComponent, memoryBytes: number, name: string): Promise<CappedModules> {
   const key = `${transpiled.dir}|${memoryBytes}`;
@@ -34,7 +32,7 @@ export function compileCapped(transpiled: TranspiledComponent, memoryBytes: numb
     if (capped.initialBytes > memoryBytes) {
       throw new PluginError(
         'memory-limit',
-        `${name} needs ${mb(capped.initialBytes)} of memory at start, more than its memory limit of ${mb(memoryBytes)}; set permissions.memory to at least ${Math.ceil(capped.initialBytes / 1024 / 1024)}MB (or grant more)`,
+        `${name} needs ${formatBytes(capped.initialBytes)} of memory at start, more than its memory limit of ${formatBytes(memoryBytes)}; set permissions.memory to at least ${Math.ceil(capped.initialBytes / 1024 / 1024)}MB (or grant more)`,
       );
     }
     return capped;

@@ -14,6 +14,7 @@ import type { CallContext, LogRecord } from '../host-api.js';
 import { toPluginError } from '../runner.js';
 import { hostImportsFor } from '../world-versions/index.js';
 import { Channel, State, type CallRequest, type CallResponse, type HostCall, type WireError, type WorkerLog } from './channel.js';
+import { formatBytes } from './policy.js';
 import { createWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
 
 export interface PluginWorkerInit {
@@ -196,9 +197,6 @@ function memoryUsed(): number {
   return memories.reduce((n, m) => Math.max(n, m.buffer.byteLength), 0);
 }
 
-function mb(bytes: number): string {
-  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
-}
 
 function toWire(thrown: unknown, req: CallRequest | undefined): WireError {
   const where = `${init.name}${req?.n ? `/${req.n}` : ''}${req ? ` (${req.p})` : ''}`;
@@ -215,7 +213,7 @@ function toWire(thrown: unknown, req: CallRequest | undefined): WireError {
   if (cap) {
     return {
       code: 'memory-limit',
-      message: `${where} ran out of memory: it reached its memory limit of ${mb(init.memoryBytes)} (${err.message}); raise permissions.memory if it needs more`,
+      message: `${where} ran out of memory: it reached its memory limit of ${formatBytes(init.memoryBytes)} (${err.message}); raise permissions.memory if it needs more`,
       reset: true,
     };
   }
@@ -228,7 +226,7 @@ function toWire(thrown: unknown, req: CallRequest | undefined): WireError {
 function sizeError(req: CallRequest, bytes: number): WireError {
   return {
     code: 'size-limit',
-    message: `${init.name}${req.n ? `/${req.n}` : ''} (${req.p}) returned ${mb(bytes)}, more than the output limit of ${mb(init.maxOutputBytes)}; return less, or raise the host's maxOutputBytes`,
+    message: `${init.name}${req.n ? `/${req.n}` : ''} (${req.p}) returned ${formatBytes(bytes)}, more than the output limit of ${formatBytes(init.maxOutputBytes)}; return less, or raise the host's maxOutputBytes`,
   };
 }
 
@@ -279,7 +277,7 @@ async function main(): Promise<void> {
     const error: WireError = atCap
       ? {
           code: 'memory-limit',
-          message: `${init.name} needs more memory to start than its limit of ${mb(init.memoryBytes)} (it had grown to ${mb(memoryUsed())}); raise permissions.memory`,
+          message: `${init.name} needs more memory to start than its limit of ${formatBytes(init.memoryBytes)} (it had grown to ${formatBytes(memoryUsed())}); raise permissions.memory`,
         }
       : thrown instanceof WasiExit
         ? { code: 'plugin-error', message: `${init.name} called exit(${thrown.status}) while starting` }

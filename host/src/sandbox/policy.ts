@@ -57,6 +57,17 @@ export interface SandboxPolicy {
   network: string[];
   maxInputBytes: number;
   maxOutputBytes: number;
+  /** Problems that did not stop the load (a granted directory that does not exist). */
+  warnings: string[];
+}
+
+/** Bytes for people: `512 bytes`, `12 KB`, `64 MB`, `1.5 GB` (binary units, as in manifests). */
+export function formatBytes(n: number): string {
+  const round = (x: number): string => String(Math.round(x * 10) / 10);
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 ** 2) return `${round(n / 1024)} KB`;
+  if (n < 1024 ** 3) return `${round(n / 1024 ** 2)} MB`;
+  return `${round(n / 1024 ** 3)} GB`;
 }
 
 function sizeOf(v: number | string, what: string): number {
@@ -123,6 +134,7 @@ export function resolvePolicy(
     return { abs: resolve(options.baseDir, path), writable };
   });
   const dirs: GrantedDir[] = [];
+  const warnings: string[] = [];
   for (const entry of asked.filesystem) {
     const { path, writable } = parseDirEntry(entry);
     const abs = resolve(options.baseDir, path);
@@ -135,10 +147,9 @@ export function resolvePolicy(
     }
     if (!ok) continue;
     if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-      throw new PluginError(
-        'not-found',
-        `${name}: permissions.filesystem "${entry}" is ${abs}, which is not a directory; create it, or remove the entry from the manifest`,
-      );
+      // Not fatal: tools that only read a plugin's metadata load it away from its data.
+      warnings.push(`permissions.filesystem "${entry}" is ${abs}, which is not a directory: the plugin runs without it (create it, or load the plugin with baseDir set to its project folder)`);
+      continue;
     }
     const host = realpathSync(abs);
     const guest = guestPathOf(path, host);
@@ -156,6 +167,7 @@ export function resolvePolicy(
     network,
     maxInputBytes: options.limits?.maxInputBytes ?? DEFAULT_MAX_INPUT,
     maxOutputBytes: options.limits?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+    warnings,
   };
 }
 

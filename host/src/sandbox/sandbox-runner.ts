@@ -12,7 +12,7 @@ import type { TranspiledComponent } from '../transpile.js';
 import type { CallRequest } from './channel.js';
 import { compileCapped } from './compile-capped.js';
 import { PluginThread } from './plugin-thread.js';
-import type { SandboxPolicy } from './policy.js';
+import { formatBytes, type SandboxPolicy } from './policy.js';
 
 export interface SandboxRunnerOptions {
   name: string;
@@ -27,9 +27,6 @@ export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
-function mb(bytes: number): string {
-  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
-}
 
 export async function sandboxRunner(transpiled: TranspiledComponent, options: SandboxRunnerOptions): Promise<PluginRunner> {
   const { name, policy } = options;
@@ -120,7 +117,7 @@ export async function sandboxRunner(transpiled: TranspiledComponent, options: Sa
       if (bytes > policy.maxInputBytes) {
         throw new PluginError(
           'size-limit',
-          `the ${phase} request to ${name}/${ctx.node ?? args[0]} is ${mb(bytes)}, more than the input limit of ${mb(policy.maxInputBytes)}; send less, or raise the host's maxInputBytes`,
+          `the ${phase} request to ${name}/${ctx.node ?? args[0]} is ${formatBytes(bytes)}, more than the input limit of ${formatBytes(policy.maxInputBytes)}; send less, or raise the host's maxInputBytes`,
           { context: { plugin: name, node: ctx.node ?? args[0], phase } },
         );
       }
