@@ -11,7 +11,8 @@
  * runs each (the machine may be shared). The batch runs the built library.
  *
  * Then the languages section (scripts/bench-languages.ts): the same two nodes in TypeScript, Rust,
- * Go and C, side by side.
+ * Go and C, side by side. Then the sandbox section (scripts/bench-sandbox.ts): in-process vs
+ * isolated call, timeout precision, an allocation bomb against its memory cap.
  *
  * Loads and calls run in child processes (scripts/bench-load.ts, scripts/bench-workflow.ts), one
  * per measurement. The last line of output is `BENCH_JSON {...}` with every figure, for CI logs.
@@ -27,6 +28,7 @@ import type { CallStats } from './bench-load.js';
 import type { BatchStats, ChainStats } from './bench-workflow.js';
 import { buildPlugin } from '../tools/build/build.js';
 import { benchLanguages, formatLanguages } from './bench-languages.js';
+import { benchSandbox, formatSandbox } from './bench-sandbox.js';
 import type { JsEngine } from '../tools/build/bundle-ts.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -359,6 +361,11 @@ async function bench(tmp: string): Promise<void> {
   const languages = await benchLanguages(tmp);
   process.stdout.write(formatLanguages(languages));
   process.stdout.write(`BENCH_LANGUAGES_JSON ${JSON.stringify(languages)}\n`);
+
+  // The sandbox: isolation's cost per call, timeout precision, the memory cap (scripts/bench-sandbox.ts).
+  const sandbox = await benchSandbox(tmp);
+  process.stdout.write(formatSandbox(sandbox));
+  process.stdout.write(`BENCH_SANDBOX_JSON ${JSON.stringify(sandbox)}\n`);
 }
 
 interface ListFigures {
