@@ -232,6 +232,16 @@ test('preopens are exactly the granted directories, with their flags', () => {
   assert.equal(none['wasi:filesystem/preopens'].getDirectories(), []);
 });
 
+test('a grant through a symlinked host path is resolved; the host root is never preopened', () => {
+  const link = join(base, 'ro-link');
+  if (!existsSync(link)) symlinkSync(roDir, link);
+  const { ro } = setup({ env: [], args: [], dirs: [{ guest: '/data', host: link, writable: false }] });
+  assert.is(readText(ro, 'hello.txt'), 'hello, sandbox');
+  assert.is(thrown(() => ro.openAt(FOLLOW, 'out-link', {}, READ)), 'not-permitted');
+  assert.throws(() => createWasi({ env: [], args: [], dirs: [{ guest: '/', host: '/', writable: false }] }, capture().io), /root directory/);
+  assert.throws(() => createWasi({ env: [], args: [], dirs: [{ guest: '/d', host: 'relative/dir', writable: false }] }, capture().io), /absolute/);
+});
+
 test('reading in a granted directory works (stream, positional read, stat, listing)', () => {
   const { ro } = setup();
   assert.is(readText(ro, 'hello.txt'), 'hello, sandbox');

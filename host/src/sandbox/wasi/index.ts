@@ -9,6 +9,7 @@
  * env/args, empty stdin, captured stdout/stderr, exit → {@link WasiExit}), clocks.ts (clocks and
  * random), sockets.ts (all denied), http.ts (outgoing requests through `io.http`).
  */
+import { realpathSync } from 'node:fs';
 import { createCli } from './cli.js';
 import { createClocksAndRandom } from './clocks.js';
 import { createFilesystem, ResourceTracker } from './fs.js';
@@ -54,17 +55,35 @@ export interface WasiIo {
   http(req: HttpRequestOut): HttpResult;
 }
 
+/**
+ * The host directory as the containment checks compare it: already realpath'd by contract, but
+ * resolved again when it exists (a symlinked root would otherwise fail every `/proc` check).
+ */
+function realHost(host: string): string {
+  try {
+    return realpathSync(host);
+  } catch {
+    return host.length > 1 ? host.replace(/\/+$/, '') : host;
+  }
+}
+
 const trackers = new WeakMap<object, ResourceTracker>();
 
-/** A fresh set of WASI imports for one instance, keyed by unversioned interface name. */
+/**
+ * A fresh set of WASI imports for one instance, keyed by unversioned interface name. Throws (a
+ * host-side configuration error) for a relative host path or a grant of the host's `/`.
+ */
 export function createWasi(grant: WasiGrant, io: WasiIo): Record<string, unknown> {
   for (const d of grant.dirs) {
     if (!d.host.startsWith('/')) throw new Error(`sandbox WASI: the host path of ${d.guest} must be absolute, got ${d.host}`);
     if (!d.guest) throw new Error(`sandbox WASI: an empty guest path for ${d.host}`);
   }
+  const dirs = grant.dirs.map((d) => ({ guest: d.guest, host: realHost(d.host), writable: d.writable }));
+  for (const d of dirs) {
+    if (d.host === '/') throw new Error(`sandbox WASI: refusing to preopen the host's root directory (as ${d.guest})`);
+  }
   const wio = createIo();
   const tracker = new ResourceTracker();
-  const dirs = grant.dirs.map((d) => ({ guest: d.guest, host: d.host.length > 1 ? d.host.replace(/\/+$/, '') : d.host, writable: d.writable }));
   const imports: Record<string, unknown> = {
     ...wio.imports,
     ...createCli(grant, io, wio),
