@@ -134,6 +134,18 @@ export class ResourceTracker {
   }
 }
 
+/**
+ * Safety net for files whose descriptor is garbage-collected without being dropped or disposed
+ * (an instance abandoned by its worker): their host fd is closed then. Holds only closers.
+ */
+const leakGuard = new FinalizationRegistry<() => void>((close) => {
+  try {
+    close();
+  } catch {
+    // already closed
+  }
+});
+
 const symbolDispose: symbol = (Symbol as unknown as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 const NS = 1_000_000_000n;
 const toDatetime = (ns: bigint): Datetime => ({ seconds: ns / NS, nanoseconds: Number(ns % NS) });
@@ -238,11 +250,20 @@ export function createFilesystem(dirs: readonly FsDir[], io: Io, tracker: Resour
       this.#flags = flags;
       this.#fd = fd;
       if (fd !== undefined) {
+        let open = true;
+        // Idempotent: the fd number may be reused by another file once closed.
+        const close = (): void => {
+          if (open) {
+            open = false;
+            closeSync(fd);
+          }
+        };
         try {
-          this.#close = tracker.add(() => closeSync(fd));
+          this.#close = tracker.add(close);
         } catch (e) {
           throw fsErrorCode(e);
         }
+        leakGuard.register(this, close, this);
       }
     }
 
@@ -523,6 +544,7 @@ export function createFilesystem(dirs: readonly FsDir[], io: Io, tracker: Resour
     }
     /** Closes the host file (called by the glue when the guest drops the handle). */
     dispose(): void {
+      leakGuard.unregister(this);
       tracker.release(this.#close);
       this.#close = undefined;
     }
