@@ -15,7 +15,7 @@ import { toPluginError } from '../runner.js';
 import { hostImportsFor } from '../world-versions/index.js';
 import { Channel, State, type CallRequest, type CallResponse, type HostCall, type WireError, type WorkerLog } from './channel.js';
 import { formatBytes } from './policy.js';
-import { createWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
+import { createWasi, disposeWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
 
 export interface PluginWorkerInit {
   name: string;
@@ -162,11 +162,21 @@ type NodeExports = Record<string, (...args: string[]) => unknown>;
 let glue: Glue;
 let instance: NodeExports | undefined;
 let memories: WebAssembly.Memory[] = [];
+/** This instance's WASI (its open files are closed when the instance is discarded). */
+let wasi: Record<string, unknown> | undefined;
+
+function discard(): void {
+  instance = undefined;
+  memories = [];
+  if (wasi) disposeWasi(wasi);
+  wasi = undefined;
+}
 
 function instantiate(): NodeExports {
   const imports: Record<string, unknown> = hostImportsFor(init.worldVersion, () => (inCall ? proxyContext : undefined));
   if (init.wasi) {
-    Object.assign(imports, createWasi(init.wasi, { stdout: (b: Uint8Array) => stdout.write(b), stderr: (b: Uint8Array) => stderr.write(b), http: httpViaHost }));
+    wasi = createWasi(init.wasi, { stdout: (b: Uint8Array) => stdout.write(b), stderr: (b: Uint8Array) => stderr.write(b), http: httpViaHost });
+    Object.assign(imports, wasi);
   }
   const found: WebAssembly.Memory[] = [];
   const exports = glue.instantiate(
@@ -242,10 +252,7 @@ function run(req: CallRequest): CallResponse {
     return { ok: true, v: value };
   } catch (thrown) {
     const e = toWire(thrown, req);
-    if (e.reset) {
-      instance = undefined;
-      memories = [];
-    }
+    if (e.reset) discard();
     return { ok: false, e };
   } finally {
     inCall = undefined;

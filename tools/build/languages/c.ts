@@ -130,7 +130,10 @@ export const buildC: LanguageBuilder = async (project, ctx) => {
     const sdkSources = [join(sdk, 'pocket_plugin.c'), manifestC];
     const out = join(tmp, `${name}.core.wasm`);
     const flags = cFlags(sdk);
-    const env = { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+    // clang runs any `wasm-opt` on PATH after linking; under npm that is binaryen's JS build in
+    // node_modules/.bin (~10 s per link). Debian's toolchain first, node_modules never.
+    const path = (process.env.PATH ?? '').split(':').filter((p) => p && !p.includes('node_modules'));
+    const env = { ...process.env, PATH: ['/usr/bin', ...path].join(':') };
     const hasMakefile = existsSync(join(project.dir, 'Makefile'));
     await ctx.steps.step(
       hasMakefile ? 'running make' : 'compiling C with clang-14',
