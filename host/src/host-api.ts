@@ -44,6 +44,11 @@ export interface CallContext {
   now?: () => number;
   /** Whether the call should stop early (a passed deadline, a cancelled run); never when omitted. */
   cancelled?: () => boolean;
+  /**
+   * Aborting it stops the call: the sandbox terminates the worker running it (the call fails with
+   * the abort reason when that is a PluginError) and a fresh instance serves the next call.
+   */
+  signal?: AbortSignal;
 }
 
 /** A log sink that writes `[plugin] level: message {fields}` lines to stderr. */

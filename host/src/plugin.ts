@@ -36,6 +36,11 @@ export interface NodeCallOptions {
    * workflow engine passes its node deadline and run cancellation here.
    */
   cancelled?: () => boolean;
+  /**
+   * Stops the call in flight when aborted (the sandbox terminates its worker). The workflow
+   * engine passes the node's timeout and the run's cancellation here.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunNodeOptions extends NodeCallOptions {
@@ -128,6 +133,7 @@ export class Plugin {
     const ctx: CallContext = { plugin: this.name, node: type, store: options.store ?? new Map(), log: options.log ?? this.#log };
     if (options.now) ctx.now = options.now;
     if (options.cancelled) ctx.cancelled = options.cancelled;
+    if (options.signal) ctx.signal = options.signal;
     return { ctx, config: toJson(options.config ?? {}, 'config', { plugin: this.name, node: type }) };
   }
 

@@ -143,7 +143,15 @@ export class PluginThread {
     const timer = setTimeout(() => {
       this.kill(new PluginError('timeout', `${where} did not finish within its timeout of ${ms} ms; it was stopped`, { context }));
     }, ms);
+    // The caller gave up (a workflow node's timeout, a cancelled run): stop the worker too.
+    const onAbort = (): void => {
+      const reason: unknown = ctx?.signal?.reason;
+      this.kill(reason instanceof PluginError ? reason : new PluginError('plugin-error', `${where} was cancelled by the host; it was stopped`, { context }));
+    };
+    if (ctx?.signal?.aborted) onAbort();
+    ctx?.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      if (this.dead) throw this.#deathError!;
       this.#channel.send(JSON.stringify(req), State.REQUEST);
       let from: number = State.REQUEST;
       for (;;) {
@@ -166,6 +174,7 @@ export class PluginThread {
       }
     } finally {
       clearTimeout(timer);
+      ctx?.signal?.removeEventListener('abort', onAbort);
       this.busy = false;
       if (!this.dead) this.#worker.unref();
     }

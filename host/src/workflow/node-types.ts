@@ -59,7 +59,7 @@ export function pluginNodeTypes(source: Plugin | WatchedPlugin): NodeType[] {
   const now = (): Plugin => ('current' in source ? source.current : source);
   const plugin = now(); // the node types offered are those of the version loaded first
   return plugin.metadata.nodes.map((def) => {
-    const call = (ctx: NodeRunContext) => ({ config: ctx.config, store: ctx.store, log: ctx.log, cancelled: ctx.cancelled, ...(ctx.now ? { now: ctx.now } : {}) });
+    const call = (ctx: NodeRunContext) => ({ config: ctx.config, store: ctx.store, log: ctx.log, cancelled: ctx.cancelled, signal: ctx.signal, ...(ctx.now ? { now: ctx.now } : {}) });
     const nodeType: NodeType = {
       type: def.type,
       source: `plugin ${plugin.name} (${plugin.source.source})`,
