@@ -225,6 +225,18 @@ test('large messages cross the 4 KB stdout chunks intact', async () => {
   assert.equal(r.output, big);
 });
 
+test('sandbox: a Go plugin over its memory cap fails with memory-limit; a fresh worker serves the next call', async () => {
+  const file = bench.source.source;
+  const capped = await loadPlugin(file, { cacheDir: CACHE_DIR, log: silentLogSink, permissions: { memory: '32MB' } });
+  try {
+    assert.is(capped.permissions?.memoryBytes, 32 * 1024 * 1024);
+    await expectError(capped.runNode('echo', { input: { text: 'y'.repeat(8_000_000) } }), 'memory-limit', /bench-go\/echo \(prep\) ran out of memory/);
+    assert.equal((await capped.runNode('echo', { input: 'small' })).output, 'small');
+  } finally {
+    await capped.close();
+  }
+});
+
 test('concurrent calls are served one at a time on the instance', async () => {
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => bench.runNode('echo', { input: i })));
   assert.equal(results.map((r) => r.output), Array.from({ length: 20 }, (_, i) => i));

@@ -117,7 +117,9 @@ class CommandInstance {
       this.#flushStderr();
       const tail = this.#stderrTail.trim();
       const panic = tail ? `: ${tail.split('\n').slice(0, 12).join('\n')}` : '';
-      const err = instead ?? new PluginError('trap', `${this.#where()} trapped: ${message}${panic}`);
+      // The Go runtime reports its memory cap being hit as a fatal "out of memory".
+      const oom = /out of memory/.test(tail) ? new PluginError('memory-limit', `${this.#where()} ran out of memory (its memory limit is permissions.memory): ${message}${panic}`) : undefined;
+      const err = instead ?? oom ?? new PluginError('trap', `${this.#where()} trapped: ${message}${panic}`);
       failed(instead ?? new PluginError('trap', `${this.#name} failed to start: ${message}${panic}`));
       const call = this.#call;
       this.#call = undefined;
