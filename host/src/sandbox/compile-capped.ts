@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PluginError } from '../errors.js';
 import type { TranspiledComponent } from '../transpile.js';
 import { capModuleMemory } from './memory-cap.js';
-import { formatBytes } from './policy.js';
+import { formatBytes } from './format.js';
 import '../compile.js'; // Node < 22: the extended-const flag, set before anything compiles.
 
 export interface CappedModules {

@@ -41,8 +41,10 @@ export class PluginThread {
   readonly #worker: Worker;
   readonly #channel: Channel;
   readonly ready: Promise<void>;
+  /** Owned by the pool: the thread is handed to one call at a time. */
   busy = false;
   dead = false;
+  #inCall = false;
   /** True once the instance is up. */
   started = false;
   #deathError: PluginError | undefined;
@@ -96,7 +98,7 @@ export class PluginThread {
       } else if (msg.kind === 'ready') {
         clearTimeout(this.#startTimer);
         this.started = true;
-        if (!this.busy) this.#worker.unref();
+        if (!this.#inCall) this.#worker.unref();
         started();
       } else if (msg.kind === 'failed') {
         clearTimeout(this.#startTimer);
@@ -138,7 +140,8 @@ export class PluginThread {
     const context = { plugin: this.#init.name, ...(req.n ? { node: req.n } : {}), phase: req.p };
     const where = `${this.#init.name}${req.n ? `/${req.n}` : ''} (${req.p})`;
     const ms = this.#init.policy.timeoutMs;
-    this.busy = true;
+    if (this.#inCall) throw new Error(`${where}: a plugin thread got two calls at once`);
+    this.#inCall = true;
     this.#worker.ref();
     const timer = setTimeout(() => {
       this.kill(new PluginError('timeout', `${where} did not finish within its timeout of ${ms} ms; it was stopped`, { context }));
@@ -175,7 +178,7 @@ export class PluginThread {
     } finally {
       clearTimeout(timer);
       ctx?.signal?.removeEventListener('abort', onAbort);
-      this.busy = false;
+      this.#inCall = false;
       if (!this.dead) this.#worker.unref();
     }
   }

@@ -14,7 +14,7 @@ import type { CallContext, LogRecord } from '../host-api.js';
 import { toPluginError } from '../runner.js';
 import { hostImportsFor } from '../world-versions/index.js';
 import { Channel, State, type CallRequest, type CallResponse, type HostCall, type WireError, type WorkerLog } from './channel.js';
-import { formatBytes } from './policy.js';
+import { formatBytes } from './format.js';
 import { createWasi, disposeWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
 
 export interface PluginWorkerInit {

@@ -7,6 +7,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, normalize, posix, relative, resolve, sep } from 'node:path';
 import { PluginError } from '../errors.js';
 import { parseDuration, parseSize, resolvePermissions, type PermissionsDecl } from '../manifest.js';
+export { formatBytes } from './format.js';
 
 /** What a host grants at most. Omitted fields grant what the plugin asks for. */
 export interface PermissionsGrant {
@@ -59,15 +60,6 @@ export interface SandboxPolicy {
   maxOutputBytes: number;
   /** Problems that did not stop the load (a granted directory that does not exist). */
   warnings: string[];
-}
-
-/** Bytes for people: `512 bytes`, `12 KB`, `64 MB`, `1.5 GB` (binary units, as in manifests). */
-export function formatBytes(n: number): string {
-  const round = (x: number): string => String(Math.round(x * 10) / 10);
-  if (n < 1024) return `${n} bytes`;
-  if (n < 1024 ** 2) return `${round(n / 1024)} KB`;
-  if (n < 1024 ** 3) return `${round(n / 1024 ** 2)} MB`;
-  return `${round(n / 1024 ** 3)} GB`;
 }
 
 function sizeOf(v: number | string, what: string): number {

@@ -12,7 +12,8 @@ import type { TranspiledComponent } from '../transpile.js';
 import type { CallRequest } from './channel.js';
 import { compileCapped } from './compile-capped.js';
 import { PluginThread } from './plugin-thread.js';
-import { formatBytes, type SandboxPolicy } from './policy.js';
+import { formatBytes } from './format.js';
+import type { SandboxPolicy } from './policy.js';
 
 export interface SandboxRunnerOptions {
   name: string;
