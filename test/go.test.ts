@@ -11,27 +11,14 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { buildPlugin } from '../tools/build/build.js';
-import { builtinNodeTypes, Flow, loadPlugin, NodeRegistry, PluginError, readComponent, silentLogSink, type Plugin } from '../host/src/index.js';
-import { CACHE_DIR, ROOT, recordingSink, tempDir } from './helpers.js';
+import { builtinNodeTypes, Flow, loadPlugin, NodeRegistry, readComponent, silentLogSink, type Plugin } from '../host/src/index.js';
+import { CACHE_DIR, ROOT, recordingSink, tempDir, expectError } from './helpers.js';
 
 const dir = tempDir('pocket-wit-go-');
 let jt: Plugin;
 let bench: Plugin;
 let jtFile: string;
 
-async function expectError(p: Promise<unknown>, code: string, pattern?: RegExp): Promise<PluginError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, PluginError);
-    const e = err as PluginError;
-    assert.is(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.unreachable('expected an error');
-  throw new Error('unreachable');
-}
 
 test.before(async () => {
   const [a, b] = await Promise.all([

@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPlugin } from '../tools/build/build.js';
 import type { JsEngine } from '../tools/build/bundle-ts.js';
-import type { LogRecord, LogSink } from '../host/src/index.js';
+import * as assert from 'uvu/assert';
+import { PluginError, type LogRecord, type LogSink } from '../host/src/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENGINES: readonly JsEngine[] = ['quickjs', 'starlingmonkey'];
@@ -60,4 +61,19 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** Await `p`, expecting it to fail with a PluginError of `code` (and a message matching `pattern`). */
+export async function expectError(p: Promise<unknown>, code: string, pattern?: RegExp): Promise<PluginError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, PluginError, `expected a PluginError, got ${String(err)}`);
+    const e = err as PluginError;
+    assert.is(e.code, code, e.message);
+    if (pattern) assert.match(e.message, pattern);
+    return e;
+  }
+  assert.unreachable(`expected error[${code}]`);
+  throw new Error('unreachable');
 }

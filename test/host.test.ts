@@ -5,21 +5,9 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadPlugin, PluginError, silentLogSink, type Plugin } from '../host/src/index.js';
-import { built, CACHE_DIR, ENGINES, recordingSink } from './helpers.js';
+import { loadPlugin, silentLogSink, type Plugin } from '../host/src/index.js';
+import { built, CACHE_DIR, ENGINES, recordingSink, expectError } from './helpers.js';
 
-async function expectError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<PluginError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, PluginError, `expected a PluginError, got ${String(err)}`);
-    assert.is((err as PluginError).code, code, (err as Error).message);
-    if (message) assert.match((err as Error).message, message);
-    return err as PluginError;
-  }
-  assert.unreachable(`expected error[${code}]`);
-  throw new Error('unreachable');
-}
 
 for (const engine of ENGINES) {
   const t = suite<{ plugin: Plugin }>(`host (${engine})`);

@@ -11,9 +11,9 @@ import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:f
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { loadPlugin, PluginError, type LogRecord, type Plugin } from '../host/src/index.js';
+import { loadPlugin, type LogRecord, type Plugin } from '../host/src/index.js';
 import { buildPlugin } from '../tools/build/build.js';
-import { CACHE_DIR, ROOT, recordingSink, runCli, tempDir } from './helpers.js';
+import { CACHE_DIR, ROOT, recordingSink, runCli, tempDir, expectError } from './helpers.js';
 
 const work = tempDir('pocket-wit-caps-');
 
@@ -26,19 +26,6 @@ async function stage(fixture: string): Promise<{ dir: string; wasm: string }> {
   return { dir, wasm: out };
 }
 
-async function expectError(p: Promise<unknown>, code: string, pattern?: RegExp): Promise<PluginError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, PluginError, String(err));
-    const e = err as PluginError;
-    assert.is(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.unreachable('expected an error');
-  throw new Error('unreachable');
-}
 
 let c: { dir: string; wasm: string };
 let cPlugin: Plugin;

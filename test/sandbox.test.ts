@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { loadPlugin, PluginError, type LogRecord, type Plugin } from '../host/src/index.js';
-import { built, CACHE_DIR, ROOT, recordingSink, runCli } from './helpers.js';
+import { built, CACHE_DIR, ROOT, recordingSink, runCli, expectError } from './helpers.js';
 
 const FIXTURE = 'test/fixtures/sandbox-ts';
 let file: string;
@@ -16,19 +16,6 @@ let plugin: Plugin;
 let fast: Plugin;
 const records: LogRecord[] = [];
 
-async function expectError(p: Promise<unknown>, code: string, pattern?: RegExp): Promise<PluginError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, PluginError, String(err));
-    const e = err as PluginError;
-    assert.is(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return e;
-  }
-  assert.unreachable('expected an error');
-  throw new Error('unreachable');
-}
 
 async function stillServes(p: Plugin, tag: string): Promise<void> {
   const r = await p.runNode('echo', { input: { after: tag } });

@@ -22,6 +22,7 @@ import type { TranspiledComponent } from './transpile.js';
 import { workerEntry } from './worker-entry.js';
 import { capModuleMemory } from './sandbox/memory-cap.js';
 import type { SandboxPolicy } from './sandbox/policy.js';
+import { SANDBOX_WASI_INTERFACES } from './sandbox/wasi/interfaces.js';
 
 const GUEST_CODES = new Set<ErrorCode>(['plugin-error', 'invalid-input', 'not-found', 'permission-denied']);
 const LEVELS = new Set<string>(['debug', 'info', 'warn', 'error']);
@@ -343,28 +344,7 @@ function toRawMetadata(m: CommandMetadata): RawMetadata {
  * The WASI interfaces the command worker implements for a command plugin (unversioned), each
  * per instance and none of them the shim's: `command-worker.ts` builds exactly these.
  */
-export const COMMAND_WASI_INTERFACES: readonly string[] = [
-  'wasi:cli/environment',
-  'wasi:cli/exit',
-  'wasi:cli/stdin',
-  'wasi:cli/stdout',
-  'wasi:cli/stderr',
-  'wasi:cli/terminal-input',
-  'wasi:cli/terminal-output',
-  'wasi:cli/terminal-stdin',
-  'wasi:cli/terminal-stdout',
-  'wasi:cli/terminal-stderr',
-  'wasi:clocks/monotonic-clock',
-  'wasi:clocks/wall-clock',
-  'wasi:filesystem/preopens',
-  'wasi:filesystem/types',
-  'wasi:io/error',
-  'wasi:io/poll',
-  'wasi:io/streams',
-  'wasi:random/random',
-  'wasi:random/insecure',
-  'wasi:random/insecure-seed',
-];
+export const COMMAND_WASI_INTERFACES: readonly string[] = SANDBOX_WASI_INTERFACES.filter((name) => !name.startsWith('wasi:sockets/') && !name.startsWith('wasi:http/'));
 
 export async function commandRunner(transpiled: TranspiledComponent, info: { name: string; policy: SandboxPolicy }): Promise<PluginRunner> {
   const modules = await compileModules(transpiled, info.policy.memoryBytes);

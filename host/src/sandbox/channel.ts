@@ -66,18 +66,23 @@ export class Channel {
     return got.message as string;
   }
 
+  /** Poll the state for up to `spinMicros`; returns it (still `from` when nothing changed). */
+  #spin(from: number, spinMicros: number): number {
+    const until = performance.now() + spinMicros / 1000;
+    for (;;) {
+      const s = Atomics.load(this.state, 0);
+      if (s !== from || performance.now() >= until) return s;
+    }
+  }
+
   /**
    * Block this thread until the state is no longer `from` (workers only: the host thread must
    * never block). Spins for `spinMicros` first: waking a sleeping thread costs far more than a
    * short spin when the answer is quick.
    */
   waitSync(from: number, spinMicros: number): number {
-    const until = spinMicros > 0 ? performance.now() + spinMicros / 1000 : 0;
-    for (;;) {
-      const s = Atomics.load(this.state, 0);
-      if (s !== from) return s;
-      if (performance.now() >= until) break;
-    }
+    const spun = this.#spin(from, spinMicros);
+    if (spun !== from) return spun;
     for (;;) {
       Atomics.wait(this.state, 0, from);
       const s = Atomics.load(this.state, 0);
@@ -87,12 +92,8 @@ export class Channel {
 
   /** Wait without blocking the event loop until the state is no longer `from` (host side). */
   async waitAsync(from: number, spinMicros: number): Promise<number> {
-    const until = spinMicros > 0 ? performance.now() + spinMicros / 1000 : 0;
-    for (;;) {
-      const s = Atomics.load(this.state, 0);
-      if (s !== from) return s;
-      if (performance.now() >= until) break;
-    }
+    const spun = this.#spin(from, spinMicros);
+    if (spun !== from) return spun;
     for (;;) {
       const r = Atomics.waitAsync(this.state, 0, from);
       if (r.async) await r.value;

@@ -29,6 +29,8 @@ export interface ThreadInit {
   wasi: boolean;
   /** Where log lines go outside calls (metadata). */
   log: LogSink;
+  /** Called once when the thread stops (killed, crashed or closed). */
+  onDead?: () => void;
 }
 
 function fromWire(e: WireError, context: { plugin: string; node?: string; phase?: string }): PluginError {
@@ -126,6 +128,7 @@ export class PluginThread {
   kill(err: PluginError): void {
     if (this.dead) return;
     this.dead = true;
+    queueMicrotask(() => this.#init.onDead?.());
     this.#deathError = err;
     clearTimeout(this.#startTimer);
     Atomics.store(this.#channel.state, 0, State.DEAD);

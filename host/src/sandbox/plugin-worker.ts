@@ -9,7 +9,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { PluginError, type ErrorCode } from '../errors.js';
+import { PluginError } from '../errors.js';
 import type { CallContext, LogRecord } from '../host-api.js';
 import { toPluginError } from '../runner.js';
 import { hostImportsFor } from '../world-versions/index.js';

@@ -40,12 +40,47 @@ export async function sandboxRunner(transpiled: TranspiledComponent, options: Sa
   let closed = false;
   const waiting: { resolve(t: PluginThread): void; reject(e: unknown): void }[] = [];
 
-  const spawn = (): PluginThread =>
-    new PluginThread({ name, entry: transpiled.entry, modules, worldVersion: transpiled.worldVersion, policy, wasi, log: options.log });
+  const spawn = (): PluginThread => {
+    const t: PluginThread = new PluginThread({
+      name,
+      entry: transpiled.entry,
+      modules,
+      worldVersion: transpiled.worldVersion,
+      policy,
+      wasi,
+      log: options.log,
+      // A thread that ran and was stopped (timeout, crash) is replaced at once, so the next call
+      // finds a warm one. One that never started is not retried here.
+      onDead: () => {
+        if (t.started && !closed && live().length + starting === 0) start();
+      },
+    });
+    return t;
+  };
 
   function live(): PluginThread[] {
     for (let i = threads.length - 1; i >= 0; i--) if (threads[i]!.dead) threads.splice(i, 1);
     return threads;
+  }
+
+  /** Start a thread; when it is up it joins the pool, and waiting calls get it. */
+  function start(): void {
+    starting++;
+    const t = spawn();
+    t.ready.then(
+      () => {
+        starting--;
+        threads.push(t);
+        if (closed) void t.close();
+        pump();
+      },
+      (err: unknown) => {
+        starting--;
+        // The thread could not start: the oldest waiting call gets the reason.
+        waiting.shift()?.reject(err);
+        pump();
+      },
+    );
   }
 
   /** Give idle threads to waiting calls; start threads while the pool has room. */
@@ -58,22 +93,7 @@ export async function sandboxRunner(transpiled: TranspiledComponent, options: Sa
         continue;
       }
       if (live().length + starting >= size || starting >= waiting.length) return;
-      starting++;
-      const t = spawn();
-      t.ready.then(
-        () => {
-          starting--;
-          threads.push(t);
-          if (closed) void t.close();
-          pump();
-        },
-        (err: unknown) => {
-          starting--;
-          // The thread could not start: the oldest waiting call gets the reason.
-          waiting.shift()?.reject(err);
-          pump();
-        },
-      );
+      start();
     }
   }
 
