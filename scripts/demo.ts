@@ -45,6 +45,9 @@ async function main(): Promise<void> {
   const ms = performance.now() - started;
   console.log(`\n${reviews.length} reviews in ${ms.toFixed(0)} ms; routes: ${[...routes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`plugins: ${plugins.map((p) => `${p.name} (${p.source.engine ?? '?'})`).join(', ')}`);
+  // Every plugin ran sandboxed: in its own worker threads, under its manifest's caps.
+  const caps = (p: (typeof plugins)[number]): string => (p.permissions ? `${Math.round(p.permissions.memoryBytes / 1048576)} MB, ${p.permissions.timeoutMs / 1000} s` : 'in-process');
+  console.log(`sandbox: each plugin in its own worker threads; memory cap and per-call timeout: ${plugins.map((p) => `${p.name} ${caps(p)}`).join('; ')}`);
   console.log(`shared store: ${store.size} keys (sentiment results under sentiment:<timestamp>, the last word-stats count)`);
   console.log(`\nsame run from the CLI: npx pocket-wit flow examples/workflows/review-report.yaml --plugins examples --input '{"id":"r1","product":"Boots","text":"Great boots!"}'`);
   await Promise.all(plugins.map((p) => p.close()));
