@@ -111,6 +111,10 @@ export interface CallRequest {
   a: string[];
   /** Node type (for log records and error context). */
   n?: string;
+  /** Set when the caller gave a clock: the plugin's `now` is asked of the host (else it is the worker's). */
+  c?: 1;
+  /** Set when the caller can cancel: the plugin's `cancelled` is asked of the host (else it is false). */
+  x?: 1;
 }
 
 /** A log record as the worker buffers it (the host adds plugin and node). */
@@ -129,14 +133,24 @@ export interface WireError {
 }
 
 /** What the worker answers. */
-export type CallResponse = { ok: true; v: unknown; logs?: WorkerLog[] } | { ok: false; e: WireError; logs?: WorkerLog[] };
+export type CallResponse = ({ ok: true; v: unknown } | { ok: false; e: WireError }) & Pending;
 
-/** What the worker asks the host during a call. */
-export type HostCall =
+/** Store writes the plugin made since the last hand-over (applied first, in order), and its log records. */
+export interface Pending {
+  sets?: [key: string, json: string][];
+  logs?: WorkerLog[];
+}
+
+/**
+ * What the worker asks the host during a call. Store writes do not wait for an answer: they ride
+ * along with the next host call or the response (`sets`), so a plugin's reads still see them.
+ */
+export type HostCall = (
   | { h: 'store-get'; k: string }
-  | { h: 'store-set'; k: string; v: string }
   | { h: 'store-delete'; k: string }
   | { h: 'now' }
   | { h: 'cancelled' }
-  | { h: 'log'; logs: WorkerLog[] }
-  | { h: 'http'; method: string; url: string; headers: [string, string][]; body?: string };
+  | { h: 'flush' }
+  | { h: 'http'; method: string; url: string; headers: [string, string][]; body?: string }
+) &
+  Pending;

@@ -7,13 +7,13 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { PluginError, type ErrorCode } from '../errors.js';
 import type { CallContext, LogRecord, LogSink } from '../host-api.js';
 import { workerEntry } from '../worker-entry.js';
-import { Channel, createChannelBuffer, State, type CallRequest, type CallResponse, type HostCall, type WireError, type WorkerLog } from './channel.js';
+import { Channel, createChannelBuffer, State, type CallRequest, type CallResponse, type HostCall, type Pending, type WireError, type WorkerLog } from './channel.js';
 import { fetchForPlugin } from './http-gate.js';
 import type { FromPluginWorker, PluginWorkerInit } from './plugin-worker.js';
 import type { SandboxPolicy } from './policy.js';
 
 /** How long the host spins for a quick answer before it yields to the event loop (µs). */
-const HOST_SPIN_MICROS = 60;
+const HOST_SPIN_MICROS = 150;
 /** How long an idle worker spins for the next call before it sleeps (µs). */
 const WORKER_SPIN_MICROS = 100;
 
@@ -158,14 +158,17 @@ export class PluginThread {
     ctx?.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (this.dead) throw this.#deathError!;
-      this.#channel.send(JSON.stringify(req), State.REQUEST);
+      const wire: CallRequest = { ...req };
+      if (ctx?.now) wire.c = 1;
+      if (ctx?.cancelled) wire.x = 1;
+      this.#channel.send(JSON.stringify(wire), State.REQUEST);
       let from: number = State.REQUEST;
       for (;;) {
         const s = await this.#channel.waitAsync(from, HOST_SPIN_MICROS);
         if (this.dead) throw this.#deathError!;
         if (s === State.RESPONSE) {
           const res = JSON.parse(this.#channel.receive()) as CallResponse;
-          if (res.logs) this.#deliver(res.logs, ctx);
+          this.#applyPending(res, ctx);
           if (res.ok) return res.v;
           throw fromWire(res.e, context);
         }
@@ -196,23 +199,26 @@ export class PluginThread {
     }
   }
 
+  /** Store writes first (in order), then log records. */
+  #applyPending(p: Pending, ctx: CallContext | undefined): void {
+    if (p.sets && ctx) for (const [k, v] of p.sets) ctx.store.set(k, JSON.parse(v));
+    if (p.logs) this.#deliver(p.logs, ctx);
+  }
+
   async #answer(call: HostCall, ctx: CallContext | undefined): Promise<string> {
+    this.#applyPending(call, ctx);
     switch (call.h) {
       case 'store-get': {
         const v = ctx?.store.get(call.k);
         return v === undefined ? '' : JSON.stringify(v);
       }
-      case 'store-set':
-        ctx?.store.set(call.k, JSON.parse(call.v));
-        return '';
       case 'store-delete':
         return JSON.stringify(ctx?.store.delete(call.k) ?? false);
       case 'now':
         return JSON.stringify(Math.trunc((ctx?.now ?? Date.now)()));
       case 'cancelled':
         return JSON.stringify(ctx?.cancelled?.() ?? false);
-      case 'log':
-        this.#deliver(call.logs, ctx);
+      case 'flush':
         return '';
       case 'http':
         return JSON.stringify(await fetchForPlugin(call, this.#init.policy, this.#init.name));

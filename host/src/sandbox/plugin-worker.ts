@@ -13,7 +13,7 @@ import { PluginError } from '../errors.js';
 import type { CallContext, LogRecord } from '../host-api.js';
 import { toPluginError } from '../runner.js';
 import { hostImportsFor } from '../world-versions/index.js';
-import { Channel, State, type CallRequest, type CallResponse, type HostCall, type WireError, type WorkerLog } from './channel.js';
+import { Channel, State, type CallRequest, type CallResponse, type HostCall, type Pending, type WireError, type WorkerLog } from './channel.js';
 import { formatBytes } from './format.js';
 import { createWasi, disposeWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
 
@@ -57,16 +57,25 @@ function addLog(record: WorkerLog): void {
 }
 
 function flushLogs(): void {
-  if (logs.length === 0) return;
-  const batch = logs;
+  if (logs.length > 0) hostCall({ h: 'flush' });
+}
+
+/** Store writes not yet handed to the host (they go with the next host call or the response). */
+let sets: [string, string][] = [];
+
+/** Attach what is pending (store writes, log records) to a message for the host. */
+function withPending<T extends Pending>(msg: T): T {
+  if (sets.length > 0) msg.sets = sets;
+  if (logs.length > 0) msg.logs = logs;
+  sets = [];
   logs = [];
   logBytes = 0;
-  hostCall({ h: 'log', logs: batch });
+  return msg;
 }
 
 /** Ask the host thread something during a call; blocks until it answers. */
 function hostCall(call: HostCall): unknown {
-  channel.send(JSON.stringify(call), State.HOST_CALL);
+  channel.send(JSON.stringify(withPending(call)), State.HOST_CALL);
   const s = channel.waitSync(State.HOST_CALL, 200);
   if (s !== State.HOST_REPLY) throw new Error('the host stopped this plugin');
   const text = channel.receive();
@@ -134,7 +143,7 @@ const proxyContext: CallContext = {
       return hostCall({ h: 'store-get', k: key });
     },
     set(key, value) {
-      hostCall({ h: 'store-set', k: key, v: JSON.stringify(value) });
+      sets.push([key, JSON.stringify(value)]);
       return value;
     },
     delete(key) {
@@ -146,8 +155,9 @@ const proxyContext: CallContext = {
     if (record.fields) r.fields = record.fields;
     addLog(r);
   },
-  now: () => hostCall({ h: 'now' }) as number,
-  cancelled: () => hostCall({ h: 'cancelled' }) === true,
+  // The host is asked only when the caller gave a clock or a way to cancel.
+  now: () => (inCall?.c ? (hostCall({ h: 'now' }) as number) : Date.now()),
+  cancelled: () => (inCall?.x ? hostCall({ h: 'cancelled' }) === true : false),
 };
 
 interface Glue {
@@ -262,9 +272,7 @@ function run(req: CallRequest): CallResponse {
 }
 
 function respond(res: CallResponse): void {
-  if (logs.length > 0) res.logs = logs;
-  logs = [];
-  logBytes = 0;
+  withPending(res);
   let text: string;
   try {
     text = JSON.stringify(res, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
