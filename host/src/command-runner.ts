@@ -337,15 +337,15 @@ function toRawMetadata(m: CommandMetadata): RawMetadata {
 }
 
 /**
- * Run a command plugin: starts its worker now (so a plugin that cannot start fails at load) and
- * serves calls one at a time on it, replacing the worker after a trap.
- */
-/**
- * The WASI interfaces the command worker implements for a command plugin (unversioned), each
- * per instance and none of them the shim's: `command-worker.ts` builds exactly these.
+ * The WASI interfaces a command plugin may import (unversioned): what the preview1 command adapter
+ * uses. The command worker links them from the sandbox's per-instance WASI, granted nothing.
  */
 export const COMMAND_WASI_INTERFACES: readonly string[] = SANDBOX_WASI_INTERFACES.filter((name) => !name.startsWith('wasi:sockets/') && !name.startsWith('wasi:http/'));
 
+/**
+ * Run a command plugin: starts its worker now (so a plugin that cannot start fails at load) and
+ * serves calls one at a time on it, replacing the worker after a trap or a timeout.
+ */
 export async function commandRunner(transpiled: TranspiledComponent, info: { name: string; policy: SandboxPolicy }): Promise<PluginRunner> {
   const modules = await compileModules(transpiled, info.policy.memoryBytes);
   const init = { entry: transpiled.entry, modules, name: info.name };

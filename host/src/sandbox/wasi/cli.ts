@@ -1,6 +1,6 @@
 /**
  * `wasi:cli/*` for one instance: environment and arguments exactly as granted, no initial cwd,
- * an empty stdin, stdout/stderr handed to the worker's callbacks, no terminals, and an `exit`
+ * an empty stdin (unless the worker feeds one), stdout/stderr handed to the worker's callbacks, no terminals, and an `exit`
  * that throws {@link WasiExit} instead of ending the process.
  */
 import { WasiExit } from './exit.js';
@@ -14,13 +14,14 @@ export interface CliGrant {
 export interface CliIo {
   stdout(bytes: Uint8Array): void;
   stderr(bytes: Uint8Array): void;
+  stdin?(max: number): Uint8Array | null;
 }
 
 /** Builds the `wasi:cli/*` import entries. */
 export function createCli(grant: CliGrant, out: CliIo, io: Io): Record<string, Record<string, unknown>> {
   const env: [string, string][] = grant.env.map(([k, v]) => [k, v]);
   const args: string[] = [...grant.args];
-  const stdin = new io.InputStream({ read: () => null });
+  const stdin = new io.InputStream({ read: (max) => (out.stdin ? out.stdin(max) : null) });
   const stdout = new io.OutputStream({ write: (bytes) => out.stdout(bytes) });
   const stderr = new io.OutputStream({ write: (bytes) => out.stderr(bytes) });
   class TerminalInput {}

@@ -53,6 +53,11 @@ export interface WasiIo {
   stderr(bytes: Uint8Array): void;
   /** Synchronous; the worker blocks on the main thread, which checks the host allow-list and fetches. */
   http(req: HttpRequestOut): HttpResult;
+  /**
+   * Where stdin bytes come from (up to `max`; `null` is end of stream). Empty by default; the Go
+   * command worker feeds its framed requests here.
+   */
+  stdin?(max: number): Uint8Array | null;
 }
 
 /**
