@@ -41,35 +41,41 @@ const init = workerData as PluginWorkerInit;
 const channel = new Channel(init.sab, init.port);
 const post = (msg: FromPluginWorker): void => parentPort!.postMessage(msg);
 
-/** The log records of the call in flight, sent with its response (or earlier when many). */
+/**
+ * What the call in flight has for the host without needing an answer: its log records and store
+ * writes. They go with the next host call or the response, or on their own once they are large.
+ */
 let logs: WorkerLog[] = [];
-let logBytes = 0;
-const LOG_FLUSH_BYTES = 64 * 1024;
+let sets: [string, string][] = [];
+let pendingBytes = 0;
+const FLUSH_BYTES = 64 * 1024;
 /** Per call: how much of the plugin's stdout/stderr is logged before the rest is dropped. */
 const STDIO_LINES_PER_CALL = 200;
 const STDIO_LINE_MAX = 2000;
 
+function addPending(bytes: number): void {
+  pendingBytes += bytes;
+  // Outside a call nobody answers host calls: what is pending waits for the next response.
+  if (pendingBytes >= FLUSH_BYTES && inCall) hostCall({ h: 'flush' });
+}
+
 function addLog(record: WorkerLog): void {
   logs.push(record);
-  logBytes += record.message.length + 64;
-  // Outside a call nobody answers host calls: those records wait for the next response.
-  if (logBytes >= LOG_FLUSH_BYTES && inCall) flushLogs();
+  addPending(record.message.length + 64);
 }
 
-function flushLogs(): void {
-  if (logs.length > 0) hostCall({ h: 'flush' });
+function addSet(key: string, json: string): void {
+  sets.push([key, json]);
+  addPending(key.length + json.length);
 }
 
-/** Store writes not yet handed to the host (they go with the next host call or the response). */
-let sets: [string, string][] = [];
-
-/** Attach what is pending (store writes, log records) to a message for the host. */
+/** Attach what is pending to a message for the host. */
 function withPending<T extends Pending>(msg: T): T {
   if (sets.length > 0) msg.sets = sets;
   if (logs.length > 0) msg.logs = logs;
   sets = [];
   logs = [];
-  logBytes = 0;
+  pendingBytes = 0;
   return msg;
 }
 
@@ -143,7 +149,7 @@ const proxyContext: CallContext = {
       return hostCall({ h: 'store-get', k: key });
     },
     set(key, value) {
-      sets.push([key, JSON.stringify(value)]);
+      addSet(key, JSON.stringify(value));
       return value;
     },
     delete(key) {
