@@ -13,6 +13,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import type { GlueModule } from './compile.js';
 import { createWasi, WasiExit } from './sandbox/wasi/index.js';
 
 export interface CommandWorkerInit {
@@ -87,14 +88,10 @@ const imports = createWasi(
   },
 );
 
-interface Glue {
-  instantiate(getCoreModule: (path: string) => WebAssembly.Module, imports: Record<string, unknown>): Record<string, unknown>;
-}
-
 async function main(): Promise<void> {
   let run: () => unknown;
   try {
-    const glue = (await import(pathToFileURL(init.entry).href)) as Glue;
+    const glue = (await import(pathToFileURL(init.entry).href)) as GlueModule;
     const exports = glue.instantiate((path) => {
       const module = init.modules[path];
       if (!module) throw new Error(`the glue asked for an unknown core module ${path}`);

@@ -13,7 +13,8 @@ import type { TranspiledComponent } from './transpile.js';
 /** The exports of one plugin instance (the `pocket:plugin/node` interface). */
 export type NodeExports = typeof NodeInterface;
 
-interface GlueModule {
+/** The module jco generates with `instantiation: 'sync'` (its `plugin.js`). */
+export interface GlueModule {
   instantiate(
     getCoreModule: (path: string) => WebAssembly.Module,
     imports: Record<string, unknown>,

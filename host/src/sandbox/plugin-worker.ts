@@ -9,6 +9,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { GlueModule } from '../compile.js';
 import { PluginError } from '../errors.js';
 import type { CallContext, LogRecord } from '../host-api.js';
 import { toPluginError } from '../runner.js';
@@ -166,16 +167,9 @@ const proxyContext: CallContext = {
   cancelled: () => (inCall?.x ? hostCall({ h: 'cancelled' }) === true : false),
 };
 
-interface Glue {
-  instantiate(
-    getCoreModule: (path: string) => WebAssembly.Module,
-    imports: Record<string, unknown>,
-    instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
-  ): Record<string, unknown>;
-}
 type NodeExports = Record<string, (...args: string[]) => unknown>;
 
-let glue: Glue;
+let glue: GlueModule;
 let instance: NodeExports | undefined;
 let memories: WebAssembly.Memory[] = [];
 /** This instance's WASI (its open files are closed when the instance is discarded). */
@@ -290,7 +284,7 @@ function respond(res: CallResponse): void {
 
 async function main(): Promise<void> {
   try {
-    glue = (await import(pathToFileURL(init.entry).href)) as Glue;
+    glue = (await import(pathToFileURL(init.entry).href)) as GlueModule;
     post({ kind: 'instantiating' });
     instance = instantiate();
   } catch (thrown) {
