@@ -5,9 +5,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, PluginError, type LogRecord, type Plugin } from '../host/src/index.js';
-import { built, CACHE_DIR, ROOT, recordingSink, runCli, expectError } from './helpers.js';
+import { built, CACHE_DIR, ROOT, recordingSink, runCli, tempDir, expectError } from './helpers.js';
 
 const FIXTURE = 'test/fixtures/sandbox-ts';
 let file: string;
@@ -163,6 +164,23 @@ test('pocket-wit run --timeout / --memory tighten the limits; bad values are usa
   const ok = await runCli(['run', project, 'echo', '--timeout', '2s', '--input', '{"x":1}', '--json']);
   assert.is(ok.code, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout), { output: { x: 1 }, next: 'default' });
+});
+
+test('pocket-wit flow --timeout / --memory tighten every plugin of the workflow', async () => {
+  const dir = tempDir('pocket-wit-sandbox-flow-');
+  const workflow = join(dir, 'spin.yaml');
+  writeFileSync(workflow, 'name: spin\nstart: busy\nnodes:\n  - { name: busy, type: spin }\n');
+  // test/fixtures/kitchen-sink: its `spin` busy-waits input.ms; its manifest allows 2 s per call.
+  const project = join(ROOT, 'test/fixtures/kitchen-sink');
+  const spin = await runCli(['flow', workflow, '--plugins', project, '--timeout', '300ms', '--input', '{"ms":3000}', '--json']);
+  assert.is(spin.code, 1, spin.stderr);
+  assert.match(spin.stderr, /error\[timeout\]: .*kitchen-sink\/spin \(exec\) did not finish within its timeout of 300 ms/);
+  const mem = await runCli(['flow', workflow, '--plugins', project, '--memory', '1MB', '--json']);
+  assert.is(mem.code, 1, mem.stderr);
+  assert.match(mem.stderr, /error\[memory-limit\]/);
+  const bad = await runCli(['flow', workflow, '--plugins', project, '--memory', 'lots']);
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--memory "lots" is not a size; write for example --memory 32MB/);
 });
 
 test.run();
