@@ -117,6 +117,7 @@ async function measureChain(lib: string, tmpDir: string, steps: number, warmup: 
     node: `n${i}`,
     log: silentLogSink,
     signal: new AbortController().signal,
+    cancelled: () => false,
     baseDir: tmpDir,
     runChild: () => Promise.reject(new Error('not used')),
     runFlow: () => Promise.reject(new Error('not used')),

@@ -93,7 +93,8 @@ test.before(async () => {
   for (const [name, bytes] of Object.entries(out.files)) {
     if (name.includes('/')) continue;
     writeFileSync(join(glueDir, name), bytes);
-    if (name.endsWith('.wasm')) modules.set(name, new WebAssembly.Module(bytes));
+    // jco types its files as Uint8Array<ArrayBufferLike>; WebAssembly wants ArrayBuffer-backed bytes.
+    if (name.endsWith('.wasm')) modules.set(name, new WebAssembly.Module(new Uint8Array(bytes)));
   }
 });
 
