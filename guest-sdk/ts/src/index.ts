@@ -39,7 +39,11 @@ export interface NodeLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** The workflow's shared store (JSON values). */
+/**
+ * The workflow's shared store (JSON values). Writable in `prep` and `post`; in `exec` (which may
+ * be retried) `set` and `delete` fail with `permission-denied`, as the host refuses such writes
+ * from plugins in every language.
+ */
 export interface NodeStore {
   get<T = unknown>(key: string): T | undefined;
   set(key: string, value: unknown): void;
@@ -92,7 +96,7 @@ export interface FetchResponse {
 
 /** What every phase receives besides its data. */
 export interface NodeContext<Config = Record<string, unknown>> {
-  /** The node's config, validated, with the schema's defaults applied. */
+  /** The node's config, validated by the host against the config schema, with its defaults applied (at every depth). */
   readonly config: Config;
   /** The node type being run. */
   readonly nodeType: string;
@@ -146,16 +150,22 @@ export interface NodeDef<C extends TSchema | undefined = undefined, I extends TS
   /** A grouping for catalogues, for example `ai`, `text`, `data`. */
   category: string;
   description: string;
-  /** Schema of the config; defaults are applied and the config validated before every phase. */
+  /**
+   * Schema of the config (published in the metadata). The host applies its defaults and
+   * validates the config against it before every phase; it types `ctx.config`.
+   */
   config?: C;
-  /** Schema of the input; the input is validated (defaults applied) before `prep`. */
+  /**
+   * Schema of the input (published in the metadata). The host applies its defaults and
+   * validates the input against it before the node runs; it types `input`.
+   */
   input?: I;
   /** Schema of the output, for documentation and tools. */
   output?: TSchema;
   examples?: NodeExampleDef[];
   /** Read the input and the store; prepare what `exec` needs. Default: return the input. */
   prep?(input: InputOf<I>, ctx: NodeContext<ConfigOf<C>>): P;
-  /** Do the work. It may be retried, so it should not write the store. */
+  /** Do the work. It may be retried, so it must not write the store (`permission-denied`). */
   exec(prepResult: P, ctx: NodeContext<ConfigOf<C>>): E;
   /** Decide the output and the next action. Default: `{ output: execResult, next: 'default' }`. */
   post?(input: InputOf<I>, prepResult: P, execResult: E, ctx: NodeContext<ConfigOf<C>>): PostOutcome;

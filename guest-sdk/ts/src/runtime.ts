@@ -3,15 +3,15 @@
  * value into the exported `node` interface. `pocket-wit build` generates an entry module that
  * calls {@link createNodeExports} with the host imports and the plugin's manifest.
  *
- * Everything that crosses the boundary is handled here: JSON decoding and encoding, config
- * defaults and validation, input validation, and mapping thrown errors to `node-error`.
+ * Everything that crosses the boundary is handled here: JSON decoding and encoding and mapping
+ * thrown errors to `node-error`. Config and input are not validated here: the host validates
+ * both against the node's schemas (published in `metadata()`) and applies their defaults at
+ * every depth before it calls the plugin, for plugins in every language.
  */
 /// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-host.d.ts" />
 /// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-node.d.ts" />
 /// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-types.d.ts" />
 import type { TSchema } from 'typebox';
-import { Compile, type Validator } from 'typebox/compile';
-import { Value } from 'typebox/value';
 import { NodeError, type AnyNodeDef, type FetchInit, type FetchResponse, type NodeContext, type NodeEnv, type NodeExampleDef, type NodeFiles, type PluginDef } from './index.js';
 import { isDenied, wasiErrorCode } from './capabilities/errors.js';
 import type * as Types from 'pocket:plugin/types@0.2.0';
@@ -106,45 +106,11 @@ function toJson(value: unknown, what: string): string {
   return text;
 }
 
-/**
- * A schema compiled once, at plugin initialization (the build snapshots it), with a one-entry
- * memo: consecutive calls with the same JSON text (a node's config across its phases, the input
- * given to prep and again to post) are validated once.
- */
-interface Checker {
-  check(text: string): unknown;
-}
-
-function checker(schema: TSchema | undefined, what: 'input' | 'config'): Checker {
-  const validator: Validator | undefined = schema ? Compile(schema) : undefined;
-  let lastText: string | undefined;
-  let lastValid = '';
-  return {
-    check(text) {
-      if (text === lastText) return JSON.parse(lastValid); // a fresh copy: phases may mutate what they get
-      const value = parseJson(text, what);
-      if (what === 'config' && (value === null || typeof value !== 'object' || Array.isArray(value))) fail('invalid-input', 'config must be a JSON object');
-      const result = validator ? validate(validator, value, what) : value;
-      lastText = text;
-      lastValid = toJson(result, what);
-      return result;
-    },
-  };
-}
-
-/** Apply defaults and validate; the error names the first failing field, e.g. `input.text`. */
-function validate(validator: Validator, value: unknown, what: 'input' | 'config'): unknown {
-  const withDefaults = validator.Default(Value.Clone(value));
-  if (validator.Check(withDefaults)) return withDefaults;
-  const errors = validator.Errors(withDefaults);
-  const first = errors[0];
-  const field = first ? `${what}${first.instancePath.replace(/\//g, '.')}` : what;
-  let message = first?.message ?? 'does not match the schema';
-  if (first?.keyword === 'required') {
-    const missing = (first.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-    message = `missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`;
-  }
-  return fail('invalid-input', `${field}: ${message}`, { field, problems: errors.map((e) => `${what}${e.instancePath.replace(/\//g, '.')}: ${e.message}`) });
+/** The config as the host sends it: validated, with its defaults; still refuse a non-object. */
+function parseConfig(text: string): Record<string, unknown> {
+  const value = parseJson(text, 'config');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('invalid-input', 'config must be a JSON object');
+  return value as Record<string, unknown>;
 }
 
 /** Phases are synchronous (calls cross the component boundary synchronously): refuse a promise clearly. */
@@ -184,11 +150,11 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     throw new Error('the default export of src/index.ts must be the result of definePlugin({ nodes: [...] }) from "pocket-wit/guest"');
   }
   installHostClock(host);
-  const byType = new Map<string, { node: AnyNodeDef; config: Checker; input: Checker }>();
+  const byType = new Map<string, AnyNodeDef>();
   for (const node of plugin.nodes) {
     if (typeof node?.exec !== 'function') throw new Error(`node "${String(node?.type)}" has no exec function`);
     if (byType.has(node.type)) throw new Error(`node type "${node.type}" is defined twice`);
-    byType.set(node.type, { node, config: checker(node.config, 'config'), input: checker(node.input, 'input') });
+    byType.set(node.type, node);
   }
 
   for (const declared of manifest.nodes ?? []) {
@@ -213,14 +179,15 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     },
   };
 
-  // exec may be retried, so it must not write the store: it gets a read-only view.
+  // exec may be retried, so it must not write the store: it gets a read-only view. The host
+  // refuses such a write too, with the same code; this only says so before the call crosses.
   const readOnlyStore = {
     get: store.get,
     set(key: string): void {
-      fail('plugin-error', `exec must not write the shared store (it may be retried); write "${key}" in post instead`);
+      fail('permission-denied', `exec must not write the shared store (it may be retried): write "${key}" in prep or post instead`);
     },
     delete(key: string): boolean {
-      return fail('plugin-error', `exec must not write the shared store (it may be retried); delete "${key}" in post instead`);
+      return fail('permission-denied', `exec must not write the shared store (it may be retried): delete "${key}" in prep or post instead`);
     },
   };
 
@@ -228,11 +195,11 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
   const cancelled = typeof host.cancelled === 'function' ? (): boolean => host.cancelled!() : (): boolean => false;
   const caps = { ...deniedCapabilities(), ...capabilities };
 
-  function resolve(nodeType: string, configText: string, phase: 'prep' | 'exec' | 'post' = 'prep'): { node: AnyNodeDef; input: Checker; ctx: NodeContext<any> } {
-    const entry = byType.get(nodeType);
-    if (!entry) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
-    const config = entry.config.check(configText);
-    return { node: entry.node, input: entry.input, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store, cancelled, env: caps.env, fs: caps.fs, fetch: caps.fetch } };
+  function resolve(nodeType: string, configText: string, phase: 'prep' | 'exec' | 'post' = 'prep'): { node: AnyNodeDef; ctx: NodeContext<any> } {
+    const node = byType.get(nodeType);
+    if (!node) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
+    const config = parseConfig(configText);
+    return { node, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store, cancelled, env: caps.env, fs: caps.fs, fetch: caps.fetch } };
   }
 
   const manifestExamples = new Map((manifest.nodes ?? []).map((n) => [n.type, n.examples ?? []]));
@@ -272,8 +239,8 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     },
     prep(nodeType, config, input) {
       return guard(() => {
-        const { node, input: inputChecker, ctx } = resolve(nodeType, config);
-        const value = inputChecker.check(input);
+        const { node, ctx } = resolve(nodeType, config);
+        const value = parseJson(input, 'input');
         return toJson(node.prep ? settled(node.prep(value, ctx), 'prep') : value, 'prep result');
       });
     },
@@ -285,10 +252,10 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     },
     post(nodeType, config, input, prepResult, execResult) {
       return guard(() => {
-        const { node, input: inputChecker, ctx } = resolve(nodeType, config);
+        const { node, ctx } = resolve(nodeType, config);
         const exec = parseJson(execResult, 'exec result');
         if (!node.post) return { output: toJson(exec, 'output'), next: 'default' };
-        const value = inputChecker.check(input);
+        const value = parseJson(input, 'input');
         const outcome = settled(node.post(value, parseJson(prepResult, 'prep result'), exec, ctx), 'post');
         if (!outcome || typeof outcome !== 'object' || !('output' in outcome)) {
           fail('plugin-error', `post of "${nodeType}" must return { output, next }`);
