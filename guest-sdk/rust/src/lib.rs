@@ -25,6 +25,10 @@
 //! export_plugin!(MyPlugin);
 //! ```
 //!
+//! The host validates config and input against the schemas a node publishes in its
+//! [`NodeDefinition`] and applies their `default`s at every depth before the node runs (for
+//! plugins in every language), so a phase gets them valid and complete.
+//!
 //! Ordinary failures are returned as [`NodeError`] (the host reports `error[<code>]`). A panic
 //! cannot be caught: plugins are built with `panic = "abort"`, so a panic is a trap, which the
 //! host reports as `trap` and answers by replacing the instance.
@@ -139,10 +143,11 @@ pub struct NodeDefinition {
     pub node_type: String,
     pub category: String,
     pub description: String,
-    /// JSON Schema of the config. Top-level `properties.*.default` values are applied before the
-    /// node runs, and top-level `required` and property `type`s are checked.
+    /// JSON Schema of the config. The host validates the config against it and applies its
+    /// `default`s at every depth before each phase.
     pub config_schema: Option<Value>,
-    /// JSON Schema of the input; defaults and checks as for the config.
+    /// JSON Schema of the input; the host validates the input and applies its defaults, as for
+    /// the config.
     pub input_schema: Option<Value>,
     pub output_schema: Option<Value>,
     pub examples: Vec<NodeExample>,
@@ -223,7 +228,8 @@ impl Log {
     }
 }
 
-/// The workflow's shared store. In `exec` it is read-only (exec may be retried).
+/// The workflow's shared store. In `exec` it is read-only (exec may be retried): `set` and
+/// `delete` fail with `permission-denied`, as the host refuses such writes too.
 #[derive(Clone, Copy, Debug)]
 pub struct Store {
     writable: bool,
@@ -237,8 +243,8 @@ impl Store {
     /// Set `key`; later nodes of the same run see it. Fails in `exec`.
     pub fn set(&self, key: &str, value: &Value) -> Result<(), NodeError> {
         if !self.writable {
-            return Err(NodeError::plugin_error(format!(
-                "exec must not write the shared store (it may be retried); write \"{}\" in post instead",
+            return Err(NodeError::permission_denied(format!(
+                "exec must not write the shared store (it may be retried): write \"{}\" in prep or post instead",
                 key
             )));
         }
@@ -248,8 +254,8 @@ impl Store {
     /// Remove `key`; whether it was set. Fails in `exec`.
     pub fn delete(&self, key: &str) -> Result<bool, NodeError> {
         if !self.writable {
-            return Err(NodeError::plugin_error(format!(
-                "exec must not write the shared store (it may be retried); delete \"{}\" in post instead",
+            return Err(NodeError::permission_denied(format!(
+                "exec must not write the shared store (it may be retried): delete \"{}\" in prep or post instead",
                 key
             )));
         }
@@ -262,7 +268,8 @@ impl Store {
 pub struct Context {
     /// The node type being run.
     pub node_type: String,
-    /// The node's config from the workflow, with the config schema's defaults applied.
+    /// The node's config from the workflow, validated by the host, with the config schema's
+    /// defaults applied at every depth.
     pub config: Value,
     pub log: Log,
     pub store: Store,
@@ -286,7 +293,7 @@ impl Context {
 pub trait Node {
     fn definition(&self) -> NodeDefinition;
 
-    /// Default: pass the input (with the input schema's defaults) through.
+    /// Default: pass the input (validated by the host, with the input schema's defaults) through.
     fn prep(&self, input: Value, ctx: &Context) -> Result<Value, NodeError> {
         let _ = ctx;
         Ok(input)
@@ -368,68 +375,6 @@ fn parse_json(text: &str, what: &str) -> Result<Value, NodeError> {
     serde_json::from_str(text).map_err(|_| NodeError::invalid_input(format!("{} is not valid JSON", what)))
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn matches_type(v: &Value, ty: &str) -> bool {
-    let actual = type_name(v);
-    actual == ty || (ty == "number" && actual == "integer") || (ty == "integer" && v.as_f64().map_or(false, |f| f.fract() == 0.0))
-}
-
-/// Apply the top-level defaults of an object schema and check `required` and property types.
-fn check_schema(mut value: Value, schema: Option<&Value>, what: &str) -> Result<Value, NodeError> {
-    let schema = match schema {
-        Some(s) => s,
-        None => return Ok(value),
-    };
-    let wants_object = schema.get("type").and_then(Value::as_str) == Some("object") || schema.get("properties").is_some();
-    if !wants_object {
-        return Ok(value);
-    }
-    let obj = match value.as_object_mut() {
-        Some(o) => o,
-        None => return Err(NodeError::invalid_field(what, format!("expected an object, got {}", type_name(&value)))),
-    };
-    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        for (key, prop) in props {
-            if !obj.contains_key(key) {
-                if let Some(default) = prop.get("default") {
-                    obj.insert(key.clone(), default.clone());
-                }
-            }
-        }
-    }
-    if let Some(required) = schema.get("required").and_then(Value::as_array) {
-        let missing: Vec<&str> = required.iter().filter_map(Value::as_str).filter(|k| !obj.contains_key(*k)).collect();
-        if !missing.is_empty() {
-            let s = if missing.len() > 1 { "s" } else { "" };
-            return Err(NodeError::invalid_input(format!("{}: missing required field{} {}", what, s, missing.join(", ")))
-                .with_details(json!({ "field": format!("{}.{}", what, missing[0]), "missing": missing })));
-        }
-    }
-    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        for (key, prop) in props {
-            let (v, ty) = match (obj.get(key), prop.get("type").and_then(Value::as_str)) {
-                (Some(v), Some(ty)) => (v, ty),
-                _ => continue,
-            };
-            if !matches_type(v, ty) {
-                return Err(NodeError::invalid_field(&format!("{}.{}", what, key), format!("expected {}, got {}", ty, type_name(v))));
-            }
-        }
-    }
-    Ok(value)
-}
-
 struct Resolved {
     reg: &'static Registered,
     ctx: Context,
@@ -453,7 +398,6 @@ fn resolve<I: PluginInfo>(node_type: &str, config: &str, writable: bool) -> Resu
     if !config.is_object() {
         return Err(NodeError::invalid_input("config must be a JSON object"));
     }
-    let config = check_schema(config, reg.def.config_schema.as_ref(), "config")?;
     Ok(Resolved { reg, ctx: Context { node_type: node_type.to_string(), config, log: Log::default(), store: Store { writable } } })
 }
 
@@ -574,7 +518,7 @@ impl<I: PluginInfo> bindings::node::Guest for Exports<I> {
     fn prep(node_type: String, config: String, input: String) -> Result<String, wit::NodeError> {
         let run = || -> Result<String, NodeError> {
             let r = resolve::<I>(&node_type, &config, true)?;
-            let input = check_schema(parse_json(&input, "input")?, r.reg.def.input_schema.as_ref(), "input")?;
+            let input = parse_json(&input, "input")?;
             Ok(to_json_text(&r.reg.node.prep(input, &r.ctx)?))
         };
         run().map_err(Into::into)
@@ -592,7 +536,7 @@ impl<I: PluginInfo> bindings::node::Guest for Exports<I> {
     fn post(node_type: String, config: String, input: String, prep_result: String, exec_result: String) -> Result<wit::PostResult, wit::NodeError> {
         let run = || -> Result<wit::PostResult, NodeError> {
             let r = resolve::<I>(&node_type, &config, true)?;
-            let input = check_schema(parse_json(&input, "input")?, r.reg.def.input_schema.as_ref(), "input")?;
+            let input = parse_json(&input, "input")?;
             let prep = parse_json(&prep_result, "prep result")?;
             let exec = parse_json(&exec_result, "exec result")?;
             let out = r.reg.node.post(input, prep, exec, &r.ctx)?;
