@@ -176,7 +176,7 @@ test('the host API: shared store (read-only in exec), structured logs, stderr as
   assert.is(r.next, 'done');
   const out = r.output as Record<string, unknown>;
   assert.equal(out.prep, { found: true, before: 41 });
-  assert.match(String(out.setInExec), /read-only in exec/);
+  assert.match(String(out.setInExec), /permission-denied: exec must not write the shared store \(it may be retried\): write it in prep or post/);
   assert.equal(out.greeting, { text: 'hello from Go', input: { x: 1 } });
   assert.is(out.now, 1_700_000_000_123);
   assert.is(out.cancelled, true);

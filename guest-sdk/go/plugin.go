@@ -5,6 +5,10 @@
 // calls Serve; the host runs it long-lived and talks to it over stdin/stdout (see
 // docs/languages/go.md). Standard library only.
 //
+// The host validates config and input against the schemas a node publishes and applies their
+// defaults at every depth before the node runs, so Context.Config and the input arrive valid
+// and complete.
+//
 //	type Hello struct{ plugin.BaseNode }
 //	func (Hello) Type() string { return "hello" }
 //	func (Hello) Exec(ctx *plugin.Context, input any) (any, error) { return map[string]any{"hi": input}, nil }
@@ -74,8 +78,9 @@ func (BaseNode) Post(ctx *Context, input, prepResult, execResult any) (Result, e
 	return Result{Output: execResult}, nil
 }
 
-// Schemas is implemented by nodes that publish JSON Schemas (as JSON text; "" for none). The
-// `default`s of the config schema's top-level properties are applied to Context.Config.
+// Schemas is implemented by nodes that publish JSON Schemas (as JSON text; "" for none), instead
+// of declaring them in manifest.yaml. The host validates config and input against them and applies
+// their defaults.
 type Schemas interface {
 	ConfigSchema() string
 	InputSchema() string
@@ -87,7 +92,8 @@ type Context struct {
 	// NodeType is the node type being run; Phase is "prep", "exec" or "post".
 	NodeType string
 	Phase    string
-	// Config is the node's config from the workflow, with the schema's top-level defaults.
+	// Config is the node's config from the workflow, validated by the host, with the config
+	// schema's defaults applied at every depth.
 	Config map[string]any
 	// Log writes structured log lines to the host's logger, tagged with the plugin's name.
 	Log Logger
@@ -126,8 +132,9 @@ func (l Logger) Info(message string, fields map[string]any)  { l.log("info", mes
 func (l Logger) Warn(message string, fields map[string]any)  { l.log("warn", message, fields) }
 func (l Logger) Error(message string, fields map[string]any) { l.log("error", message, fields) }
 
-// ErrReadOnly is returned by Store.Set and Store.Delete during exec.
-var ErrReadOnly = &NodeError{Code: CodePermissionDenied, Message: "the shared store is read-only in exec (exec may be retried); write it in prep or post"}
+// ErrReadOnly is returned by Store.Set and Store.Delete during exec; the host refuses such a
+// write with the same code.
+var ErrReadOnly = &NodeError{Code: CodePermissionDenied, Message: "exec must not write the shared store (it may be retried): write it in prep or post instead"}
 
 // Store is the workflow run's shared store (JSON values).
 type Store struct {
@@ -259,9 +266,6 @@ func call(c *conn, byType map[string]Node, req *request) (any, error) {
 	if config == nil {
 		config = map[string]any{}
 	}
-	if s, ok := node.(Schemas); ok {
-		applyDefaults(s.ConfigSchema(), config)
-	}
 	ctx := &Context{NodeType: req.Node, Phase: req.Phase, Config: config, Log: Logger{c}, Store: Store{c: c, readOnly: req.Phase == "exec"}, c: c}
 	switch req.Phase {
 	case "prep":
@@ -296,29 +300,6 @@ func call(c *conn, byType map[string]Node, req *request) (any, error) {
 		return map[string]any{"output": r.Output, "next": r.Next}, nil
 	}
 	return nil, Errorf(CodePluginError, "unknown phase %q", req.Phase)
-}
-
-// applyDefaults sets the `default` of each top-level property of a JSON Schema that config lacks.
-func applyDefaults(schema string, config map[string]any) {
-	if schema == "" {
-		return
-	}
-	var s struct {
-		Properties map[string]map[string]json.RawMessage `json:"properties"`
-	}
-	if json.Unmarshal([]byte(schema), &s) != nil {
-		return
-	}
-	for key, prop := range s.Properties {
-		raw, has := prop["default"]
-		if _, set := config[key]; set || !has {
-			continue
-		}
-		var v any
-		if json.Unmarshal(raw, &v) == nil {
-			config[key] = v
-		}
-	}
 }
 
 type manifest struct {
