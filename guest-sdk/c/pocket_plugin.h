@@ -17,6 +17,9 @@
  * permissions, nodes with their schemas and examples). pp_metadata may change or add to it; it
  * runs once, so use static or malloc'd memory there (not pp_alloc).
  *
+ * Config and input arrive as the host checked them: it validates both against the node's schemas
+ * (from the manifest) and applies their defaults at every depth before calling the plugin.
+ *
  * JSON stays text: the SDK does not parse it. pp_json_get_string / pp_json_get_number read one
  * top-level field of an object; pp_buf_* help write JSON.
  *
@@ -211,8 +214,13 @@ void pp_log(pp_log_level_t level, const char *message);
 void pp_log_str(pp_log_level_t level, pp_str_t message, pp_str_t fields);
 /** true and *out = the value (JSON text) when the key is set. */
 bool pp_store_get(pp_str_t key, pp_str_t *out);
-/** Write a JSON value (as text); only in prep and post (exec may be retried). */
+/**
+ * Write a JSON value (as text); only in prep and post. exec may be retried, so the host refuses a
+ * store write (set or delete) during exec: the write is not applied and the call fails with
+ * `permission-denied`.
+ */
 void pp_store_set(pp_str_t key, pp_str_t value_json);
+/** Remove a key; whether it was set. Only in prep and post, like pp_store_set. */
 bool pp_store_delete(pp_str_t key);
 /** Milliseconds since the Unix epoch, from the host. */
 uint64_t pp_now(void);
