@@ -3,8 +3,9 @@
  * embedding app grants (an app, or `pocket-wit run --timeout/--memory`, can only take away),
  * with directories resolved to real host paths. Everything the worker enforces comes from here.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, normalize, posix, relative, resolve, sep } from 'node:path';
+import { existsSync, realpathSync, statfsSync, statSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { isAbsolute, normalize, parse, posix, relative, resolve, sep } from 'node:path';
 import { PluginError } from '../errors.js';
 import { parseDuration, parseSize, resolvePermissions, type PermissionsDecl } from '../manifest.js';
 export { formatBytes } from './format.js';
@@ -101,6 +102,92 @@ function inside(child: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/**
+ * Host trees a plugin is never granted, whatever its manifest asks: pseudo-filesystems and
+ * device trees. A directory inside one (after symlinks are resolved) is refused.
+ */
+export const REFUSED_TREES: readonly { path: string; what: string }[] = [
+  { path: '/proc', what: "the process filesystem: the host process's environment, memory (/proc/self/mem) and open files" },
+  { path: '/sys', what: "the kernel's devices and settings" },
+  { path: '/dev', what: 'the device tree: disks, terminals, shared memory (/dev/shm)' },
+  { path: '/run', what: "system services' sockets (e.g. Docker's), credentials and shared memory" },
+];
+
+/**
+ * Pseudo-filesystems refused wherever they are mounted (Linux `statfs` magic numbers): a procfs
+ * mounted outside /proc (containers often have the host's at /host/proc) is as dangerous.
+ */
+const PSEUDO_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, "a proc filesystem: the host process's environment, memory (/proc/self/mem) and open files"],
+  [0x62656572, "a sysfs filesystem: the kernel's devices and settings"],
+  [0x1cd1, 'a devpts filesystem: terminals'],
+  ...(
+    [
+      [0x27e0eb, 'cgroup'],
+      [0x63677270, 'cgroup2'],
+      [0x64626720, 'debugfs'],
+      [0x74726163, 'tracefs'],
+      [0x73636673, 'securityfs'],
+      [0xcafe4a11, 'bpf'],
+      [0x62656570, 'configfs'],
+      [0xde5e81e4, 'efivarfs'],
+      [0x42494e4d, 'binfmt_misc'],
+      [0x6165676c, 'pstore'],
+      [0x6e736673, 'nsfs'],
+      [0x65735543, 'fusectl'],
+      [0xf97cff8c, 'selinuxfs'],
+    ] as const
+  ).map(([magic, fs]): [number, string] => [magic, `a ${fs} filesystem: kernel state, not files`]),
+]);
+
+function realOrSame(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** The user's home directories ($HOME, and the account's own when it differs), real paths. */
+function homeDirs(): string[] {
+  const homes = [homedir()];
+  try {
+    homes.push(userInfo().homedir);
+  } catch {
+    // no passwd entry (some containers): $HOME alone
+  }
+  return [...new Set(homes.filter((h) => h && isAbsolute(h)).map(realOrSame))];
+}
+
+/**
+ * Why a plugin may not be granted the host directory `host` (a real, absolute path), or
+ * undefined when it may: the root, a home directory as a whole or a folder holding one, a
+ * pseudo-filesystem or device tree.
+ */
+export function refusedDirReason(host: string): string | undefined {
+  if (host === parse(host).root) return "the host's root directory, the whole filesystem";
+  if (process.platform === 'linux') {
+    let type: number | undefined;
+    try {
+      type = statfsSync(host).type;
+    } catch {
+      // not stat-able: the checks below still apply
+    }
+    const what = type === undefined ? undefined : PSEUDO_FILESYSTEMS.get(type);
+    if (what) return `on ${what}`;
+  }
+  for (const tree of REFUSED_TREES) {
+    for (const root of new Set([tree.path, realOrSame(tree.path)])) {
+      if (inside(host, root)) return `inside ${tree.path}, ${tree.what}`;
+    }
+  }
+  for (const home of homeDirs()) {
+    if (host === home) return "the user's home directory as a whole, where keys, credentials and shell history live";
+    if (inside(home, host)) return `a folder holding the user's home directory (${home}), where keys, credentials and shell history live`;
+  }
+  return undefined;
+}
+
 /** The policy for a plugin that asks for `decl`, given what the host grants. */
 export function resolvePolicy(
   name: string,
@@ -127,6 +214,7 @@ export function resolvePolicy(
   });
   const dirs: GrantedDir[] = [];
   const warnings: string[] = [];
+  const refused: { entry: string; host: string; reason: string }[] = [];
   for (const entry of asked.filesystem) {
     const { path, writable } = parseDirEntry(entry);
     const abs = resolve(options.baseDir, path);
@@ -138,6 +226,14 @@ export function resolvePolicy(
       canWrite = writable && cover.some((g) => g.writable);
     }
     if (!ok) continue;
+    // Refused by where it leads after symlinks (`./link` → /proc/self), and by its own path
+    // (`/proc/self/nothing`, which does not exist, is refused all the same).
+    const real = realOrSame(abs);
+    const reason = refusedDirReason(real) ?? (real === abs ? undefined : refusedDirReason(abs));
+    if (reason) {
+      refused.push({ entry, host: real, reason });
+      continue;
+    }
     if (!existsSync(abs) || !statSync(abs).isDirectory()) {
       // Not fatal: tools that only read a plugin's metadata load it away from its data.
       warnings.push(`permissions.filesystem "${entry}" is ${abs}, which is not a directory: the plugin runs without it (create it, or load the plugin with baseDir set to its project folder)`);
@@ -149,6 +245,17 @@ export function resolvePolicy(
       throw new PluginError('invalid-manifest', `${name}: permissions.filesystem names ${guest} twice`);
     }
     dirs.push({ entry, guest, host, writable: canWrite });
+  }
+  if (refused.length > 0) {
+    const what = refused.map((r) => `permissions.filesystem "${r.entry}" is refused: it resolves to ${r.host}, ${r.reason}`);
+    const fix =
+      '  grant a specific folder instead (for example "./data"), or load the plugin without filesystem access ' +
+      '(permissions: { filesystem: [] } in the host API, --deny-fs on pocket-wit run and flow)';
+    throw new PluginError(
+      'permission-denied',
+      refused.length === 1 ? `${name}: ${what[0]}\n${fix}` : `${name}: ${refused.length} filesystem permissions are refused:\n${what.map((w) => `  - ${w}`).join('\n')}\n${fix}`,
+      { context: { plugin: name }, details: { refused } },
+    );
   }
   return {
     memoryBytes,
@@ -177,4 +284,21 @@ export function hostAllowed(url: string, allowed: string[]): boolean {
     const want = a.trim().toLowerCase();
     return want === host || want === u.host.toLowerCase();
   });
+}
+
+/**
+ * What a plugin is granted beyond its memory cap and timeout, in one line (`env API_KEY; fs
+ * /data → /home/me/proj/data (ro); net api.example.com`), or undefined when nothing: what
+ * `pocket-wit run` and `flow` print on stderr before running. Takes `plugin.permissions`.
+ */
+export function describeGrant(p: {
+  env: readonly string[];
+  filesystem: readonly { guest: string; host: string; writable: boolean }[];
+  network: readonly string[];
+}): string | undefined {
+  const parts: string[] = [];
+  if (p.env.length > 0) parts.push(`env ${p.env.join(', ')}`);
+  if (p.filesystem.length > 0) parts.push(`fs ${p.filesystem.map((d) => `${d.guest} → ${d.host} (${d.writable ? 'rw' : 'ro'})`).join(', ')}`);
+  if (p.network.length > 0) parts.push(`net ${p.network.join(', ')}`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
