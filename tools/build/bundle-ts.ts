@@ -2,11 +2,13 @@
  * Bundles a TypeScript/JavaScript plugin into one ES module for a JS engine: the user's
  * `src/index.ts`, the guest SDK and typebox, with only the world's imports left external.
  * The project needs no `npm install`: `pocket-wit/guest` and `typebox` resolve to the
- * toolchain's own copies.
+ * toolchain's own copies. Every import must resolve inside the project folder or to those
+ * copies (see {@link confineImports}): a build never reads, let alone bakes in, other host files.
  */
 import { build, type Message, type Plugin as EsbuildPlugin } from 'esbuild';
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PluginError, WIT_PACKAGE, WORLD_VERSION, toolchainRootPath } from './toolchain.js';
 import type { PluginProject } from './project.js';
 import { WASI_ALIAS, WASI_VERSION, declaredCapabilities, wasiInterfaceOf, type CapabilityName } from './wasi-world.js';
@@ -115,6 +117,65 @@ function wasiExternals(found: Set<string>): EsbuildPlugin {
   };
 }
 
+const CONFINED = Symbol.for('pocket-wit.confined');
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** The folders a plugin's imports may resolve into: the project, the guest SDK, typebox. */
+export function allowedImportRoots(project: PluginProject): string[] {
+  const root = toolchainRootPath();
+  return [project.dir, join(root, 'guest-sdk', 'ts', 'src'), join(root, 'node_modules', 'typebox')].map(realOrSelf);
+}
+
+function within(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Refuses every import (any kind: `import`, `require`, `import()`, and any loader, `with { type:
+ * 'text' | 'json' | 'file' }` included) that resolves outside the project folder and outside
+ * the toolchain's guest SDK and typebox, after following symbolic links: absolute paths,
+ * `../` escapes and links out of the project alike. A plugin archive's sources, or a project
+ * from elsewhere, cannot make the build read the host's files into the plugin.
+ */
+export function confineImports(project: PluginProject): EsbuildPlugin {
+  const roots = allowedImportRoots(project);
+  return {
+    name: 'pocket-wit-confine-imports',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if ((args.pluginData as Record<symbol, unknown> | undefined)?.[CONFINED]) return undefined;
+        const result = await b.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          namespace: args.namespace,
+          resolveDir: args.resolveDir,
+          with: args.with,
+          pluginData: { [CONFINED]: true },
+        });
+        if (result.errors.length > 0 || result.external || result.namespace !== 'file' || !result.path) return undefined;
+        const real = realOrSelf(result.path);
+        if (roots.some((r) => within(real, r))) return undefined;
+        const by = args.importer ? (args.importer === '<stdin>' ? 'the generated entry module' : relative(project.dir, args.importer) || args.importer) : 'the build';
+        return {
+          errors: [
+            {
+              text: `import "${args.path}" in ${by} resolves to ${real}, outside the project folder ${project.dir}; imports must stay inside the project (or be pocket-wit/guest and typebox, which the toolchain provides)`,
+            },
+          ],
+        };
+      });
+    },
+  };
+}
+
 /** How the plugin's own code would name each capability: `ctx.env`, `ctx.fs`, `ctx.fetch`. */
 const CAPABILITY_WORDS: Record<CapabilityName, RegExp> = { env: /\benv\b/, filesystem: /\bfs\b/, network: /\bfetch\b/ };
 
@@ -143,6 +204,7 @@ export async function linkedCapabilities(project: PluginProject): Promise<Capabi
       conditions: ['import', 'default'],
       external: [`${WIT_PACKAGE}/*`, 'wasi:*', 'pocket-wit/guest', 'pocket-wit/guest/*', 'typebox', 'typebox/*'],
       nodePaths: [join(root, 'node_modules')],
+      plugins: [confineImports(project)],
       logLevel: 'silent',
     });
     files = Object.keys(result.metafile.inputs).map((f) => resolve(project.dir, f));
@@ -193,7 +255,7 @@ export async function bundlePluginWithImports(project: PluginProject, engine: Js
         'pocket-wit/guest': join(sdk, 'index.ts'),
       },
       nodePaths: [join(root, 'node_modules')],
-      plugins: [wasiExternals(found), ...(engine === 'starlingmonkey' ? [unicodePropertyRegexFallback] : [])],
+      plugins: [wasiExternals(found), confineImports(project), ...(engine === 'starlingmonkey' ? [unicodePropertyRegexFallback] : [])],
       logLevel: 'silent',
       legalComments: 'none',
       minify: true,

@@ -17,7 +17,7 @@ import {
   runBatch,
   stderrLogSink,
   WorkflowRunError,
-  verifyIfInstalled,
+  grantForInstalled,
   WatchedPlugin,
   type LogLevel,
   type PermissionsGrant,
@@ -65,8 +65,9 @@ async function loadPlugins(
   grant: PermissionsGrant | undefined,
 ): Promise<{ plugins: (Plugin | WatchedPlugin)[]; files: string[] }> {
   const load = async (file: string): Promise<Plugin> => {
-    await verifyIfInstalled(file);
-    return loadPlugin(file, { log, ...(grant ? { permissions: grant } : {}) });
+    // An installed plugin: integrity-checked, and granted at most what was consented at install.
+    const permissions = await grantForInstalled(file, grant);
+    return loadPlugin(file, { log, ...(permissions ? { permissions } : {}) });
   };
   const plugins: (Plugin | WatchedPlugin)[] = [];
   const used: string[] = [];

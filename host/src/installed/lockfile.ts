@@ -1,13 +1,30 @@
 /**
  * The lock file of a plugin directory (`pocket-lock.json`): for every installed plugin, its
- * version, the sha256 of its component and where it came from. Loading an installed plugin
- * whose bytes no longer match is refused.
+ * version, the sha256 of its component, where it came from and the permissions the user
+ * consented to at install. Loading an installed plugin whose bytes no longer match is refused;
+ * one that matches is granted at most what was consented to.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { PluginError } from '../errors.js';
+import { DEFAULT_MEMORY, DEFAULT_TIMEOUT, parseDuration, parseSize, type PermissionsDecl } from '../manifest.js';
+import type { PermissionsGrant } from '../sandbox/policy.js';
 import { LOCK_FILE } from './home.js';
+
+const { normalize } = posix;
+
+/**
+ * The permissions shown at the consent prompt and accepted, every field present (the defaults
+ * written out, so that a later change of default never widens what was accepted).
+ */
+export interface ConsentedPermissions {
+  memory: string;
+  timeout: string;
+  env: string[];
+  filesystem: string[];
+  network: string[];
+}
 
 export interface LockEntry {
   version: string;
@@ -20,6 +37,12 @@ export interface LockEntry {
   /** The world it targets, e.g. `pocket:plugin@0.1.0`. */
   world: string;
   installedAt: string;
+  /**
+   * What the user consented to at install (from the component's embedded manifest). Entries
+   * written before this field existed have none: their component's embedded permissions count
+   * as consented.
+   */
+  consented?: ConsentedPermissions;
 }
 
 export interface LockFile {
@@ -60,4 +83,67 @@ export function checkIntegrity(name: string, entry: LockEntry, sha256: string, p
       { details: { plugin: name, expected: entry.sha256, actual: sha256, path } },
     );
   }
+}
+
+/** The consent record of permissions as a component declares them (defaults written out). */
+export function consentFor(decl: PermissionsDecl | undefined): ConsentedPermissions {
+  return {
+    memory: decl?.memory ?? DEFAULT_MEMORY,
+    timeout: decl?.timeout ?? DEFAULT_TIMEOUT,
+    env: [...(decl?.env ?? [])],
+    filesystem: [...(decl?.filesystem ?? [])],
+    network: [...(decl?.network ?? [])],
+  };
+}
+
+/**
+ * The grant to load an installed plugin with: what was consented to at install (the lock
+ * entry's record), narrowed further by `host` when given. A grant only narrows what the
+ * component asks for, so the plugin gets at most the consent. An entry without a record (older
+ * lock files) yields `host` unchanged: the component's embedded permissions count as consented.
+ */
+export function consentedGrant(entry: LockEntry, host?: PermissionsGrant): PermissionsGrant | undefined {
+  const c = entry.consented;
+  if (!c) return host;
+  const grant: PermissionsGrant = { memory: c.memory, timeout: c.timeout, env: [...c.env], filesystem: [...c.filesystem], network: [...c.network] };
+  if (!host) return grant;
+  return intersectGrants(grant, host);
+}
+
+function smaller<T extends number | string>(a: T, b: T | undefined, parse: (v: string) => number): T {
+  if (b === undefined) return a;
+  const n = (v: T) => (typeof v === 'number' ? v : parse(v));
+  return n(b) < n(a) ? b : a;
+}
+
+/**
+ * What both grants allow: the smaller memory cap and timeout, the env names and hosts in both,
+ * and the directories of `a` that `b` names too or lies under, compared as written (writable
+ * only when both say `:rw`).
+ */
+export function intersectGrants(a: PermissionsGrant, b: PermissionsGrant): PermissionsGrant {
+  const out: PermissionsGrant = {};
+  const memory = a.memory === undefined ? b.memory : smaller(a.memory, b.memory, parseSize);
+  const timeout = a.timeout === undefined ? b.timeout : smaller(a.timeout, b.timeout, parseDuration);
+  if (memory !== undefined) out.memory = memory;
+  if (timeout !== undefined) out.timeout = timeout;
+  const both = (x: string[] | undefined, y: string[] | undefined, norm: (s: string) => string = (s) => s): string[] | undefined =>
+    x === undefined ? y : y === undefined ? x : x.filter((v) => y.some((w) => norm(w) === norm(v)));
+  const env = both(a.env, b.env);
+  const network = both(a.network, b.network, (h) => h.toLowerCase());
+  if (env) out.env = env;
+  if (network) out.network = network;
+  if (a.filesystem === undefined || b.filesystem === undefined) {
+    const fs = a.filesystem ?? b.filesystem;
+    if (fs) out.filesystem = fs;
+  } else {
+    const dir = (e: string) => normalize(e.trim().replace(/:(ro|rw)$/, '')).replace(/\/$/, '');
+    const covers = (f: string, e: string) => dir(f) === dir(e) || dir(e).startsWith(`${dir(f)}/`);
+    out.filesystem = a.filesystem.flatMap((e) => {
+      const other = b.filesystem!.filter((f) => covers(f, e));
+      if (other.length === 0) return [];
+      return [e.endsWith(':rw') && other.some((f) => f.endsWith(':rw')) ? e : dir(e)];
+    });
+  }
+  return out;
 }

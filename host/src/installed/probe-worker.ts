@@ -9,7 +9,7 @@ import type { ExampleResult, ProbeReply, ProbeRequest } from './probe.js';
 const request = workerData as ProbeRequest;
 
 async function probe(): Promise<ProbeReply> {
-  const plugin = await loadPlugin(request.file, { log: silentLogSink, ...(request.cacheDir ? { cacheDir: request.cacheDir } : {}) });
+  const plugin = await loadPlugin(request.file, { log: silentLogSink, ...(request.cacheDir ? { cacheDir: request.cacheDir } : {}), ...(request.permissions ? { permissions: request.permissions } : {}) });
   const examples: ExampleResult[] = [];
   if (request.runExamples) {
     for (const node of plugin.metadata.nodes) {

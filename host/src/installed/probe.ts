@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { toolchainRoot } from '../wit-world.js';
 import { PluginError, type ErrorCode } from '../errors.js';
 import type { PluginMetadata } from '../metadata.js';
+import type { PermissionsGrant } from '../sandbox/policy.js';
 
 export interface ExampleResult {
   node: string;
@@ -32,6 +33,8 @@ export interface ProbeRequest {
   file: string;
   runExamples: boolean;
   cacheDir?: string;
+  /** Load the plugin with this grant (e.g. what the user consented to at install). */
+  permissions?: PermissionsGrant;
 }
 
 export type ProbeReply = { ok: true; result: ProbeResult } | { ok: false; code: ErrorCode; message: string };

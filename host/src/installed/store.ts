@@ -10,7 +10,8 @@ import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { PluginError } from '../errors.js';
 import { describeComponent, type PluginDescription } from './describe.js';
-import { checkIntegrity, readLock, writeLock, type LockEntry } from './lockfile.js';
+import type { PermissionsGrant } from '../sandbox/policy.js';
+import { checkIntegrity, consentedGrant, consentFor, readLock, writeLock, type ConsentedPermissions, type LockEntry } from './lockfile.js';
 
 const INDEX_FILE = '.pocket-index.json';
 
@@ -100,6 +101,11 @@ export interface InstallRequest {
   force?: boolean;
   /** Recorded as where it came from. */
   source: string;
+  /**
+   * The permissions the user consented to (recorded in the lock entry; later loads get at most
+   * these). Default: the component's embedded permissions, the ones a consent prompt shows.
+   */
+  consented?: ConsentedPermissions;
 }
 
 export type InstallOutcome = { status: 'installed' | 'replaced' | 'unchanged'; name: string; entry: LockEntry; previous?: LockEntry };
@@ -111,7 +117,15 @@ export async function installComponent(dir: string, req: InstallRequest): Promis
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw new PluginError('invalid-manifest', `"${name}" is not a valid plugin name: use lowercase letters, digits, ".", "_" or "-"`);
   const lock = readLock(dir);
   const previous = lock.plugins[name];
-  if (previous && previous.sha256 === description.sha256) return { status: 'unchanged', name, entry: previous };
+  const consented = req.consented ?? consentFor(description.permissions);
+  if (previous && previous.sha256 === description.sha256) {
+    // Installed again with the same bytes: the consent just given is the one that counts.
+    if (JSON.stringify(previous.consented) !== JSON.stringify(consented)) {
+      lock.plugins[name] = { ...previous, consented };
+      await writeLock(dir, lock);
+    }
+    return { status: 'unchanged', name, entry: lock.plugins[name]! };
+  }
   if (previous && !req.force) {
     const what = previous.version === description.version ? `a different build of version ${previous.version}` : `version ${previous.version}`;
     throw new PluginError('invalid-plugin', `${name} is already installed (${what}); installing ${description.version} from ${req.source} would replace it: pass --force to replace it`, {
@@ -132,6 +146,7 @@ export async function installComponent(dir: string, req: InstallRequest): Promis
     source: req.source,
     world: description.world,
     installedAt: new Date().toISOString(),
+    consented,
   };
   lock.plugins[name] = entry;
   await writeLock(dir, lock);
@@ -154,10 +169,22 @@ export async function removeInstalled(dir: string, name: string): Promise<LockEn
  * the lock file (throws `invalid-plugin` naming the plugin and both hashes). Other files pass.
  */
 export async function verifyIfInstalled(file: string): Promise<void> {
+  await grantForInstalled(file);
+}
+
+/**
+ * The grant to load `file` with: for a plugin installed by `pocket-wit install` (its bytes
+ * checked against the lock file first, as {@link verifyIfInstalled}), the permissions consented
+ * to at install narrowed by `host`; for any other file, `host` as it is. Pass the result as
+ * `loadPlugin`'s `permissions`.
+ */
+export async function grantForInstalled(file: string, host?: PermissionsGrant): Promise<PermissionsGrant | undefined> {
   const dir = dirname(dirname(file));
-  if (!existsSync(join(dir, 'pocket-lock.json'))) return;
+  if (!existsSync(join(dir, 'pocket-lock.json'))) return host;
   for (const [name, entry] of Object.entries(readLock(dir).plugins)) {
     if (join(dir, entry.file) !== file) continue;
     checkIntegrity(name, entry, await fileSha256(file), file);
+    return consentedGrant(entry, host);
   }
+  return host;
 }

@@ -4,7 +4,7 @@ import { isPluginError } from '../errors.js';
 import { silentLogSink } from '../host-api.js';
 import { loadPlugin } from '../load.js';
 import { WatchedPlugin } from '../hot-reload.js';
-import { verifyIfInstalled } from '../installed/store.js';
+import { grantForInstalled } from '../installed/store.js';
 import { builtinNodeTypes } from './builtins/index.js';
 import { Flow, WorkflowRunError } from './engine.js';
 import { NodeRegistry } from './node-types.js';
@@ -17,13 +17,14 @@ const send = (msg: FromWorker): void => port.postMessage(msg);
 async function start(): Promise<Flow> {
   const registry = new NodeRegistry(builtinNodeTypes());
   const load = async (file: string) => {
-    await verifyIfInstalled(file);
+    // An installed plugin: integrity-checked, and granted at most what was consented at install.
+    const permissions = await grantForInstalled(file, init.permissions);
     // One plugin worker per batch worker: the batch's own workers give the concurrency.
     return loadPlugin(file, {
       log: silentLogSink,
       pool: 1,
       ...(init.cacheDir ? { cacheDir: init.cacheDir } : {}),
-      ...(init.permissions ? { permissions: init.permissions } : {}),
+      ...(permissions ? { permissions } : {}),
     });
   };
   for (const file of init.plugins) {
