@@ -10,15 +10,14 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { CompiledComponent } from '../host/src/compile.js';
+import type { NodeExports } from '../host/src/world-versions/index.js';
 import type { PluginDef } from '../guest-sdk/ts/src/index.js';
 import type { HostImports, ManifestInfo, createNodeExports as CreateNodeExports } from '../guest-sdk/ts/src/runtime.js';
-import type { CallContext, Plugin, PluginRunner } from '../host/src/index.js';
+import type { CallHost, Plugin, PluginRunner } from '../host/src/index.js';
 import type { PhaseResult } from '../host/src/runner.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 
-type NodeExports = ReturnType<CompiledComponent['instantiate']>;
 
 export interface CallStats {
   count: number;
@@ -102,29 +101,29 @@ async function importPlainJs(entry: string, tmpDir: string): Promise<{ plugin: P
 async function plainJsRunner(name: string, makeExports: (host: HostImports) => NodeExports): Promise<PluginRunner> {
   const { latestHost } = await import('../host/src/host-api.js');
   const { toPluginError } = await import('../host/src/runner.js');
-  let current: CallContext | undefined;
+  let current: CallHost | undefined;
   const shared: HostImports = latestHost(() => current);
   // createNodeExports installs a global Date backed by host.now(): keep the real clock here.
   const realNow = Date.now.bind(Date);
-  const host: HostImports = { ...shared, now: () => BigInt(Math.trunc((current?.now ?? realNow)())) };
+  const host: HostImports = { ...shared, now: () => BigInt(Math.trunc((current?.ctx.now ?? realNow)())) };
   const exports = makeExports(host);
-  function invoke<T>(phase: string, ctx: CallContext | undefined, fn: (node: NodeExports) => T): T {
+  function invoke<T>(callHost: CallHost, fn: (node: NodeExports) => T): T {
     const previous = current;
-    current = ctx;
+    current = callHost;
     try {
       return fn(exports);
     } catch (thrown) {
-      throw toPluginError(thrown instanceof Error ? thrown : { payload: thrown }, { plugin: name, node: ctx?.node, phase });
+      throw toPluginError(thrown instanceof Error ? thrown : { payload: thrown }, { plugin: name, node: callHost.ctx.node, phase: callHost.phase });
     } finally {
       current = previous;
     }
   }
   return {
-    async metadata() {
-      return invoke('metadata', undefined, (node) => node.metadata());
+    async metadata(callHost) {
+      return invoke(callHost, (node) => node.metadata());
     },
-    async call(phase, args, ctx) {
-      return invoke(phase, ctx, (node) => (node[phase] as (...a: string[]) => PhaseResult[typeof phase])(...args));
+    async call(phase, args, callHost) {
+      return invoke(callHost, (node) => (node[phase] as (...a: string[]) => PhaseResult[typeof phase])(...args));
     },
     async close() {},
   };
@@ -134,6 +133,7 @@ async function plainJsRunner(name: string, makeExports: (host: HostImports) => N
 async function measureFloor(projectDir: string, tmpDir: string, node: string, input: unknown, warmup: number, count: number) {
   const { Plugin, silentLogSink, WIT_PACKAGE, WORLD_VERSION } = await import('../host/src/index.js');
   const { parseMetadata } = await import('../host/src/metadata.js');
+  const { metadataHost } = await import('../host/src/host-api.js');
   const { readProject } = await import('../tools/build/project.js');
   const { manifestInfo: infoOf } = await import('../tools/build/bundle-ts.js');
   const project = readProject(projectDir);
@@ -143,7 +143,7 @@ async function measureFloor(projectDir: string, tmpDir: string, node: string, in
   const { plugin: def, createNodeExports } = await importPlainJs(project.entry, tmpDir);
   const runner = await plainJsRunner(m.name, (host) => createNodeExports(def, host, manifestInfo) as NodeExports);
   const world = `${WIT_PACKAGE}@${WORLD_VERSION}`;
-  const metadata = parseMetadata(await runner.metadata(), world, 'plain-js');
+  const metadata = parseMetadata(await runner.metadata(metadataHost('plain-js', silentLogSink)), world, 'plain-js');
   const source = { source: 'plain-js', sha256: '', worldVersion: WORLD_VERSION, engine: 'plain-js', transpileCached: false };
   const plugin = new Plugin(metadata, source, runner, silentLogSink);
   return timeCalls(plugin, node, input, warmup, count);

@@ -2,7 +2,7 @@
  * The sandbox section of `npm run bench` (also `npm run bench:sandbox` alone), side by side in
  * one run:
  * - the same trivial node (tiny JSON in and out, `test/fixtures/bench-c`'s `echo`) called
- *   in-process (`inProcessRunner`: no isolation) and isolated (the default sandbox: a worker
+ *   in-process (`isolation: 'in-process'`: no isolation) and isolated (the default sandbox: a worker
  *   thread behind a SharedArrayBuffer channel), p50 and p90 of `Plugin.exec`, and the ratio;
  * - timeout precision: a busy loop (`test/fixtures/sandbox-ts`'s `spin`) under a 200 ms
  *   timeout: how long until the caller gets `timeout`, and until the next call is served;
@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inProcessRunner, loadPlugin, silentLogSink, type Plugin } from '../host/src/index.js';
+import { loadPlugin, silentLogSink, type Plugin } from '../host/src/index.js';
 import { buildPlugin } from '../tools/build/build.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -65,7 +65,7 @@ export async function benchSandbox(tmp: string): Promise<SandboxFigures> {
   await buildPlugin(join(ROOT, 'test', 'fixtures', 'sandbox-ts'), { out: adversary });
 
   // Interleaved: in-process, isolated, in-process, isolated; the better of each counts.
-  const inProc = await loadPlugin(echoWasm, { cacheDir, log: silentLogSink, runner: inProcessRunner });
+  const inProc = await loadPlugin(echoWasm, { cacheDir, log: silentLogSink, isolation: 'in-process' });
   const isolated = await loadPlugin(echoWasm, { cacheDir, log: silentLogSink, pool: 1 });
   const a1 = await callStats(inProc);
   const b1 = await callStats(isolated);

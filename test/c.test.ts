@@ -19,7 +19,7 @@ import { silentSteps } from '../tools/ui/steps.js';
 import { loadWitPath } from '../tools/wit/load.js';
 import { coreSignature, fieldOffsets, layout, payloadOffset, type CoreSignature, type CoreType } from '../tools/wit/flatten.js';
 import type { Func, WitResolve, WitType } from '../tools/wit/model.js';
-import { compileComponent, inProcessRunner, readComponent, transpileComponent, Flow, isPluginError, loadPlugin, NodeRegistry, builtinNodeTypes, readManifest, PluginError, type Plugin } from '../host/src/index.js';
+import { CallHost, inProcessRunner, sharedEngine, readComponent, transpileComponent, Flow, isPluginError, loadPlugin, NodeRegistry, builtinNodeTypes, readManifest, PluginError, resolvePolicy, type Plugin } from '../host/src/index.js';
 import { CACHE_DIR, recordingSink, ROOT, tempDir } from './helpers.js';
 
 const CLANG = '/usr/bin/clang-14';
@@ -122,11 +122,12 @@ test('invalid input: no text, text not a string, input not an object', async () 
 });
 
 test('an unknown node type is not-found from the SDK itself (below the host\'s own check)', async () => {
-  const compiled = await compileComponent(await transpileComponent(await readComponent(example.bytes), { cacheDir: CACHE_DIR }));
-  const runner = await inProcessRunner(compiled, { name: 'c-word-stats' });
+  const transpiled = await transpileComponent(await readComponent(example.bytes), { cacheDir: CACHE_DIR });
+  const policy = resolvePolicy('c-word-stats', undefined, { baseDir: CACHE_DIR });
+  const runner = await inProcessRunner(transpiled, { name: 'c-word-stats', policy, log: sinkRec.sink, engine: sharedEngine() });
   try {
-    const ctx = { plugin: 'c-word-stats', node: 'nope', store: new Map(), log: sinkRec.sink };
-    const err = await failure(runner.call('exec', ['nope', '{}', '{"text":"x"}'], ctx));
+    const host = new CallHost({ plugin: 'c-word-stats', node: 'nope', store: new Map(), log: sinkRec.sink }, 'exec');
+    const err = await failure(runner.call('exec', ['nope', '{}', '{"text":"x"}'], host));
     assert.is(err.code, 'not-found');
     assert.match(err.message, /no node type "nope" in c-word-stats \(it offers: word-stats\)/);
   } finally {

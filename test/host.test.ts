@@ -124,8 +124,8 @@ for (const engine of ENGINES) {
   t('exec may read the store but not write it (it may be retried)', async ({ plugin }) => {
     const store = new Map<string, unknown>([['x', 5]]);
     assert.is((await plugin.runNode('misuse', { input: { how: 'read' }, store })).output, 5);
-    await expectError(plugin.runNode('misuse', { input: { how: 'store-set' }, store }), 'plugin-error', /exec must not write the shared store .* write "x" in post/);
-    await expectError(plugin.runNode('misuse', { input: { how: 'store-delete' }, store }), 'plugin-error', /exec must not write the shared store/);
+    await expectError(plugin.runNode('misuse', { input: { how: 'store-set' }, store }), 'permission-denied', /exec must not write the shared store .* write "x" in (prep or )?post/);
+    await expectError(plugin.runNode('misuse', { input: { how: 'store-delete' }, store }), 'permission-denied', /exec must not write the shared store/);
     assert.is(store.get('x'), 5);
   });
 

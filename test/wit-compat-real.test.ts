@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { componentize } from 'componentize-qjs';
 import { transpile } from '@bytecodealliance/jco';
-import '../host/src/compile.js'; // turns on extended-const on Node 20, as the host does
+import '../host/src/sandbox/engine.js'; // turns on extended-const on Node 20, as the host does
 import { loadWitPath } from '../tools/wit/load.js';
 import { diffWit } from '../tools/wit/diff.js';
 import type { Interface, WitResolve, WitType, TypeDef } from '../tools/wit/model.js';

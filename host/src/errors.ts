@@ -21,6 +21,25 @@ export type ErrorCode =
   | 'invalid-wit'
   | 'step-limit';
 
+/** Every error code, for checking a code that crossed a thread or process boundary. */
+export const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'plugin-error',
+  'invalid-input',
+  'invalid-plugin',
+  'incompatible',
+  'not-found',
+  'trap',
+  'timeout',
+  'memory-limit',
+  'size-limit',
+  'permission-denied',
+  'build-failed',
+  'invalid-manifest',
+  'invalid-workflow',
+  'invalid-wit',
+  'step-limit',
+]);
+
 /** Where in a plugin call an error happened. */
 export interface ErrorContext {
   /** The plugin's name. */

@@ -2,18 +2,20 @@
  * pocket-wit/host: load WebAssembly component plugins for Pocket workflows and run their nodes.
  *
  * The stages, each its own module: component bytes (`readComponent`) → transpiled module
- * (`transpileComponent`, cached on disk) → compiled module (`compileComponent`) → runner with
- * linked instances (`inProcessRunner`) → typed plugin (`Plugin`). `loadPlugin` does them all.
+ * (`transpileComponent`, cached on disk) → compiled modules (`Engine`) → a runner with linked
+ * instances (`sandbox/`: worker pool, command runner or in-process) → typed plugin (`Plugin`).
+ * `loadPlugin` does them all.
  */
 export { PluginError, isPluginError, type ErrorCode, type ErrorContext } from './errors.js';
 export { loadPlugin, type LoadOptions } from './load.js';
 export { Plugin, type EffectivePermissions, type NodeCallOptions, type NodeResult, type PluginSource, type RunNodeOptions } from './plugin.js';
 export type { JsonSchema, NodeDefinition, NodeExample, PluginMetadata } from './metadata.js';
-export { stderrLogSink, silentLogSink, type CallContext, type LogLevel, type LogRecord, type LogSink, type SharedStore } from './host-api.js';
+export { CallHost, stderrLogSink, silentLogSink, type CallContext, type CallPhase, type HostCalls, type LogLevel, type LogRecord, type LogSink, type SharedStore } from './host-api.js';
 export { readComponent, type ComponentFile } from './component.js';
 export { transpileComponent, checkWorld, type TranspiledComponent } from './transpile.js';
-export { compileComponent, type CompiledComponent, type NodeExports } from './compile.js';
-export { inProcessRunner, toPluginError, type Phase, type PluginRunner, type RunnerFactory } from './runner.js';
+export { toPluginError, type Phase, type PhaseArgs, type PhaseResult, type PluginRunner, type RunnerContext, type RunnerFactory } from './runner.js';
+export { NodeSchemas } from './node-schemas.js';
+export type { NodeExports } from './world-versions/index.js';
 export {
   readManifest,
   findManifestFile,

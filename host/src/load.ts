@@ -3,18 +3,17 @@
  * component bytes → transpiled module (disk cache) → compiled module → runner with linked
  * instances → metadata → Plugin.
  */
-import { commandRunner } from './command-runner.js';
-import { compileComponent } from './compile.js';
 import { readComponent } from './component.js';
 import { PluginError } from './errors.js';
+import { metadataHost, stderrLogSink, type LogSink } from './host-api.js';
 import { parseMetadata } from './metadata.js';
 import { Plugin } from './plugin.js';
-import { toPluginError, type RunnerFactory } from './runner.js';
-import { stderrLogSink, type LogSink } from './host-api.js';
+import { toPluginError, type PluginRunner } from './runner.js';
 import { transpileComponent } from './transpile.js';
 import { WIT_PACKAGE } from './wit-world.js';
+import { sharedEngine, type Engine } from './sandbox/engine.js';
 import { resolvePolicy, type PermissionsGrant, type SandboxPolicy, type SizeLimits } from './sandbox/policy.js';
-import { sandboxRunner } from './sandbox/sandbox-runner.js';
+import { selectRunner, type Isolation } from './sandbox/runners.js';
 import { findManifestFile } from './manifest.js';
 import { basename, dirname, resolve } from 'node:path';
 
@@ -39,10 +38,14 @@ export interface LoadOptions {
    */
   baseDir?: string;
   /**
-   * Run instances with this runner instead of the sandbox. `inProcessRunner` runs the plugin on
-   * the caller's thread with no isolation, limits or WASI: only for trusted plugins.
+   * How calls are isolated: `worker` (the default) runs every call in a worker thread of the
+   * plugin's pool, memory capped, time limited, with WASI built from its permissions; `in-process`
+   * runs it on the caller's thread with no isolation, limits or WASI (trusted plugins and
+   * measurements only; command plugins such as Go always run in a worker).
    */
-  runner?: RunnerFactory;
+  isolation?: Isolation;
+  /** Compiles and caches core modules; the process's shared engine by default. */
+  engine?: Engine;
 }
 
 /** Where a plugin's relative directories are: its project folder when one is recognisable. */
@@ -59,8 +62,6 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
   const component = await readComponent(source);
   const transpiled = await transpileComponent(component, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir });
   const name = component.section?.manifest.name ?? component.source;
-  // A command plugin (world pocket:plugin/command, e.g. Go) always runs long-lived in its own
-  // worker; `options.runner` applies to components of the plugin world.
   const policy: SandboxPolicy = resolvePolicy(name, component.section?.manifest.permissions, {
     baseDir: options.baseDir ?? defaultBaseDir(source),
     ...(options.permissions ? { grant: options.permissions } : {}),
@@ -68,15 +69,18 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
   });
   const log = options.log ?? stderrLogSink();
   for (const message of policy.warnings) log({ level: 'warn', message, plugin: name });
-  const runner =
-    transpiled.kind === 'command'
-      ? await commandRunner(transpiled, { name, policy })
-      : options.runner
-        ? await options.runner(await compileComponent(transpiled), { name })
-        : await sandboxRunner(transpiled, { name, policy, log, ...(options.pool !== undefined ? { poolSize: options.pool } : {}) });
+  const factory = selectRunner(transpiled, options.isolation ?? 'worker', name);
+  const runner: PluginRunner = await factory(transpiled, {
+    name,
+    policy,
+    log,
+    engine: options.engine ?? sharedEngine(),
+    ...(options.pool !== undefined ? { poolSize: options.pool } : {}),
+  });
   let raw;
   try {
-    raw = await runner.metadata();
+    const host = metadataHost(name, log);
+    raw = await host.finish(runner.metadata(host));
   } catch (thrown) {
     await runner.close();
     const err = toPluginError(thrown, { plugin: name, phase: 'metadata' });

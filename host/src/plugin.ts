@@ -4,9 +4,10 @@
  * `{ output, next }`; each phase is also callable on its own (the workflow engine retries exec).
  */
 import { PluginError } from './errors.js';
-import { stderrLogSink, type CallContext, type LogSink, type SharedStore } from './host-api.js';
+import { CallHost, stderrLogSink, type CallContext, type LogSink, type SharedStore } from './host-api.js';
 import type { NodeDefinition, PluginMetadata } from './metadata.js';
-import type { PluginRunner } from './runner.js';
+import { NodeSchemas } from './node-schemas.js';
+import type { Phase, PhaseArgs, PhaseResult, PluginRunner } from './runner.js';
 import type { SandboxPolicy } from './sandbox/policy.js';
 
 /** What a loaded plugin may do: its manifest's permissions narrowed by the host's grant. */
@@ -89,6 +90,7 @@ export class Plugin {
   readonly source: PluginSource;
   readonly #runner: PluginRunner;
   readonly #log: LogSink;
+  readonly #schemas: NodeSchemas;
   /** The limits and capabilities this plugin runs with (undefined for a custom runner's plugin). */
   readonly permissions: EffectivePermissions | undefined;
   #closed = false;
@@ -107,6 +109,7 @@ export class Plugin {
     this.source = source;
     this.#runner = runner;
     this.#log = log;
+    this.#schemas = new NodeSchemas(metadata.name, metadata.nodes);
   }
 
   get name(): string {
@@ -123,6 +126,7 @@ export class Plugin {
     return this.metadata.nodes.find((n) => n.type === type);
   }
 
+  /** The call's context, and its config checked against the node's schema (defaults applied). */
   #context(type: string, options: NodeCallOptions): { ctx: CallContext; config: string } {
     if (this.#closed) throw new PluginError('plugin-error', `plugin ${this.name} is closed`);
     if (!this.node(type)) {
@@ -134,20 +138,32 @@ export class Plugin {
     if (options.now) ctx.now = options.now;
     if (options.cancelled) ctx.cancelled = options.cancelled;
     if (options.signal) ctx.signal = options.signal;
-    return { ctx, config: toJson(options.config ?? {}, 'config', { plugin: this.name, node: type }) };
+    const config = this.#schemas.check(type, 'config', toJson(options.config ?? {}, 'config', { plugin: this.name, node: type }));
+    return { ctx, config };
+  }
+
+  /** The node's input as JSON text, checked against its schema (defaults applied). */
+  #input(type: string, input: unknown): string {
+    return this.#schemas.check(type, 'input', toJson(input, 'input', { plugin: this.name, node: type }));
+  }
+
+  /** One phase call; the host answers its host calls and enforces their rules. */
+  async #call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]> {
+    const host = new CallHost(ctx, phase);
+    return host.finish(this.#runner.call(phase, args, host));
   }
 
   /** Run `prep` alone; returns its result. */
   async prep(type: string, input: unknown, options: NodeCallOptions = {}): Promise<unknown> {
     const { ctx, config } = this.#context(type, options);
-    const raw = await this.#runner.call('prep', [type, config, toJson(input, 'input', { plugin: this.name, node: type })], ctx);
+    const raw = await this.#call('prep', [type, config, this.#input(type, input)], ctx);
     return fromJson(raw, 'prep result', { plugin: this.name, node: type, phase: 'prep' });
   }
 
   /** Run `exec` alone on a prep result. */
   async exec(type: string, prepResult: unknown, options: NodeCallOptions = {}): Promise<unknown> {
     const { ctx, config } = this.#context(type, options);
-    const raw = await this.#runner.call('exec', [type, config, toJson(prepResult, 'prep result', { plugin: this.name, node: type })], ctx);
+    const raw = await this.#call('exec', [type, config, toJson(prepResult, 'prep result', { plugin: this.name, node: type })], ctx);
     return fromJson(raw, 'exec result', { plugin: this.name, node: type, phase: 'exec' });
   }
 
@@ -155,11 +171,7 @@ export class Plugin {
   async post(type: string, input: unknown, prepResult: unknown, execResult: unknown, options: NodeCallOptions = {}): Promise<NodeResult> {
     const { ctx, config } = this.#context(type, options);
     const at = { plugin: this.name, node: type };
-    const raw = await this.#runner.call(
-      'post',
-      [type, config, toJson(input, 'input', at), toJson(prepResult, 'prep result', at), toJson(execResult, 'exec result', at)],
-      ctx,
-    );
+    const raw = await this.#call('post', [type, config, this.#input(type, input), toJson(prepResult, 'prep result', at), toJson(execResult, 'exec result', at)], ctx);
     return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
   }
 

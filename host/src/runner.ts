@@ -1,13 +1,19 @@
 /**
- * Stage 4: linked instances. A runner owns the instances of one plugin and performs calls on
- * them. This is the seam the sandbox replaces: the in-process runner below calls the plugin on
- * the caller's thread; other runners (worker threads) implement the same interface.
+ * The runner seam (stage 4): the one shape every way of running a plugin takes. A runner owns
+ * the instances of one plugin and performs calls on them; `Plugin` (stage 5) only calls
+ * `metadata`, `call` and `close`. The runners live under `sandbox/`: `inProcessRunner` (the
+ * caller's thread, trusted plugins), `workerRunner` (the default: a pool of isolated worker
+ * threads) and `commandRunner` (WASI command plugins, e.g. Go, in a worker), chosen by
+ * `loadPlugin`'s `isolation` option and the component's kind (`sandbox/runners.ts`).
+ *
+ * This module holds only types and the error mapping every runner shares, below all stages.
  */
 import type * as Types from './generated/wit/v0.2.0/interfaces/pocket-plugin-types.js';
-import type { CompiledComponent, NodeExports } from './compile.js';
 import { PluginError, type ErrorCode, type ErrorContext } from './errors.js';
-import type { CallContext } from './host-api.js';
-import { hostImportsFor } from './world-versions/index.js';
+import type { CallHost, LogSink } from './host-api.js';
+import type { Engine } from './sandbox/engine.js';
+import type { SandboxPolicy } from './sandbox/policy.js';
+import type { TranspiledComponent } from './transpile.js';
 
 export type RawMetadata = Types.PluginMetadata;
 export type RawPostResult = Types.PostResult;
@@ -22,18 +28,37 @@ export type PhaseArgs = {
 export type PhaseResult = { prep: string; exec: string; post: RawPostResult };
 
 export interface PluginRunner {
-  /** Call the `metadata` export. */
-  metadata(): Promise<RawMetadata>;
-  /** Call one lifecycle phase with `ctx` as the host imports' context. */
-  call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]>;
+  /** Call the `metadata` export; `host` answers host calls made meanwhile. */
+  metadata(host: CallHost): Promise<RawMetadata>;
+  /** Call one lifecycle phase; `host` answers the plugin's host calls (log, store, clock). */
+  call<P extends Phase>(phase: P, args: PhaseArgs[P], host: CallHost): Promise<PhaseResult[P]>;
   /** Release the instances. */
   close(): Promise<void>;
 }
 
-/** Makes the runner of a plugin; the host's default is {@link inProcessRunner}. */
-export type RunnerFactory = (compiled: CompiledComponent, info: { name: string }) => Promise<PluginRunner>;
+/** What a runner is made from, besides the transpiled component. */
+export interface RunnerContext {
+  /** The plugin's name (for messages and log records). */
+  name: string;
+  /** What the plugin may do: memory cap, timeout, WASI grant, size limits. */
+  policy: SandboxPolicy;
+  /** Where log lines go outside calls. */
+  log: LogSink;
+  /** Compiles (and caches) the component's core modules. */
+  engine: Engine;
+  /** Worker threads for a pooled runner; default min(4, CPUs). */
+  poolSize?: number;
+}
+
+/** Makes the runner of a plugin. Every runner has this one shape. */
+export type RunnerFactory = (transpiled: TranspiledComponent, context: RunnerContext) => Promise<PluginRunner>;
 
 const GUEST_CODES = new Set<ErrorCode>(['plugin-error', 'invalid-input', 'not-found', 'permission-denied']);
+
+/** The code a plugin may give its own error: one of the WIT `error-code`s, else `plugin-error`. */
+export function guestCode(code: unknown): ErrorCode {
+  return GUEST_CODES.has(code as ErrorCode) ? (code as ErrorCode) : 'plugin-error';
+}
 
 /**
  * Turn whatever a call threw into a PluginError: a `node-error` the plugin returned keeps its
@@ -44,7 +69,6 @@ export function toPluginError(thrown: unknown, context: ErrorContext): PluginErr
   const where = `${context.plugin ?? 'plugin'}${context.node ? `/${context.node}` : ''}${context.phase ? ` (${context.phase})` : ''}`;
   const payload = (thrown as { payload?: Types.NodeError } | null)?.payload;
   if (payload && typeof payload === 'object' && typeof payload.message === 'string') {
-    const code: ErrorCode = GUEST_CODES.has(payload.code as ErrorCode) ? (payload.code as ErrorCode) : 'plugin-error';
     let details: unknown;
     if (payload.details !== undefined) {
       try {
@@ -53,54 +77,8 @@ export function toPluginError(thrown: unknown, context: ErrorContext): PluginErr
         details = payload.details;
       }
     }
-    return new PluginError(code, payload.message, { context, details });
+    return new PluginError(guestCode(payload.code), payload.message, { context, details });
   }
   const message = thrown instanceof Error ? thrown.message : String(thrown);
   return new PluginError('trap', `${where} trapped: ${message}`, { context, cause: thrown });
 }
-
-/**
- * Runs calls on the caller's thread with one instance, created on first use. An instance that
- * trapped is discarded and the next call gets a fresh one. Calls are synchronous underneath, so
- * the instance never serves two calls at once.
- */
-export const inProcessRunner: RunnerFactory = async (compiled, info) => {
-  let current: CallContext | undefined;
-  let instance: NodeExports | undefined;
-  const imports = hostImportsFor(compiled.transpiled.worldVersion, () => current);
-  const get = (): NodeExports => (instance ??= compiled.instantiate(imports));
-
-  function invoke<T>(phase: string, ctx: CallContext | undefined, fn: (node: NodeExports) => T): T {
-    const node = get();
-    const previous = current;
-    current = ctx;
-    try {
-      return fn(node);
-    } catch (thrown) {
-      const err = toPluginError(thrown, { plugin: info.name, node: ctx?.node, phase });
-      if (err.code === 'trap') instance = undefined;
-      throw err;
-    } finally {
-      current = previous;
-    }
-  }
-
-  // Instantiate now, so that a plugin that cannot start fails at load, not at its first call.
-  try {
-    get();
-  } catch (thrown) {
-    throw thrown instanceof PluginError ? thrown : new PluginError('trap', `${info.name} failed to start: ${(thrown as Error).message}`, { cause: thrown });
-  }
-
-  return {
-    async metadata() {
-      return invoke('metadata', undefined, (node) => node.metadata());
-    },
-    async call(phase, args, ctx) {
-      return invoke(phase, ctx, (node) => (node[phase] as (...a: string[]) => PhaseResult[typeof phase])(...args));
-    },
-    async close() {
-      instance = undefined;
-    },
-  };
-};

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { PluginError } from '../../host/src/errors.js';
 import { readPluginSection } from '../../host/src/plugin-section.js';
-import { COMMAND_WASI_INTERFACES } from '../../host/src/command-runner.js';
+import { COMMAND_WASI_INTERFACES } from '../../host/src/sandbox/command-runner.js';
 import { SANDBOX_WASI_INTERFACES } from '../../host/src/sandbox/wasi/interfaces.js';
 import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, witSource } from '../../host/src/wit-world.js';
 import { componentWitOf, type WitOrigin } from './component-wit.js';

@@ -121,7 +121,8 @@ export interface CallRequest {
 export interface WorkerLog {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
-  fields?: Record<string, unknown>;
+  /** JSON text as the plugin passed it, or an object the worker made (stdio records). */
+  fields?: string | Record<string, unknown>;
 }
 
 export interface WireError {

@@ -13,8 +13,9 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { GlueModule } from './compile.js';
-import { createWasi, WasiExit } from './sandbox/wasi/index.js';
+import { instantiateGlue, type GlueModule } from './instantiate.js';
+import { createWasi, WasiExit } from './wasi/index.js';
+import type { WorkerLifecycle } from './worker-host.js';
 
 export interface CommandWorkerInit {
   /** Absolute path of the transpiled glue (`instantiation: 'sync'`). */
@@ -30,7 +31,7 @@ export interface CommandWorkerInit {
 }
 
 export type FromCommandWorker =
-  | { kind: 'ready' }
+  | WorkerLifecycle
   | { kind: 'stdout'; data: Uint8Array }
   | { kind: 'stderr'; data: Uint8Array }
   | { kind: 'exit'; ok: boolean; message: string };
@@ -92,16 +93,13 @@ async function main(): Promise<void> {
   let run: () => unknown;
   try {
     const glue = (await import(pathToFileURL(init.entry).href)) as GlueModule;
-    const exports = glue.instantiate((path) => {
-      const module = init.modules[path];
-      if (!module) throw new Error(`the glue asked for an unknown core module ${path}`);
-      return module;
-    }, imports);
+    post({ kind: 'instantiating' });
+    const exports = instantiateGlue(glue, init.modules, imports, init.name);
     const runIface = (exports.run ?? Object.entries(exports).find(([k]) => k.startsWith('wasi:cli/run'))?.[1]) as { run?: () => unknown } | undefined;
     if (!runIface?.run) throw new Error('the component does not export wasi:cli/run');
     run = runIface.run.bind(runIface);
   } catch (err) {
-    post({ kind: 'exit', ok: false, message: `failed to start: ${(err as Error)?.message ?? String(err)}` });
+    post({ kind: 'failed', error: { code: 'trap', message: `${init.name} failed to start: ${(err as Error)?.message ?? String(err)}` } });
     return;
   }
   post({ kind: 'ready' });

@@ -9,14 +9,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { GlueModule } from '../compile.js';
 import { PluginError } from '../errors.js';
-import type { CallContext, LogRecord } from '../host-api.js';
+import type { HostCalls } from '../host-api.js';
 import { toPluginError } from '../runner.js';
-import { hostImportsFor } from '../world-versions/index.js';
+import { hostImportsFor, nodeExportsFor, type NodeExports } from '../world-versions/index.js';
 import { Channel, State, type CallRequest, type CallResponse, type HostCall, type Pending, type WireError, type WorkerLog } from './channel.js';
 import { formatBytes } from './format.js';
+import { instantiateGlue, type GlueModule } from './instantiate.js';
 import { createWasi, disposeWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
+import type { WorkerLifecycle } from './worker-host.js';
 
 export interface PluginWorkerInit {
   name: string;
@@ -35,12 +36,10 @@ export interface PluginWorkerInit {
   spinMicros: number;
 }
 
-/** Lifecycle messages (the calls themselves go over the channel). */
-export type FromPluginWorker = { kind: 'instantiating' } | { kind: 'ready' } | { kind: 'failed'; error: WireError };
 
 const init = workerData as PluginWorkerInit;
 const channel = new Channel(init.sab, init.port);
-const post = (msg: FromPluginWorker): void => parentPort!.postMessage(msg);
+const post = (msg: WorkerLifecycle): void => parentPort!.postMessage(msg);
 
 /**
  * What the call in flight has for the host without needing an answer: its log records and store
@@ -81,11 +80,12 @@ function withPending<T extends Pending>(msg: T): T {
 }
 
 /** Ask the host thread something during a call; blocks until it answers. */
-function hostCall(call: HostCall): unknown {
+function hostCall(call: HostCall, raw = false): unknown {
   channel.send(JSON.stringify(withPending(call)), State.HOST_CALL);
   const s = channel.waitSync(State.HOST_CALL, 200);
   if (s !== State.HOST_REPLY) throw new Error('the host stopped this plugin');
   const text = channel.receive();
+  if (raw) return text;
   return text === '' ? undefined : JSON.parse(text);
 }
 
@@ -141,33 +141,29 @@ function httpViaHost(req: { method: string; url: string; headers: [string, strin
   return { ok: true, status: r.status, headers: r.headers, body: new Uint8Array(Buffer.from(r.body, 'base64')) };
 }
 
-// The context the host imports see: every operation is answered by the host thread.
+// The host calls the plugin's imports make: each one is answered by the host thread (the
+// call's CallHost there), or rides along with the next message when it needs no answer.
 let inCall: CallRequest | undefined;
-const proxyContext: CallContext = {
-  plugin: init.name,
-  store: {
-    get(key) {
-      return hostCall({ h: 'store-get', k: key });
-    },
-    set(key, value) {
-      addSet(key, JSON.stringify(value));
-      return value;
-    },
-    delete(key) {
-      return hostCall({ h: 'store-delete', k: key }) === true;
-    },
-  },
-  log(record: LogRecord) {
-    const r: WorkerLog = { level: record.level, message: record.message };
-    if (record.fields) r.fields = record.fields;
+const proxy: HostCalls = {
+  log(level, message, fields) {
+    const r: WorkerLog = { level: level as WorkerLog['level'], message };
+    if (fields !== undefined) r.fields = fields;
     addLog(r);
+  },
+  storeGet(key) {
+    const text = hostCall({ h: 'store-get', k: key }, true) as string;
+    return text === '' ? undefined : text;
+  },
+  storeSet(key, json) {
+    addSet(key, json);
+  },
+  storeDelete(key) {
+    return hostCall({ h: 'store-delete', k: key }) === true;
   },
   // The host is asked only when the caller gave a clock or a way to cancel.
   now: () => (inCall?.c ? (hostCall({ h: 'now' }) as number) : Date.now()),
   cancelled: () => (inCall?.x ? hostCall({ h: 'cancelled' }) === true : false),
 };
-
-type NodeExports = Record<string, (...args: string[]) => unknown>;
 
 let glue: GlueModule;
 let instance: NodeExports | undefined;
@@ -183,29 +179,15 @@ function discard(): void {
 }
 
 function instantiate(): NodeExports {
-  const imports: Record<string, unknown> = hostImportsFor(init.worldVersion, () => (inCall ? proxyContext : undefined));
+  const imports: Record<string, unknown> = hostImportsFor(init.worldVersion, () => (inCall ? proxy : undefined));
   if (init.wasi) {
     wasi = createWasi(init.wasi, { stdout: (b: Uint8Array) => stdout.write(b), stderr: (b: Uint8Array) => stderr.write(b), http: httpViaHost });
     Object.assign(imports, wasi);
   }
   const found: WebAssembly.Memory[] = [];
-  const exports = glue.instantiate(
-    (path) => {
-      const module = init.modules[path];
-      if (!module) throw new PluginError('invalid-plugin', `the glue asked for an unknown core module ${path}`);
-      return module;
-    },
-    imports,
-    (module, moduleImports) => {
-      const inst = new WebAssembly.Instance(module, moduleImports);
-      for (const value of Object.values(inst.exports)) if (value instanceof WebAssembly.Memory) found.push(value);
-      return inst;
-    },
-  );
+  const exports = instantiateGlue(glue, init.modules, imports, init.name, (m) => found.push(m));
   memories = found;
-  const node = exports.node as NodeExports | undefined;
-  if (!node) throw new PluginError('incompatible', `${init.name} does not export the pocket:plugin/node interface`);
-  return node;
+  return nodeExportsFor(init.worldVersion, exports, init.name);
 }
 
 /** True when the instance's memory is (nearly) at its cap: a failure then is the cap's doing. */
@@ -254,7 +236,7 @@ function run(req: CallRequest): CallResponse {
   inCall = req;
   try {
     instance ??= instantiate();
-    const fn = req.p === 'metadata' ? instance.metadata : instance[req.p];
+    const fn = (req.p === 'metadata' ? instance.metadata : instance[req.p as 'prep']) as ((...args: string[]) => unknown) | undefined;
     if (typeof fn !== 'function') throw new PluginError('incompatible', `${init.name} has no export ${req.p}`);
     const value = fn(...req.a);
     const size = req.p === 'post' ? Buffer.byteLength(String((value as { output?: string }).output ?? '')) : typeof value === 'string' ? Buffer.byteLength(value) : 0;

@@ -1,40 +1,25 @@
 /**
- * The sandboxed runner (the host's default): a pool of worker threads per plugin, each with its
+ * The worker runner (the host's default): a pool of worker threads per plugin, each with its
  * own instance, memory capped, WASI built from the plugin's permissions. Calls go to an idle
  * worker (a new one is started while the pool is below its size, otherwise they queue); a call
  * that times out costs its worker, and the pool starts a fresh one for the next call.
  */
 import { availableParallelism } from 'node:os';
 import { PluginError } from '../errors.js';
-import type { CallContext, LogSink } from '../host-api.js';
-import type { Phase, PhaseArgs, PhaseResult, PluginRunner, RawMetadata } from '../runner.js';
-import type { TranspiledComponent } from '../transpile.js';
+import type { CallHost } from '../host-api.js';
+import type { Phase, PhaseArgs, PhaseResult, RawMetadata, RunnerFactory } from '../runner.js';
 import type { CallRequest } from './channel.js';
-import { compileCapped } from './compile-capped.js';
-import { PluginThread } from './plugin-thread.js';
 import { formatBytes } from './format.js';
-import type { SandboxPolicy } from './policy.js';
-
-export interface SandboxRunnerOptions {
-  name: string;
-  policy: SandboxPolicy;
-  /** Worker threads for this plugin (each one instance); default min(4, CPUs). */
-  poolSize?: number;
-  /** Where log lines go outside calls. */
-  log: LogSink;
-}
+import { PluginThread } from './plugin-thread.js';
 
 export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
-
-export async function sandboxRunner(transpiled: TranspiledComponent, options: SandboxRunnerOptions): Promise<PluginRunner> {
-  const { name, policy } = options;
-  const size = options.poolSize ?? defaultPoolSize();
+export const workerRunner: RunnerFactory = async (transpiled, { name, policy, log, engine, poolSize }) => {
+  const size = poolSize ?? defaultPoolSize();
   if (!Number.isInteger(size) || size < 1) throw new PluginError('invalid-input', `the pool size must be a whole number of 1 or more, got ${size}`);
-  const { modules } = await compileCapped(transpiled, policy.memoryBytes, name);
-  const wasi = transpiled.imports.some((i) => i.startsWith('wasi:'));
+  const compiled = await engine.compile(transpiled, { memoryBytes: policy.memoryBytes, name });
   const threads: PluginThread[] = [];
   let starting = 0;
   let closed = false;
@@ -43,12 +28,9 @@ export async function sandboxRunner(transpiled: TranspiledComponent, options: Sa
   const spawn = (): PluginThread => {
     const t: PluginThread = new PluginThread({
       name,
-      entry: transpiled.entry,
-      modules,
-      worldVersion: transpiled.worldVersion,
+      compiled,
       policy,
-      wasi,
-      log: options.log,
+      log,
       // A thread that ran and was stopped (timeout, crash) is replaced at once, so the next call
       // finds a warm one. One that never started is not retried here.
       onDead: () => {
@@ -110,10 +92,10 @@ export async function sandboxRunner(transpiled: TranspiledComponent, options: Sa
     pump();
   }
 
-  async function request(req: CallRequest, ctx: CallContext | undefined): Promise<unknown> {
+  async function request(req: CallRequest, host: CallHost): Promise<unknown> {
     const t = await acquire();
     try {
-      return await t.call(req, ctx);
+      return await t.call(req, host);
     } finally {
       release(t);
     }
@@ -125,15 +107,17 @@ export async function sandboxRunner(transpiled: TranspiledComponent, options: Sa
     await first.ready;
   } catch (err) {
     void first.close();
+    compiled.release();
     throw err;
   }
   threads.push(first);
 
   return {
-    async metadata(): Promise<RawMetadata> {
-      return (await request({ p: 'metadata', a: [] }, undefined)) as RawMetadata;
+    async metadata(host: CallHost): Promise<RawMetadata> {
+      return (await request({ p: 'metadata', a: [] }, host)) as RawMetadata;
     },
-    async call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]> {
+    async call<P extends Phase>(phase: P, args: PhaseArgs[P], host: CallHost): Promise<PhaseResult[P]> {
+      const ctx = host.ctx;
       const bytes = (args as string[]).reduce((n, a) => n + Buffer.byteLength(a), 0);
       if (bytes > policy.maxInputBytes) {
         throw new PluginError(
@@ -142,12 +126,13 @@ export async function sandboxRunner(transpiled: TranspiledComponent, options: Sa
           { context: { plugin: name, node: ctx.node ?? args[0], phase } },
         );
       }
-      return (await request({ p: phase, a: args as string[], n: ctx.node ?? args[0] }, ctx)) as PhaseResult[P];
+      return (await request({ p: phase, a: args as string[], n: ctx.node ?? args[0] }, host)) as PhaseResult[P];
     },
     async close(): Promise<void> {
       closed = true;
       for (const w of waiting.splice(0)) w.reject(new PluginError('plugin-error', `plugin ${name} was closed`));
       await Promise.all(threads.splice(0).map((t) => t.close()));
+      compiled.release();
     },
   };
-}
+};

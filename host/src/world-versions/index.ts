@@ -1,16 +1,19 @@
 /**
  * Version dispatch: every released `pocket:plugin` version this host runs, each with its
  * adapter. A plugin is linked with the host interfaces of the version it was built against
- * (read from its exports), so plugins built for older compatible versions keep working.
+ * (read from its exports), and its exports are seen through the same adapter as the latest
+ * `node` interface, so plugins built for older compatible versions keep working and runners only
+ * ever know the latest world. Command plugins (Go) speak the JSON protocol of `command.ts`.
  */
 import { PluginError } from '../errors.js';
-import type { CallContext } from '../host-api.js';
+import type { HostCalls } from '../host-api.js';
 import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE } from '../wit-world.js';
-import type { WorldAdapter } from './adapter.js';
+import type { NodeExports, WorldAdapter } from './adapter.js';
 import { v0_1_0 } from './v0_1_0.js';
 import { v0_2_0 } from './v0_2_0.js';
 
-export type { WorldAdapter } from './adapter.js';
+export type { NodeExports, WorldAdapter } from './adapter.js';
+export { commandProtocol, type CommandProtocol } from './command.js';
 
 const ADAPTERS = new Map<string, WorldAdapter>([v0_1_0, v0_2_0].map((a) => [a.version, a]));
 
@@ -24,10 +27,17 @@ export function worldAdapter(version: string): WorldAdapter {
 }
 
 /** The import object jco's glue takes, keyed by unversioned interface name. */
-export function hostImportsFor(version: string, current: () => CallContext | undefined): Record<string, unknown> {
+export function hostImportsFor(version: string, current: () => HostCalls | undefined): Record<string, unknown> {
   const imports: Record<string, unknown> = { [`${WIT_PACKAGE}/types`]: {} };
   for (const [iface, impl] of Object.entries(worldAdapter(version).hostImports(current))) imports[`${WIT_PACKAGE}/${iface}`] = impl;
   return imports;
+}
+
+/** An instance's exports as the latest `node` interface; `incompatible` when it has none. */
+export function nodeExportsFor(version: string, exports: Record<string, unknown>, plugin: string): NodeExports {
+  const node = worldAdapter(version).nodeExports(exports);
+  if (!node) throw new PluginError('incompatible', `${plugin} does not export the ${WIT_PACKAGE}/node interface`);
+  return node;
 }
 
 /** Versions with an adapter (for tests: every version in `wit/` must have one). */

@@ -4,20 +4,22 @@
  */
 import type * as Host from '../generated/wit/v0.1.0/interfaces/pocket-plugin-host.js';
 import type * as Node from '../generated/wit/v0.1.0/interfaces/pocket-plugin-node.js';
-import type * as LatestNode from '../generated/wit/v0.2.0/interfaces/pocket-plugin-node.js';
-import { latestHost, type CallContext } from '../host-api.js';
-import type { WorldAdapter } from './adapter.js';
+import { latestHost, type HostCalls } from '../host-api.js';
+import type { NodeExports, WorldAdapter } from './adapter.js';
 
-// The exports of 0.1.0 must stay assignable to the latest ones, or this adapter needs a shim.
-type _SameExports = typeof Node extends typeof LatestNode ? true : never;
+// The exports of 0.1.0 must stay assignable to the latest ones, or `nodeExports` needs a shim.
+type _SameExports = typeof Node extends NodeExports ? true : never;
 const _sameExports: _SameExports = true;
 void _sameExports;
 
 export const v0_1_0: WorldAdapter = {
   version: '0.1.0',
-  hostImports(current: () => CallContext | undefined) {
+  hostImports(current: () => HostCalls | undefined) {
     const { cancelled: _new, ...rest } = latestHost(current);
     const host: typeof Host = rest;
     return { host };
+  },
+  nodeExports(exports) {
+    return exports.node as typeof Node | undefined;
   },
 };

@@ -1,10 +1,13 @@
 /** `pocket:plugin@0.2.0`, the latest world: the host imports as `host-api.ts` implements them. */
-import { latestHost, type CallContext } from '../host-api.js';
-import type { WorldAdapter } from './adapter.js';
+import { latestHost, type HostCalls } from '../host-api.js';
+import type { NodeExports, WorldAdapter } from './adapter.js';
 
 export const v0_2_0: WorldAdapter = {
   version: '0.2.0',
-  hostImports(current: () => CallContext | undefined) {
+  hostImports(current: () => HostCalls | undefined) {
     return { host: latestHost(current) };
+  },
+  nodeExports(exports) {
+    return exports.node as NodeExports | undefined;
   },
 };

@@ -1,0 +1,116 @@
+/**
+ * The host's check of what a node is given, for every plugin whatever its language: config and
+ * input are validated against the JSON Schemas the node declares in its metadata, with their
+ * `default`s applied at every depth, before the plugin runs. A bad value fails with
+ * `invalid-input` naming the path (`input.n: must be >= 1`,
+ * `input: missing required field name`); the plugin receives the value with its defaults.
+ *
+ * Schemas are compiled once per node (typebox's compiler), on first use; consecutive calls with
+ * the same JSON text (a node's config across its phases, the input given to prep and to post)
+ * are checked once.
+ */
+import { Compile, type Validator } from 'typebox/compile';
+import { PluginError } from './errors.js';
+import { applyJsonSchemaDefaults } from './json-schema-defaults.js';
+import type { JsonSchema, NodeDefinition } from './metadata.js';
+import './typebox-settings.js';
+
+export type SchemaKind = 'config' | 'input';
+
+interface TypeboxError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+/** One schema's checker, with a one-entry memo of the last text it passed. */
+class Checker {
+  #validator: Validator | undefined;
+  #lastText: string | undefined;
+  #lastResult = '';
+
+  constructor(
+    readonly schema: JsonSchema | undefined,
+    readonly kind: SchemaKind,
+    readonly context: { plugin: string; node: string },
+  ) {}
+
+  get where(): string {
+    return `${this.context.plugin}/${this.context.node}`;
+  }
+
+  #compiled(): Validator {
+    if (!this.#validator) {
+      try {
+        this.#validator = Compile(this.schema as Parameters<typeof Compile>[0]) as Validator;
+      } catch (cause) {
+        throw new PluginError('invalid-plugin', `${this.where}: its ${this.kind} schema cannot be compiled: ${(cause as Error).message}`, { cause });
+      }
+    }
+    return this.#validator;
+  }
+
+  /** The value (JSON text) with defaults applied, as JSON text; throws `invalid-input`. */
+  check(text: string): string {
+    if (text === this.#lastText) return this.#lastResult;
+    let value: unknown = JSON.parse(text);
+    if (this.kind === 'config' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw new PluginError('invalid-input', `config for ${this.where} must be a JSON object`, { context: this.context });
+    }
+    let result = text;
+    if (this.schema) {
+      value = applyJsonSchemaDefaults(this.schema, value);
+      const validator = this.#compiled();
+      if (!validator.Check(value)) throw problems(this.kind, validator.Errors(value) as TypeboxError[], this.context);
+      result = JSON.stringify(value);
+    }
+    this.#lastText = text;
+    this.#lastResult = result;
+    return result;
+  }
+}
+
+/** `/a/b` → `input.a.b`. */
+function fieldOf(kind: SchemaKind, instancePath: string, extra?: string): string {
+  return `${kind}${instancePath.replace(/\//g, '.')}${extra !== undefined ? `.${extra}` : ''}`;
+}
+
+/** Each problem as `field: message`; the error's message is the first one. */
+function problems(kind: SchemaKind, errors: TypeboxError[], context: { plugin: string; node: string }): PluginError {
+  const lines: string[] = [];
+  for (const e of errors) {
+    // additionalProperties: false reports each extra property as a `false` schema at its path.
+    if (e.keyword === 'additionalProperties') continue;
+    if (e.keyword === 'boolean') {
+      lines.push(`${fieldOf(kind, e.instancePath)}: is not allowed (the schema admits no such property)`);
+    } else if (e.keyword === 'required') {
+      const missing = (e.params.requiredProperties as string[] | undefined) ?? [];
+      lines.push(`${fieldOf(kind, e.instancePath)}: missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    } else {
+      lines.push(`${fieldOf(kind, e.instancePath)}: ${e.message}`);
+    }
+  }
+  if (lines.length === 0) lines.push(`${kind}: does not match the schema`);
+  const field = lines[0]!.slice(0, lines[0]!.indexOf(':'));
+  return new PluginError('invalid-input', lines[0]!, { context, details: { field, problems: lines } });
+}
+
+/** The checkers of one plugin's nodes. */
+export class NodeSchemas {
+  readonly #checkers = new Map<string, { config: Checker; input: Checker }>();
+
+  constructor(plugin: string, nodes: readonly NodeDefinition[]) {
+    for (const n of nodes) {
+      const context = { plugin, node: n.type };
+      this.#checkers.set(n.type, { config: new Checker(n.configSchema, 'config', context), input: new Checker(n.inputSchema, 'input', context) });
+    }
+  }
+
+  /** Check a node's config or input (JSON text); returns it with defaults applied (JSON text). */
+  check(nodeType: string, kind: SchemaKind, text: string): string {
+    const checkers = this.#checkers.get(nodeType);
+    if (!checkers) return text;
+    return checkers[kind].check(text);
+  }
+}
