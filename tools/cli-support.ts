@@ -61,9 +61,15 @@ export function reportError(err: unknown, json: boolean): number {
   return 1;
 }
 
-/** `--timeout` and `--memory`: what the host grants at most (they tighten a plugin's own limits, never loosen them). */
-export function grantFromFlags(opts: { timeout?: string; memory?: string }): PermissionsGrant | undefined {
+/**
+ * `--timeout` and `--memory`: what the host grants at most (they tighten a plugin's own limits, never loosen them);
+ * `--deny-fs`, `--deny-net`, `--deny-env` (`--deny-all`: the three): grant no directories, hosts or env names.
+ */
+export function grantFromFlags(opts: { timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyAll?: boolean }): PermissionsGrant | undefined {
   const grant: PermissionsGrant = {};
+  if (opts.denyFs || opts.denyAll) grant.filesystem = [];
+  if (opts.denyNet || opts.denyAll) grant.network = [];
+  if (opts.denyEnv || opts.denyAll) grant.env = [];
   if (opts.timeout !== undefined) {
     try {
       grant.timeout = parseDuration(String(opts.timeout));

@@ -25,6 +25,7 @@ import {
   type ReloadEvent,
   type TraceStep,
 } from '../../host/src/index.js';
+import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
 import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
 import { createStepReporter } from '../ui/steps.js';
@@ -44,6 +45,10 @@ interface FlowOptions {
   watch?: boolean;
   timeout?: string;
   memory?: string;
+  denyFs?: boolean;
+  denyNet?: boolean;
+  denyEnv?: boolean;
+  denyAll?: boolean;
 }
 
 function positiveInt(flag: string, value: string | number | undefined, fallback: number): number {
@@ -113,6 +118,10 @@ export function registerFlow(cli: CAC): void {
     .option('--json', 'Print the result (or error) as JSON on stdout')
     .option('--timeout <duration>', "Per-call time limit for every plugin, e.g. 2s; only lowers each plugin's own")
     .option('--memory <size>', "Memory cap for every plugin, e.g. 32MB; only lowers each plugin's own")
+    .option('--deny-fs', 'Grant no plugin any directory, whatever its permissions.filesystem asks')
+    .option('--deny-net', 'Grant no plugin any network host, whatever its permissions.network asks')
+    .option('--deny-env', 'Grant no plugin any environment variable, whatever its permissions.env asks')
+    .option('--deny-all', 'All three: --deny-fs --deny-net --deny-env')
     .option('--watch', 'Hot reload: when a plugin file changes (rebuilt, reinstalled), later calls use the new version')
     .example('pocket-wit flow examples/workflows/review-pipeline.yaml --plugins examples --input \'{"id":"r1","text":"Great boots!"}\'')
     .action(async (workflowPath: string, opts: FlowOptions) => {
@@ -138,6 +147,14 @@ export function registerFlow(cli: CAC): void {
       const dirs = pluginSearchPath(explicit);
       const found = await findPluginFiles(dirs, steps, explicit, (w) => process.stderr.write(`${w}\n`));
       const { plugins, files } = await loadPlugins(found, log, Boolean(opts.watch) && !opts.batch, grant);
+      if (!opts.check) {
+        // What each plugin may use beyond memory and timeout (a batch's workers load with the same grant).
+        for (const p of plugins) {
+          const plugin = 'current' in p ? p.current : p;
+          const granted = plugin.permissions && describeGrant(plugin.permissions);
+          if (granted) process.stderr.write(`grant ${plugin.name}: ${granted}\n`);
+        }
+      }
       const registry = new NodeRegistry(builtinNodeTypes());
       for (const plugin of plugins) registry.addPlugin(plugin);
       const flow = Flow.load(workflowPath, registry);

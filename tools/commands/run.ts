@@ -1,6 +1,7 @@
 /** `pocket-wit run <plugin> <node-type> [--input JSON|@file] [--config JSON|@file] [--json]` */
 import type { CAC } from 'cac';
 import { loadPlugin, stderrLogSink, type LogLevel } from '../../host/src/index.js';
+import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { grantFromFlags, readJsonFlag, UsageError } from '../cli-support.js';
 import { resolvePluginFile } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
@@ -15,10 +16,14 @@ export function registerRun(cli: CAC): void {
     .option('--store <json>', 'Initial shared store: a JSON object or @file.json')
     .option('--timeout <duration>', "Per-call time limit, e.g. 500ms; only lowers the plugin's own (permissions.timeout)")
     .option('--memory <size>', "Memory cap, e.g. 16MB; only lowers the plugin's own (permissions.memory)")
+    .option('--deny-fs', 'Grant no directories, whatever permissions.filesystem asks (the plugin sees no files)')
+    .option('--deny-net', 'Grant no network hosts, whatever permissions.network asks (every HTTP request is refused)')
+    .option('--deny-env', 'Grant no environment variables, whatever permissions.env asks')
+    .option('--deny-all', 'All three: --deny-fs --deny-net --deny-env')
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'info' })
     .option('--json', 'Print {"output": ..., "next": ...} (or {"error": ...}) as JSON on stdout')
     .example(`pocket-wit run examples/sentiment-analyzer sentiment --input '{"text":"This is amazing!"}' --json`)
-    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; logLevel: string; json?: boolean }) => {
+    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyAll?: boolean; logLevel: string; json?: boolean }) => {
       if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
       const input = readJsonFlag('input', opts.input);
       const config = readJsonFlag('config', opts.config);
@@ -32,6 +37,8 @@ export function registerRun(cli: CAC): void {
       const grant = grantFromFlags(opts);
       const file = await resolvePluginFile(pluginArg, createStepReporter());
       const plugin = await loadPlugin(file, { log: stderrLogSink(opts.logLevel as LogLevel), ...(grant ? { permissions: grant } : {}) });
+      const granted = plugin.permissions && describeGrant(plugin.permissions);
+      if (granted) process.stderr.write(`grant ${plugin.name}: ${granted}\n`);
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
       let result;
       try {
