@@ -113,11 +113,18 @@ test('no words routes empty', async () => {
   }
 });
 
-test('invalid input: no text, text not a string, input not an object', async () => {
-  for (const input of [{}, { text: 3 }, 'just a string', null, { text: null }]) {
+test('invalid input: no text, text not a string, input not an object (the host checks the manifest\'s schema)', async () => {
+  const cases: [unknown, string][] = [
+    [{}, 'input: missing required field text'],
+    [{ text: 3 }, 'input.text: must be string'],
+    ['just a string', 'input: must be object'],
+    [null, 'input: must be object'],
+    [{ text: null }, 'input.text: must be string'],
+  ];
+  for (const [input, message] of cases) {
     const err = await failure(plugin.runNode('word-stats', { input }));
     assert.is(err.code, 'invalid-input', JSON.stringify(input));
-    assert.match(err.message, /input\.text/);
+    assert.is(err.message, message, JSON.stringify(input));
   }
 });
 

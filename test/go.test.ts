@@ -139,8 +139,9 @@ test('errors: unknown transform lists the built-ins; missing data; bad config; c
   const e = await expectError(run({ data: {}, transform: 'nope' }), 'invalid-input', /unknown transform "nope"; available: count, flatten, nest, uppercase/);
   assert.equal(e.details, { field: 'transform', transform: 'nope', available: ['count', 'flatten', 'nest', 'uppercase'] });
   assert.is(e.context?.phase, 'prep');
-  await expectError(run({ transform: 'flatten' }), 'invalid-input', /input\.data is required/);
-  await expectError(run({ data: 1 }), 'invalid-input', /input\.transform is required/);
+  // The host checks the manifest's input schema before the plugin runs.
+  await expectError(run({ transform: 'flatten' }), 'invalid-input', /^input: missing required field data$/);
+  await expectError(run({ data: 1 }), 'invalid-input', /^input: missing required field transform$/);
   await expectError(run({ data: 1, transform: 'x' }, { transforms: { x: { type: 'explode' } } }), 'invalid-input', /must be one of flatten/);
   await expectError(jt.runNode('no-such-node', { input: {} }), 'not-found');
 });
