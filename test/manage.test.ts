@@ -63,16 +63,17 @@ test('install from a .wasm, under another name', async () => {
   assert.is(lock().plugins.sink!.version, '0.3.1');
 });
 
-test('pack, then install from the .tgz', async () => {
+test('pack (the built component inside), then install from the .tgz without building', async () => {
   const tgz = join(work, 'greeter.tgz');
   const greeter = join(work, 'greeter');
   cpSync(project, greeter, { recursive: true });
   writeFileSync(join(greeter, 'manifest.yaml'), readFileSync(join(greeter, 'manifest.yaml'), 'utf8').replace('name: sentiment-analyzer', 'name: packed-sentiment').replace('binary: dist/sentiment-analyzer.wasm', 'binary: dist/packed.wasm'));
   const p = await cli(['pack', greeter, '-o', tgz]);
   assert.is(p.code, 0, p.stderr);
-  assert.match(p.stdout, /packed manifest\.yaml, dist\/packed\.wasm, src → .*greeter\.tgz/);
+  assert.match(p.stdout, /packed manifest\.yaml, plugin\.wasm, src → .*greeter\.tgz/);
   const r = await cli(['install', tgz, '--yes', '--name', 'packed']);
   assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stderr, /bundling|componentizing/, 'the archive\'s component is installed as it is, never rebuilt');
   assert.is(lock().plugins.packed!.version, '1.0.0');
 });
 

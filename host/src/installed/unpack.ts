@@ -47,9 +47,10 @@ const TYPE_WORDS: Record<string, string> = {
   FIFO: 'a FIFO',
 };
 
+/** `64 MB`, `1.5 MB`, `900 KB`, `100 bytes`. */
 function mb(bytes: number): string {
-  const n = bytes / (1024 * 1024);
-  return `${Number.isInteger(n) ? n : n.toFixed(1)} MB`;
+  const [n, unit] = bytes >= 1024 * 1024 ? [bytes / (1024 * 1024), 'MB'] : bytes >= 1024 ? [bytes / 1024, 'KB'] : [bytes, 'bytes'];
+  return `${Number.isInteger(n) ? n : n.toFixed(1)} ${unit}`;
 }
 
 function unsafe(archive: string, message: string, details: Record<string, unknown>): PluginError {
