@@ -12,7 +12,8 @@
  *
  * Then the languages section (scripts/bench-languages.ts): the same two nodes in TypeScript, Rust,
  * Go and C, side by side. Then the sandbox section (scripts/bench-sandbox.ts): in-process vs
- * isolated call, timeout precision, an allocation bomb against its memory cap.
+ * isolated call, timeout precision, an allocation bomb against its memory cap. Last the schema
+ * section (scripts/bench-schemas.ts): the host's config/input checks, its validator against others.
  *
  * Loads and calls run in child processes (scripts/bench-load.ts, scripts/bench-workflow.ts), one
  * per measurement. The last line of output is `BENCH_JSON {...}` with every figure, for CI logs.
@@ -29,6 +30,7 @@ import type { BatchStats, ChainStats } from './bench-workflow.js';
 import { buildPlugin } from '../tools/build/build.js';
 import { benchLanguages, formatLanguages } from './bench-languages.js';
 import { benchSandbox, formatSandbox } from './bench-sandbox.js';
+import { benchSchemas, formatSchemas } from './bench-schemas.js';
 import type { JsEngine } from '../tools/build/bundle-ts.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -380,6 +382,11 @@ async function bench(tmp: string): Promise<void> {
   const sandbox = await benchSandbox(tmp);
   process.stdout.write(formatSandbox(sandbox));
   process.stdout.write(`BENCH_SANDBOX_JSON ${JSON.stringify(sandbox)}\n`);
+
+  // The host's schema checks: the validator it uses against the alternatives (scripts/bench-schemas.ts).
+  const schemas = benchSchemas();
+  process.stdout.write(`\n${formatSchemas(schemas)}\n`);
+  process.stdout.write(`BENCH_SCHEMAS_JSON ${JSON.stringify(schemas)}\n`);
 }
 
 interface ListFigures {
