@@ -4,6 +4,7 @@
  * `crypto.randomFillSync` (the "insecure" interfaces get the same).
  */
 import { randomFillSync } from 'node:crypto';
+import type { ClocksWallClock, WasiImports } from './contract.js';
 import type { Io } from './io.js';
 
 /** Largest random buffer handed out in one call (a guest asking for more gets this much). */
@@ -13,7 +14,12 @@ const randomBytes = (len: bigint): Uint8Array => randomFillSync(new Uint8Array(M
 const randomU64 = (): bigint => randomFillSync(new BigUint64Array(1))[0]!;
 
 /** Builds the clock and random import entries. */
-export function createClocksAndRandom(io: Io): Record<string, Record<string, unknown>> {
+type ClocksAndRandomImports = Pick<
+  WasiImports,
+  'wasi:clocks/monotonic-clock' | 'wasi:clocks/wall-clock' | 'wasi:random/random' | 'wasi:random/insecure' | 'wasi:random/insecure-seed'
+>;
+
+export function createClocksAndRandom(io: Io): ClocksAndRandomImports {
   const seed: [bigint, bigint] = [randomU64(), randomU64()];
   return {
     'wasi:clocks/monotonic-clock': {
@@ -23,12 +29,12 @@ export function createClocksAndRandom(io: Io): Record<string, Record<string, unk
       subscribeInstant: (at: bigint) => new io.Pollable(at),
     },
     'wasi:clocks/wall-clock': {
-      now(): { seconds: bigint; nanoseconds: number } {
+      now(): ClocksWallClock.Datetime {
         const ms = performance.timeOrigin + performance.now();
         const seconds = Math.floor(ms / 1000);
         return { seconds: BigInt(seconds), nanoseconds: Math.min(999_999_999, Math.floor((ms - seconds * 1000) * 1e6)) };
       },
-      resolution: (): { seconds: bigint; nanoseconds: number } => ({ seconds: 0n, nanoseconds: 1000 }),
+      resolution: (): ClocksWallClock.Datetime => ({ seconds: 0n, nanoseconds: 1000 }),
     },
     'wasi:random/random': { getRandomBytes: randomBytes, getRandomU64: randomU64 },
     'wasi:random/insecure': { getInsecureRandomBytes: randomBytes, getInsecureRandomU64: randomU64 },

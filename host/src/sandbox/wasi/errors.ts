@@ -9,14 +9,10 @@
  * error (`result<T>`) as {@link UNIT_ERR}.
  */
 
-/** `wasi:filesystem/types.error-code`. */
-export type FsErrorCode =
-  | 'access' | 'would-block' | 'already' | 'bad-descriptor' | 'busy' | 'deadlock' | 'quota' | 'exist'
-  | 'file-too-large' | 'illegal-byte-sequence' | 'in-progress' | 'interrupted' | 'invalid' | 'io'
-  | 'is-directory' | 'loop' | 'too-many-links' | 'message-size' | 'name-too-long' | 'no-device'
-  | 'no-entry' | 'no-lock' | 'insufficient-memory' | 'insufficient-space' | 'not-directory'
-  | 'not-empty' | 'not-recoverable' | 'unsupported' | 'no-tty' | 'no-such-device' | 'overflow'
-  | 'not-permitted' | 'pipe' | 'read-only' | 'invalid-seek' | 'text-file-busy' | 'cross-device';
+import type { FilesystemTypes } from './contract.js';
+
+/** `wasi:filesystem/types.error-code` (the shipped declaration, see contract.ts). */
+export type FsErrorCode = FilesystemTypes.ErrorCode;
 
 /** The thrown value for an `err` of a `result<T>` with no error type. */
 export const UNIT_ERR: { readonly payload: undefined } = Object.freeze({ payload: undefined });

@@ -46,52 +46,21 @@ import {
   type Dir,
   type Dirent,
 } from 'node:fs';
+import type { FilesystemTypes, WasiImports } from './contract.js';
 import { fsCall, fsErrorCode, type FsErrorCode } from './errors.js';
 import { MAX_READ_CHUNK, StreamFailure, type Io, type InputStreamInstance, type OutputStreamInstance } from './io.js';
 import { finalComponent, hostPath, isInside, resolvePath, type Resolved } from './paths.js';
 
-export type DescriptorType =
-  | 'unknown' | 'block-device' | 'character-device' | 'directory' | 'fifo' | 'symbolic-link' | 'regular-file' | 'socket';
-
-export interface DescriptorFlags {
-  read?: boolean;
-  write?: boolean;
-  fileIntegritySync?: boolean;
-  dataIntegritySync?: boolean;
-  requestedWriteSync?: boolean;
-  mutateDirectory?: boolean;
-}
-export interface PathFlags {
-  symlinkFollow?: boolean;
-}
-export interface OpenFlags {
-  create?: boolean;
-  directory?: boolean;
-  exclusive?: boolean;
-  truncate?: boolean;
-}
-export interface Datetime {
-  seconds: bigint;
-  nanoseconds: number;
-}
-export type NewTimestamp = { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; val: Datetime };
-export interface DescriptorStat {
-  type: DescriptorType;
-  linkCount: bigint;
-  size: bigint;
-  dataAccessTimestamp?: Datetime;
-  dataModificationTimestamp?: Datetime;
-  statusChangeTimestamp?: Datetime;
-}
-export interface MetadataHashValue {
-  lower: bigint;
-  upper: bigint;
-}
-export interface DirectoryEntry {
-  type: DescriptorType;
-  name: string;
-}
-export type Advice = 'normal' | 'sequential' | 'random' | 'will-need' | 'dont-need' | 'no-reuse';
+type Advice = FilesystemTypes.Advice;
+type Datetime = FilesystemTypes.Datetime;
+type DescriptorFlags = FilesystemTypes.DescriptorFlags;
+type DescriptorStat = FilesystemTypes.DescriptorStat;
+type DescriptorType = FilesystemTypes.DescriptorType;
+type DirectoryEntry = FilesystemTypes.DirectoryEntry;
+type MetadataHashValue = FilesystemTypes.MetadataHashValue;
+type NewTimestamp = FilesystemTypes.NewTimestamp;
+type OpenFlags = FilesystemTypes.OpenFlags;
+type PathFlags = FilesystemTypes.PathFlags;
 
 /** One granted directory, as the filesystem needs it. */
 export interface FsDir {
@@ -207,15 +176,12 @@ function checkOpenedInside(fd: number, root: string): void {
 }
 
 export interface Filesystem {
-  imports: {
-    'wasi:filesystem/types': Record<string, unknown>;
-    'wasi:filesystem/preopens': Record<string, unknown>;
-  };
+  imports: Pick<WasiImports, 'wasi:filesystem/types' | 'wasi:filesystem/preopens'>;
 }
 
 /** Builds one instance's filesystem over the granted directories. */
 export function createFilesystem(dirs: readonly FsDir[], io: Io, tracker: ResourceTracker): Filesystem {
-  class DirectoryEntryStream {
+  class DirectoryEntryStream implements FilesystemTypes.DirectoryEntryStream {
     #dir: Dir;
     #close: (() => void) | undefined;
     constructor(dir: Dir) {
@@ -234,7 +200,7 @@ export function createFilesystem(dirs: readonly FsDir[], io: Io, tracker: Resour
     }
   }
 
-  class Descriptor {
+  class Descriptor implements FilesystemTypes.Descriptor {
     #root: string;
     #writable: boolean;
     #segments: string[];
@@ -559,8 +525,8 @@ export function createFilesystem(dirs: readonly FsDir[], io: Io, tracker: Resour
       'wasi:filesystem/types': {
         Descriptor,
         DirectoryEntryStream,
-        filesystemErrorCode(err: unknown): FsErrorCode | undefined {
-          if (err instanceof io.IoError && err.fsCode) return err.fsCode as FsErrorCode;
+        filesystemErrorCode(err: FilesystemTypes.Error): FsErrorCode | undefined {
+          if (err instanceof io.IoError && err.fsCode) return err.fsCode;
           return undefined;
         },
       },

@@ -20,6 +20,7 @@
  * userinfo (`@`) or path characters are refused (`set-authority` fails), so the host named in the
  * URL is the host the caller checks.
  */
+import type { HttpTypes, WasiImports } from './contract.js';
 import type { HttpRequestOut, HttpResult } from './index.js';
 import { UNIT_ERR } from './errors.js';
 import { StreamFailure, type InputStreamInstance, type Io, type OutputStreamInstance, type PollableInstance } from './io.js';
@@ -27,44 +28,64 @@ import { StreamFailure, type InputStreamInstance, type Io, type OutputStreamInst
 /** Largest request body a guest may send in one request. */
 export const MAX_REQUEST_BODY = 64 << 20;
 
-type Method =
-  | { tag: 'get' | 'head' | 'post' | 'put' | 'delete' | 'connect' | 'options' | 'trace' | 'patch' }
-  | { tag: 'other'; val: string };
-type Scheme = { tag: 'HTTP' | 'HTTPS' } | { tag: 'other'; val: string };
-type HeaderError = { tag: 'invalid-syntax' } | { tag: 'forbidden' } | { tag: 'immutable' };
-/** `wasi:http/types.error-code` as jco represents it. */
-export interface HttpErrorCode {
-  tag: string;
-  val?: unknown;
-}
-type Result<T, E> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
+type Method = HttpTypes.Method;
+type Scheme = HttpTypes.Scheme;
+type HeaderError = HttpTypes.HeaderError;
+/** `wasi:http/types.error-code` as jco represents it (the shipped declaration, see contract.ts). */
+export type HttpErrorCode = HttpTypes.ErrorCode;
+type Result<T, E> = HttpTypes.Result<T, E>;
 
 const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** `error-code` cases with no payload. */
-const PLAIN_CODES = [
-  'DNS-timeout', 'destination-not-found', 'destination-unavailable', 'destination-IP-prohibited',
-  'destination-IP-unroutable', 'connection-refused', 'connection-terminated', 'connection-timeout',
-  'connection-read-timeout', 'connection-write-timeout', 'connection-limit-reached', 'TLS-protocol-error',
-  'TLS-certificate-error', 'HTTP-request-denied', 'HTTP-request-length-required', 'HTTP-request-method-invalid',
-  'HTTP-request-URI-invalid', 'HTTP-request-URI-too-long', 'HTTP-response-incomplete', 'HTTP-response-timeout',
-  'HTTP-upgrade-failed', 'HTTP-protocol-error', 'loop-detected', 'configuration-error',
-];
-/** `error-code` cases whose payload is an `option<...>` left empty. */
-const OPTIONAL_PAYLOAD_CODES = [
-  'HTTP-request-body-size', 'HTTP-response-body-size', 'HTTP-request-header-section-size',
-  'HTTP-request-trailer-section-size', 'HTTP-response-header-section-size', 'HTTP-response-trailer-section-size',
-  'HTTP-request-header-size',
-];
-/** `error-code` cases whose payload is a `field-size-payload` record (all fields optional). */
-const FIELD_SIZE_CODES = ['HTTP-request-trailer-size', 'HTTP-response-header-size', 'HTTP-response-trailer-size'];
-/** `error-code` cases whose payload is an `option<string>`: the message goes there. */
-const MESSAGE_CODES = ['HTTP-response-transfer-coding', 'HTTP-response-content-coding', 'internal-error'];
+/**
+ * Every `error-code` case, with the payload the sandbox gives it from the host's message:
+ * `null` for a case without one; empty options and records where the case has an optional
+ * payload the host knows nothing about; the message where the case carries a string.
+ */
+const ERROR_PAYLOADS: { [C in HttpErrorCode as C['tag']]: C extends { val: infer V } ? (message: string) => V : null } = {
+  'DNS-timeout': null,
+  'DNS-error': (m) => ({ rcode: m || undefined, infoCode: undefined }),
+  'destination-not-found': null,
+  'destination-unavailable': null,
+  'destination-IP-prohibited': null,
+  'destination-IP-unroutable': null,
+  'connection-refused': null,
+  'connection-terminated': null,
+  'connection-timeout': null,
+  'connection-read-timeout': null,
+  'connection-write-timeout': null,
+  'connection-limit-reached': null,
+  'TLS-protocol-error': null,
+  'TLS-certificate-error': null,
+  'TLS-alert-received': (m) => ({ alertId: undefined, alertMessage: m || undefined }),
+  'HTTP-request-denied': null,
+  'HTTP-request-length-required': null,
+  'HTTP-request-body-size': () => undefined,
+  'HTTP-request-method-invalid': null,
+  'HTTP-request-URI-invalid': null,
+  'HTTP-request-URI-too-long': null,
+  'HTTP-request-header-section-size': () => undefined,
+  'HTTP-request-header-size': () => undefined,
+  'HTTP-request-trailer-section-size': () => undefined,
+  'HTTP-request-trailer-size': () => ({}),
+  'HTTP-response-incomplete': null,
+  'HTTP-response-header-section-size': () => undefined,
+  'HTTP-response-header-size': () => ({}),
+  'HTTP-response-body-size': () => undefined,
+  'HTTP-response-trailer-section-size': () => undefined,
+  'HTTP-response-trailer-size': () => ({}),
+  'HTTP-response-transfer-coding': (m) => m || undefined,
+  'HTTP-response-content-coding': (m) => m || undefined,
+  'HTTP-response-timeout': null,
+  'HTTP-upgrade-failed': null,
+  'HTTP-protocol-error': null,
+  'loop-detected': null,
+  'configuration-error': null,
+  'internal-error': (m) => m || undefined,
+};
 
-const CANONICAL = new Map<string, string>(
-  [...PLAIN_CODES, ...OPTIONAL_PAYLOAD_CODES, ...FIELD_SIZE_CODES, ...MESSAGE_CODES, 'DNS-error', 'TLS-alert-received'].map((c) => [c.toLowerCase(), c]),
-);
+const CANONICAL = new Map(Object.keys(ERROR_PAYLOADS).map((c) => [c.toLowerCase(), c as keyof typeof ERROR_PAYLOADS]));
 
 /**
  * The `error-code` variant for a case name from `HttpResult` (case-insensitive), with the
@@ -75,12 +96,10 @@ export function httpErrorVariant(code: string, message: string): HttpErrorCode {
   const lower = code.toLowerCase();
   const tag = lower === 'permission-denied' ? 'HTTP-request-denied' : CANONICAL.get(lower);
   if (tag === undefined) return { tag: 'internal-error', val: `${code}: ${message}` };
-  if (PLAIN_CODES.includes(tag)) return { tag };
-  if (OPTIONAL_PAYLOAD_CODES.includes(tag)) return { tag, val: undefined };
-  if (FIELD_SIZE_CODES.includes(tag)) return { tag, val: {} };
-  if (MESSAGE_CODES.includes(tag)) return { tag, val: message || undefined };
-  if (tag === 'DNS-error') return { tag, val: { rcode: message || undefined, infoCode: undefined } };
-  return { tag, val: { alertId: undefined, alertMessage: message || undefined } }; // TLS-alert-received
+  const payload = ERROR_PAYLOADS[tag];
+  // ERROR_PAYLOADS pairs each tag with its payload's type; TypeScript cannot follow that pairing
+  // through a tag known only at run time.
+  return (payload === null ? { tag } : { tag, val: payload(message) }) as HttpErrorCode;
 }
 
 /** Bytes → string keeping every byte (latin1), as HTTP header values are byte strings. */
@@ -115,11 +134,11 @@ const METHOD_NAMES: Record<string, string> = {
 };
 
 /** Builds the `wasi:http/types` and `wasi:http/outgoing-handler` import entries. */
-export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: Io): Record<string, Record<string, unknown>> {
+export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: Io): Pick<WasiImports, 'wasi:http/types' | 'wasi:http/outgoing-handler'> {
   let makeFields: (entries: [string, Uint8Array][], immutable: boolean) => Fields;
   let fieldEntries: (f: Fields) => [string, Uint8Array][];
 
-  class Fields {
+  class Fields implements HttpTypes.Fields {
     #entries: [string, Uint8Array][] = [];
     #immutable = false;
     static {
@@ -182,7 +201,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
     size: number;
   }
 
-  class OutgoingBody {
+  class OutgoingBody implements HttpTypes.OutgoingBody {
     #state: BodyState;
     #streamTaken = false;
     constructor(state: BodyState) {
@@ -212,7 +231,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
     }
   }
 
-  class OutgoingRequest {
+  class OutgoingRequest implements HttpTypes.OutgoingRequest {
     #headers: [string, Uint8Array][];
     #method: Method = { tag: 'get' };
     #path: string | undefined = undefined;
@@ -289,7 +308,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
     }
   }
 
-  class RequestOptions {
+  class RequestOptions implements HttpTypes.RequestOptions {
     #connect: bigint | undefined;
     #firstByte: bigint | undefined;
     #betweenBytes: bigint | undefined;
@@ -313,7 +332,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
     }
   }
 
-  class FutureTrailers {
+  class FutureTrailers implements HttpTypes.FutureTrailers {
     #taken = false;
     subscribe(): PollableInstance {
       return new io.Pollable();
@@ -325,7 +344,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
     }
   }
 
-  class IncomingBody {
+  class IncomingBody implements HttpTypes.IncomingBody {
     #body: Uint8Array;
     #streamTaken = false;
     constructor(body: Uint8Array) {
@@ -350,7 +369,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
     }
   }
 
-  class IncomingResponse {
+  class IncomingResponse implements HttpTypes.IncomingResponse {
     #status: number;
     #headers: [string, Uint8Array][];
     #body: Uint8Array | undefined;
@@ -375,7 +394,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
 
   type Outcome = Result<IncomingResponse, HttpErrorCode>;
 
-  class FutureIncomingResponse {
+  class FutureIncomingResponse implements HttpTypes.FutureIncomingResponse {
     #state: BodyState;
     #build: () => HttpRequestOut | HttpErrorCode;
     #outcome: Outcome | undefined;
@@ -420,7 +439,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
   }
 
   // The server side is not offered (no incoming-handler export is served): present for linking.
-  class IncomingRequest {
+  class IncomingRequest implements HttpTypes.IncomingRequest {
     method(): Method {
       return { tag: 'get' };
     }
@@ -440,7 +459,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
       throw UNIT_ERR;
     }
   }
-  class OutgoingResponse {
+  class OutgoingResponse implements HttpTypes.OutgoingResponse {
     #status = 200;
     #headers: [string, Uint8Array][];
     #bodyTaken = false;
@@ -463,7 +482,7 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
       return new OutgoingBody({ taken: true, finished: false, dropped: false, chunks: [], size: 0 });
     }
   }
-  class ResponseOutparam {
+  class ResponseOutparam implements HttpTypes.ResponseOutparam {
     static set(_param: ResponseOutparam, _response: unknown): void {
       throw new Error('wasi:http incoming requests are not served in the sandbox');
     }
@@ -486,12 +505,12 @@ export function createHttp(host: { http(req: HttpRequestOut): HttpResult }, io: 
       RequestOptions,
       ResponseOutparam,
       httpErrorCode(err: unknown): HttpErrorCode | undefined {
-        if (err instanceof io.IoError && err.httpCode !== undefined) return err.httpCode as HttpErrorCode;
+        if (err instanceof io.IoError && err.httpCode !== undefined) return err.httpCode;
         return undefined;
       },
     },
     'wasi:http/outgoing-handler': {
-      handle(request: OutgoingRequest, _options: RequestOptions | undefined): FutureIncomingResponse {
+      handle(request: HttpTypes.OutgoingRequest, _options: HttpTypes.RequestOptions | undefined): FutureIncomingResponse {
         if (!(request instanceof OutgoingRequest)) throw { tag: 'internal-error', val: 'not an outgoing-request' } satisfies HttpErrorCode;
         const { state, build } = OutgoingRequest.take(request);
         return new FutureIncomingResponse(state, build);

@@ -8,6 +8,10 @@
  * allows: fs.ts (granted directories only, escapes refused, read-only enforced), cli.ts (granted
  * env/args, empty stdin, captured stdout/stderr, exit → {@link WasiExit}), clocks.ts (clocks and
  * random), sockets.ts (all denied), http.ts (outgoing requests through `io.http`).
+ *
+ * What each interface must look like is checked at compile time against the declarations jco
+ * generates from the WASI WIT (contract.ts); the list of interfaces provided,
+ * {@link SANDBOX_WASI_INTERFACES}, is read off what `createWasi` builds.
  */
 import { realpathSync } from 'node:fs';
 import { createCli } from './cli.js';
@@ -16,9 +20,10 @@ import { createFilesystem, ResourceTracker } from './fs.js';
 import { createHttp } from './http.js';
 import { createIo } from './io.js';
 import { createSockets } from './sockets.js';
+import type { WasiImports } from './contract.js';
 
+export type { WasiImports, WasiInterfaceName } from './contract.js';
 export { WasiExit } from './exit.js';
-export { SANDBOX_WASI_INTERFACES } from './interfaces.js';
 
 /** A granted directory. `guest`: e.g. '/data'; `host`: absolute, already realpath'd. */
 export interface WasiDir {
@@ -78,7 +83,7 @@ const trackers = new WeakMap<object, ResourceTracker>();
  * A fresh set of WASI imports for one instance, keyed by unversioned interface name. Throws (a
  * host-side configuration error) for a relative host path or a grant of the host's `/`.
  */
-export function createWasi(grant: WasiGrant, io: WasiIo): Record<string, unknown> {
+export function createWasi(grant: WasiGrant, io: WasiIo): WasiImports {
   for (const d of grant.dirs) {
     if (!d.host.startsWith('/')) throw new Error(`sandbox WASI: the host path of ${d.guest} must be absolute, got ${d.host}`);
     if (!d.guest) throw new Error(`sandbox WASI: an empty guest path for ${d.host}`);
@@ -89,7 +94,7 @@ export function createWasi(grant: WasiGrant, io: WasiIo): Record<string, unknown
   }
   const wio = createIo();
   const tracker = new ResourceTracker();
-  const imports: Record<string, unknown> = {
+  const imports: WasiImports = {
     ...wio.imports,
     ...createCli(grant, io, wio),
     ...createClocksAndRandom(wio),
@@ -108,3 +113,18 @@ export function createWasi(grant: WasiGrant, io: WasiIo): Record<string, unknown
 export function disposeWasi(imports: Record<string, unknown>): void {
   trackers.get(imports)?.closeAll();
 }
+
+/**
+ * The `wasi:*` interfaces the sandbox's per-instance WASI provides, by unversioned name (the
+ * keys jco's generated `instantiate(getCoreModule, imports)` expects), sorted: the keys of what
+ * {@link createWasi} builds, granted nothing. `pocket-wit check`, the host's `checkWorld` and the
+ * build accept a plugin's `wasi:*` import only if it is one of these.
+ */
+export const SANDBOX_WASI_INTERFACES: readonly string[] = Object.freeze(
+  Object.keys(
+    createWasi(
+      { env: [], dirs: [], args: [] },
+      { stdout: () => {}, stderr: () => {}, http: () => ({ ok: false, code: 'HTTP-request-denied', message: 'not granted' }) },
+    ),
+  ).sort(),
+);

@@ -8,6 +8,7 @@
  * predicate says so. Sleeping uses `Atomics.wait` (legal in a worker thread and in Node's main
  * thread), never a busy loop.
  */
+import type { FilesystemTypes, HttpTypes, IoError as IoErrorTypes, IoPoll, IoStreams, WasiImports } from './contract.js';
 
 /** Where an input stream's bytes come from. `null` means end of stream. */
 export interface ByteSource {
@@ -26,8 +27,8 @@ export class StreamFailure extends Error {
   constructor(
     message: string,
     /** What `filesystem-error-code` / `http-error-code` answer for the resulting `wasi:io/error`. */
-    readonly fsCode?: string,
-    readonly httpCode?: unknown,
+    readonly fsCode?: FilesystemTypes.ErrorCode,
+    readonly httpCode?: HttpTypes.ErrorCode,
   ) {
     super(message);
   }
@@ -37,47 +38,24 @@ export class StreamFailure extends Error {
 export const MAX_READ_CHUNK = 1 << 20;
 const DEFAULT_BUDGET = 1 << 20;
 
-export interface IoErrorInstance {
+/** A `wasi:io/error`, with what the filesystem and HTTP error-code functions read from it. */
+export interface IoErrorInstance extends IoErrorTypes.Error {
   readonly message: string;
-  readonly fsCode?: string | undefined;
-  readonly httpCode?: unknown;
-  toDebugString(): string;
+  readonly fsCode?: FilesystemTypes.ErrorCode | undefined;
+  readonly httpCode?: HttpTypes.ErrorCode | undefined;
 }
-
-export interface PollableInstance {
-  ready(): boolean;
-  block(): void;
-}
-
-export interface InputStreamInstance {
-  read(len: bigint): Uint8Array;
-  blockingRead(len: bigint): Uint8Array;
-  skip(len: bigint): bigint;
-  blockingSkip(len: bigint): bigint;
-  subscribe(): PollableInstance;
-}
-
-export interface OutputStreamInstance {
-  checkWrite(): bigint;
-  write(contents: Uint8Array): void;
-  blockingWriteAndFlush(contents: Uint8Array): void;
-  flush(): void;
-  blockingFlush(): void;
-  subscribe(): PollableInstance;
-  writeZeroes(len: bigint): void;
-  blockingWriteZeroesAndFlush(len: bigint): void;
-  splice(src: InputStreamInstance, len: bigint): bigint;
-  blockingSplice(src: InputStreamInstance, len: bigint): bigint;
-}
+export type PollableInstance = IoPoll.Pollable;
+export type InputStreamInstance = IoStreams.InputStream;
+export type OutputStreamInstance = IoStreams.OutputStream;
 
 export interface Io {
-  IoError: new (message: string, fsCode?: string, httpCode?: unknown) => IoErrorInstance;
+  IoError: new (message: string, fsCode?: FilesystemTypes.ErrorCode, httpCode?: HttpTypes.ErrorCode) => IoErrorInstance;
   Pollable: new (deadline?: bigint, readyWhen?: () => boolean) => PollableInstance;
   InputStream: new (source: ByteSource) => InputStreamInstance;
   OutputStream: new (sink: ByteSink) => OutputStreamInstance;
   poll(list: PollableInstance[]): Uint32Array;
   /** The import-object entries for `wasi:io/*`. */
-  imports: Record<string, Record<string, unknown>>;
+  imports: Pick<WasiImports, 'wasi:io/error' | 'wasi:io/poll' | 'wasi:io/streams'>;
 }
 
 /** Builds one instance's `wasi:io` classes and functions. */
@@ -90,15 +68,15 @@ export function createIo(): Io {
   class IoError implements IoErrorInstance {
     constructor(
       readonly message: string,
-      readonly fsCode?: string,
-      readonly httpCode?: unknown,
+      readonly fsCode?: FilesystemTypes.ErrorCode,
+      readonly httpCode?: HttpTypes.ErrorCode,
     ) {}
     toDebugString(): string {
       return this.message;
     }
   }
 
-  class Pollable implements PollableInstance {
+  class Pollable implements IoPoll.Pollable {
     /**
      * @param deadline monotonic time (ns, `process.hrtime.bigint()`) at which it becomes ready
      * @param readyWhen a readiness predicate; with neither, the pollable is always ready
@@ -138,13 +116,13 @@ export function createIo(): Io {
     }
   }
 
-  const failure = (e: unknown): { tag: 'last-operation-failed'; val: IoError } => {
+  const failure = (e: unknown): IoStreams.StreamErrorLastOperationFailed => {
     if (e instanceof StreamFailure) return { tag: 'last-operation-failed', val: new IoError(e.message, e.fsCode, e.httpCode) };
     return { tag: 'last-operation-failed', val: new IoError((e as Error | null)?.message ?? String(e)) };
   };
-  const CLOSED = Object.freeze({ tag: 'closed' as const });
+  const CLOSED: IoStreams.StreamErrorClosed = Object.freeze({ tag: 'closed' });
 
-  class InputStream implements InputStreamInstance {
+  class InputStream implements IoStreams.InputStream {
     #source: ByteSource;
     #closed = false;
     constructor(source: ByteSource) {
@@ -180,7 +158,7 @@ export function createIo(): Io {
     }
   }
 
-  class OutputStream implements OutputStreamInstance {
+  class OutputStream implements IoStreams.OutputStream {
     #sink: ByteSink;
     #closed = false;
     constructor(sink: ByteSink) {

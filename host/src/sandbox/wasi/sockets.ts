@@ -4,10 +4,10 @@
  * `error-code` `access-denied`, so no socket or resolver object ever reaches a guest; the methods
  * of the resource classes deny too, in case one is reached anyway.
  */
-import type { Io } from './io.js';
+import type { SocketsIpNameLookup, SocketsNetwork, SocketsTcp, SocketsUdp, WasiImports } from './contract.js';
+import type { Io, PollableInstance } from './io.js';
 
-type SocketErrorCode = 'access-denied';
-const DENIED: SocketErrorCode = 'access-denied';
+const DENIED: SocketsNetwork.ErrorCode = 'access-denied';
 const deny = (): never => {
   throw DENIED;
 };
@@ -18,58 +18,76 @@ const TCP_METHODS = [
   'keepAliveIdleTime', 'setKeepAliveIdleTime', 'keepAliveInterval', 'setKeepAliveInterval', 'keepAliveCount',
   'setKeepAliveCount', 'hopLimit', 'setHopLimit', 'receiveBufferSize', 'setReceiveBufferSize', 'sendBufferSize',
   'setSendBufferSize', 'shutdown',
-] as const;
+] as const satisfies readonly (keyof SocketsTcp.TcpSocket)[];
 const UDP_METHODS = [
   'startBind', 'finishBind', 'stream', 'localAddress', 'remoteAddress', 'unicastHopLimit', 'setUnicastHopLimit',
   'receiveBufferSize', 'setReceiveBufferSize', 'sendBufferSize', 'setSendBufferSize',
-] as const;
+] as const satisfies readonly (keyof SocketsUdp.UdpSocket)[];
+const INCOMING_DATAGRAM_METHODS = ['receive'] as const satisfies readonly (keyof SocketsUdp.IncomingDatagramStream)[];
+const OUTGOING_DATAGRAM_METHODS = ['checkSend', 'send'] as const satisfies readonly (keyof SocketsUdp.OutgoingDatagramStream)[];
+const RESOLVE_METHODS = ['resolveNextAddress'] as const satisfies readonly (keyof SocketsIpNameLookup.ResolveAddressStream)[];
 
 function denyAll(proto: object, names: readonly string[]): void {
   for (const name of names) Object.defineProperty(proto, name, { value: deny, writable: false, enumerable: false });
 }
 
-/** Builds the `wasi:sockets/*` import entries. */
-export function createSockets(io: Io): Record<string, Record<string, unknown>> {
-  class Network {}
-  class TcpSocket {
+type SocketsImports = Pick<
+  WasiImports,
+  | 'wasi:sockets/network' | 'wasi:sockets/instance-network' | 'wasi:sockets/ip-name-lookup'
+  | 'wasi:sockets/tcp' | 'wasi:sockets/tcp-create-socket' | 'wasi:sockets/udp' | 'wasi:sockets/udp-create-socket'
+>;
+
+/**
+ * Builds the `wasi:sockets/*` import entries. Each resource class declares (by an interface
+ * merged into it) the shipped methods `denyAll` puts on its prototype, so `implements` checks
+ * that the lists above name every method the class does not define itself.
+ */
+export function createSockets(io: Io): SocketsImports {
+  class Network implements SocketsNetwork.Network {}
+  interface TcpSocket extends Pick<SocketsTcp.TcpSocket, (typeof TCP_METHODS)[number]> {}
+  class TcpSocket implements SocketsTcp.TcpSocket {
     isListening(): boolean {
       return false;
     }
-    addressFamily(): 'ipv4' {
+    addressFamily(): SocketsNetwork.IpAddressFamily {
       return 'ipv4';
     }
-    subscribe(): unknown {
+    subscribe(): PollableInstance {
       return new io.Pollable();
     }
   }
   denyAll(TcpSocket.prototype, TCP_METHODS);
-  class UdpSocket {
-    addressFamily(): 'ipv4' {
+  interface UdpSocket extends Pick<SocketsUdp.UdpSocket, (typeof UDP_METHODS)[number]> {}
+  class UdpSocket implements SocketsUdp.UdpSocket {
+    addressFamily(): SocketsNetwork.IpAddressFamily {
       return 'ipv4';
     }
-    subscribe(): unknown {
+    subscribe(): PollableInstance {
       return new io.Pollable();
     }
   }
   denyAll(UdpSocket.prototype, UDP_METHODS);
-  class IncomingDatagramStream {
-    subscribe(): unknown {
+  interface IncomingDatagramStream extends Pick<SocketsUdp.IncomingDatagramStream, (typeof INCOMING_DATAGRAM_METHODS)[number]> {}
+  class IncomingDatagramStream implements SocketsUdp.IncomingDatagramStream {
+    subscribe(): PollableInstance {
       return new io.Pollable();
     }
   }
-  denyAll(IncomingDatagramStream.prototype, ['receive']);
-  class OutgoingDatagramStream {
-    subscribe(): unknown {
+  denyAll(IncomingDatagramStream.prototype, INCOMING_DATAGRAM_METHODS);
+  interface OutgoingDatagramStream extends Pick<SocketsUdp.OutgoingDatagramStream, (typeof OUTGOING_DATAGRAM_METHODS)[number]> {}
+  class OutgoingDatagramStream implements SocketsUdp.OutgoingDatagramStream {
+    subscribe(): PollableInstance {
       return new io.Pollable();
     }
   }
-  denyAll(OutgoingDatagramStream.prototype, ['checkSend', 'send']);
-  class ResolveAddressStream {
-    subscribe(): unknown {
+  denyAll(OutgoingDatagramStream.prototype, OUTGOING_DATAGRAM_METHODS);
+  interface ResolveAddressStream extends Pick<SocketsIpNameLookup.ResolveAddressStream, (typeof RESOLVE_METHODS)[number]> {}
+  class ResolveAddressStream implements SocketsIpNameLookup.ResolveAddressStream {
+    subscribe(): PollableInstance {
       return new io.Pollable();
     }
   }
-  denyAll(ResolveAddressStream.prototype, ['resolveNextAddress']);
+  denyAll(ResolveAddressStream.prototype, RESOLVE_METHODS);
 
   return {
     'wasi:sockets/network': {
