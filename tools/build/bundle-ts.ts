@@ -101,8 +101,10 @@ export function entrySource(project: PluginProject, engine: JsEngine, witVersion
 
 /**
  * Leaves `wasi:*` imports (the SDK's capabilities', or the plugin's own, e.g.
- * `import { createTcpSocket } from 'wasi:sockets/tcp-create-socket@0.2.12'`) external, renamed to
- * the stand-in namespace the build's world uses (see wasi-world.ts), and records them.
+ * `import { createTcpSocket } from 'wasi:sockets/tcp-create-socket'`) external, renamed to the
+ * stand-in namespace the build's world uses (see wasi-world.ts), and records them. This is
+ * where a WASI import gets its version: whatever the source wrote (no version, as the SDK does,
+ * or any 0.2.x), the bundle names `wasx:<package>/<interface>@<WASI_VERSION>`.
  */
 function wasiExternals(found: Set<string>): EsbuildPlugin {
   return {

@@ -6,9 +6,9 @@
  * component with a trap (the QuickJS runtime's own libc WASI use, never reached at run time),
  * including the interfaces the world itself imports. So the world imports the interfaces a
  * plugin needs under a stand-in namespace of the same length, `wasx:` (a staged copy of the
- * WASI 0.2.12 packages jco ships, renamed), which stubbing leaves alone; afterwards the
- * component's top-level import names are renamed back to `wasi:`, in place (same lengths, so
- * no offset moves). Everything inside the component that links to them refers to the imports
+ * WASI packages of {@link WASI_VERSION} jco ships, renamed), which stubbing leaves alone;
+ * afterwards the component's top-level import names are renamed back to `wasi:`, in place
+ * (same lengths, so no offset moves). Everything inside the component that links to them refers to the imports
  * by index, not by name.
  */
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -17,10 +17,12 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { PluginError, WORLD_NAME, witDir } from './toolchain.js';
 import { readLeb } from '../../host/src/component-sections.js';
-import { SANDBOX_WASI_INTERFACES } from '../../host/src/sandbox/wasi/interfaces.js';
+import { SANDBOX_WASI_INTERFACES, WASI_VERSION } from '../../host/src/sandbox/wasi/interfaces.js';
 
-/** The WASI version plugins are built against (the one the host's preview1 adapter uses). */
-export const WASI_VERSION = '0.2.12';
+/** The WASI version plugins are built against (the one the host's preview1 adapter uses); defined once, in the host. */
+export { WASI_VERSION };
+/** What a `wasi:` import's version must start with to be rewritten to {@link WASI_VERSION}: the same `major.minor.` (`0.2.`). */
+const COMPATIBLE_VERSION_PREFIX = WASI_VERSION.replace(/\d+$/, '');
 /** The stand-in namespace (same length as `wasi`) that `stubWasi` leaves alone. */
 export const WASI_ALIAS = 'wasx';
 /** The world the build componentizes when WASI is imported: `plugin` plus those imports. */
@@ -48,8 +50,9 @@ export function declaredCapabilities(permissions: Permissions | undefined): Capa
 }
 
 /**
- * `wasi:sockets/tcp-create-socket@0.2.12` → `wasi:sockets/tcp-create-socket`; throws a build
- * error naming the module for one the sandbox does not provide.
+ * `wasi:sockets/tcp-create-socket` (or the same with any `@0.2.x` version) →
+ * `wasi:sockets/tcp-create-socket`; throws a build error naming the module for one the sandbox
+ * does not provide, or for a version outside WASI 0.2.
  */
 export function wasiInterfaceOf(specifier: string): string {
   const m = /^wasi:([a-z][a-z0-9-]*)\/([a-z][a-z0-9-]*)(?:@(\d+\.\d+\.\d+))?$/.exec(specifier);
@@ -57,7 +60,7 @@ export function wasiInterfaceOf(specifier: string): string {
   if (!m || !SANDBOX_WASI_INTERFACES.includes(name)) {
     throw new PluginError('build-failed', `the plugin imports ${specifier}, which the Pocket sandbox does not provide; a plugin may import these WASI interfaces: ${SANDBOX_WASI_INTERFACES.join(', ')}`);
   }
-  if (m[3] && !m[3].startsWith('0.2.')) {
+  if (m[3] && !m[3].startsWith(COMPATIBLE_VERSION_PREFIX)) {
     throw new PluginError('build-failed', `the plugin imports ${specifier}; pocket-wit builds against WASI ${WASI_VERSION}: import ${name}@${WASI_VERSION}`);
   }
   return name;

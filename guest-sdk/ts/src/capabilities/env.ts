@@ -1,6 +1,6 @@
 /// <reference path="./wasi.d.ts" />
 /** `ctx.env`, backed by `wasi:cli/environment` (built in only when `permissions.env` is declared). */
-import environment from 'wasi:cli/environment@0.2.12';
+import environment from 'wasi:cli/environment';
 import { NodeError, type NodeEnv } from '../index.js';
 import { rethrow } from './errors.js';
 

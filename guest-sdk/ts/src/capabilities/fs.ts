@@ -6,8 +6,8 @@
  * path prefixes it, and the rest is opened with `open-at`. The host enforces the rest:
  * read-only directories refuse writes, escapes (`..`, symlinks out of the tree) are refused.
  */
-import preopens from 'wasi:filesystem/preopens@0.2.12';
-import type { Descriptor } from 'wasi:filesystem/types@0.2.12';
+import preopens from 'wasi:filesystem/preopens';
+import type { Descriptor } from 'wasi:filesystem/types';
 import { NodeError, type NodeFiles } from '../index.js';
 import { dispose, rethrow } from './errors.js';
 

@@ -5,8 +5,8 @@
  * the response arrives, and the whole body is read. The host checks the destination against the
  * plugin's network permissions and answers `HTTP-request-denied` for any other host.
  */
-import http, { type FutureIncomingResponse, type IncomingResponse, type Method, type OutgoingRequest } from 'wasi:http/types@0.2.12';
-import handler from 'wasi:http/outgoing-handler@0.2.12';
+import http, { type FutureIncomingResponse, type IncomingResponse, type Method, type OutgoingRequest } from 'wasi:http/types';
+import handler from 'wasi:http/outgoing-handler';
 import { NodeError, type FetchInit, type FetchResponse } from '../index.js';
 import { dispose, rethrow, wasiErrorCode } from './errors.js';
 

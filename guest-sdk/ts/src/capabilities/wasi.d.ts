@@ -1,24 +1,28 @@
 /**
- * The parts of the WASI 0.2.12 interfaces the SDK's capabilities use, as componentize-qjs
- * exposes them: each interface is the module's default export; resources are classes; a
- * function returning a top-level `result` returns the ok value or throws an `Error` whose
- * `payload` is the error value (an enum's case name, or a variant `{ tag, val }`); u64 are
- * numbers; `option<T>` is `T | null`; a nested `result` is `{ tag: 'ok' | 'err', val }`.
+ * The parts of the WASI interfaces the SDK's capabilities use, as componentize-qjs exposes
+ * them: each interface is the module's default export; resources are classes; a function
+ * returning a top-level `result` returns the ok value or throws an `Error` whose `payload` is
+ * the error value (an enum's case name, or a variant `{ tag, val }`); u64 are numbers;
+ * `option<T>` is `T | null`; a nested `result` is `{ tag: 'ok' | 'err', val }`.
  * Owned handles are released with `[Symbol.dispose]()`.
  *
  * The build resolves these names only when the plugin's permissions grant the capability
  * (the world then imports the interface); otherwise the SDK never imports them.
+ *
+ * The modules are named without a version: the build pins every `wasi:` import to the one WASI
+ * version it targets (`WASI_VERSION`, host/src/sandbox/wasi/interfaces.ts) when it bundles the
+ * plugin (tools/build/bundle-ts.ts), so no SDK source names that version.
  */
 interface WasiDisposable {
   [Symbol.dispose](): void;
 }
 
-declare module 'wasi:cli/environment@0.2.12' {
+declare module 'wasi:cli/environment' {
   const environment: { getEnvironment(): [string, string][] };
   export default environment;
 }
 
-declare module 'wasi:io/streams@0.2.12' {
+declare module 'wasi:io/streams' {
   export interface InputStream extends WasiDisposable {
     blockingRead(len: number): Uint8Array;
   }
@@ -27,7 +31,7 @@ declare module 'wasi:io/streams@0.2.12' {
   }
 }
 
-declare module 'wasi:filesystem/types@0.2.12' {
+declare module 'wasi:filesystem/types' {
   export interface DescriptorFlags { read?: boolean; write?: boolean }
   export interface OpenFlags { create?: boolean; directory?: boolean; exclusive?: boolean; truncate?: boolean }
   export interface PathFlags { symlinkFollow?: boolean }
@@ -45,14 +49,14 @@ declare module 'wasi:filesystem/types@0.2.12' {
   export default types;
 }
 
-declare module 'wasi:filesystem/preopens@0.2.12' {
-  import type { Descriptor } from 'wasi:filesystem/types@0.2.12';
+declare module 'wasi:filesystem/preopens' {
+  import type { Descriptor } from 'wasi:filesystem/types';
   const preopens: { getDirectories(): [Descriptor, string][] };
   export default preopens;
 }
 
-declare module 'wasi:http/types@0.2.12' {
-  import type { InputStream, OutputStream } from 'wasi:io/streams@0.2.12';
+declare module 'wasi:http/types' {
+  import type { InputStream, OutputStream } from 'wasi:io/streams';
   export type Method = { tag: 'get' | 'head' | 'post' | 'put' | 'delete' | 'connect' | 'options' | 'trace' | 'patch' } | { tag: 'other'; val: string };
   export type Scheme = { tag: 'HTTP' | 'HTTPS' } | { tag: 'other'; val: string };
   export interface Pollable extends WasiDisposable {
@@ -93,8 +97,8 @@ declare module 'wasi:http/types@0.2.12' {
   export default types;
 }
 
-declare module 'wasi:http/outgoing-handler@0.2.12' {
-  import type { FutureIncomingResponse, OutgoingRequest } from 'wasi:http/types@0.2.12';
+declare module 'wasi:http/outgoing-handler' {
+  import type { FutureIncomingResponse, OutgoingRequest } from 'wasi:http/types';
   const handler: { handle(request: OutgoingRequest, options: null): FutureIncomingResponse };
   export default handler;
 }
