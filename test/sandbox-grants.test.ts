@@ -194,6 +194,19 @@ test('subfolders of a temp dir are granted: relative ones at /name, an absolute 
   }
 });
 
+test('info still describes a plugin asking for /proc/self; validate reports the refusal with what to fix', async () => {
+  const info = await runCli(['info', danger.wasm], { cwd, env: cliEnv });
+  assert.is(info.code, 0, info.stderr);
+  assert.match(info.stdout, /filesystem: \/proc\/self \(read-write\), \/proc \(read-only\)/);
+  const v = await runCli(['validate', danger.wasm, '--json'], { cwd, env: cliEnv });
+  assert.is(v.code, 1, v.stderr);
+  const report = JSON.parse(v.stdout.split('\n')[0]!) as { valid: boolean; problems: { check: string; message: string; fix: string }[] };
+  assert.is(report.valid, false);
+  assert.is(report.problems.length, 1);
+  assert.match(report.problems[0]!.message, /^sandbox-c: 8 filesystem permissions are refused:\n/);
+  assert.is(report.problems[0]!.fix, 'ask for a specific folder in permissions.filesystem (manifest.yaml) and rebuild');
+});
+
 // ---- pocket-wit run: refusal, the grant line, --deny-* ----
 
 test('run: a plugin asking for /proc/self fails to load with a clear error, no stack trace; --json keeps stdout one JSON line', async () => {

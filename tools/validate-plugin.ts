@@ -75,7 +75,8 @@ export async function validatePlugin(target: string, steps: StepReporter = silen
     report.probe = await steps.step('running metadata and examples in a worker', () => probePlugin({ file: file!, runExamples: true }));
   } catch (err) {
     if (!isPluginError(err)) throw err;
-    problems.push({ check: 'metadata', message: err.message, fix: 'make metadata() return without failing (see the message)' });
+    const fix = err.code === 'permission-denied' ? 'ask for a specific folder in permissions.filesystem (manifest.yaml) and rebuild' : 'make metadata() return without failing (see the message)';
+    problems.push({ check: 'metadata', message: err.message, fix });
     return report;
   }
   for (const ex of report.probe.examples) {
