@@ -9,6 +9,7 @@ import type { NodeDefinition, PluginMetadata } from './metadata.js';
 import { NodeSchemas } from './node-schemas.js';
 import type { Phase, PhaseArgs, PhaseResult, PluginRunner } from './runner.js';
 import type { SandboxPolicy } from './sandbox/policy.js';
+import type { DirGrant } from './sandbox/wasi/fs.js';
 
 /** What a loaded plugin may do: its manifest's permissions narrowed by the host's grant. */
 export interface EffectivePermissions {
@@ -17,7 +18,7 @@ export interface EffectivePermissions {
   /** Variable names it may read (only those set on the host reach it). */
   env: string[];
   /** Directories: where the guest sees each, the host folder, and whether it may write. */
-  filesystem: { guest: string; host: string; writable: boolean }[];
+  filesystem: DirGrant[];
   network: string[];
   maxInputBytes: number;
   maxOutputBytes: number;

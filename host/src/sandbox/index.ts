@@ -10,6 +10,7 @@
  */
 export { resolvePolicy, hostAllowed, parseDirEntry, DEFAULT_MAX_INPUT, DEFAULT_MAX_OUTPUT } from './policy.js';
 export type { PermissionsGrant, SizeLimits, SandboxPolicy, GrantedDir } from './policy.js';
+export type { DirGrant } from './wasi/fs.js';
 export { Engine, sharedEngine, type CompiledModules } from './engine.js';
 export { selectRunner, type Isolation } from './runners.js';
 export { workerRunner, defaultPoolSize } from './worker-runner.js';

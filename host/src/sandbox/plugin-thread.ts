@@ -51,7 +51,7 @@ export class PluginThread extends WorkerHost {
       spinMicros: WORKER_SPIN_MICROS,
     };
     if (transpiled.imports.some((i) => i.startsWith('wasi:'))) {
-      data.wasi = { env: p.env, dirs: p.dirs.map((d) => ({ guest: d.guest, host: d.host, writable: d.writable })), args: [init.name] };
+      data.wasi = { env: p.env, dirs: p.dirs, args: [init.name] };
     }
     super({
       name: init.name,

@@ -8,6 +8,7 @@ import { homedir, userInfo } from 'node:os';
 import { isAbsolute, normalize, parse, posix, relative, resolve, sep } from 'node:path';
 import { PluginError } from '../errors.js';
 import { parseDuration, parseSize, resolvePermissions, type PermissionsDecl } from '../manifest.js';
+import type { DirGrant } from './wasi/fs.js';
 export { formatBytes } from './format.js';
 
 /** What a host grants at most. Omitted fields grant what the plugin asks for. */
@@ -38,15 +39,10 @@ export interface SizeLimits {
 export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
 export const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 
-/** A granted directory: where the guest sees it and where it is on the host. */
-export interface GrantedDir {
+/** A granted directory, with the manifest entry it came from. */
+export interface GrantedDir extends DirGrant {
   /** The manifest's entry, e.g. `./out:rw`. */
   entry: string;
-  /** The guest's path, e.g. `/out`. */
-  guest: string;
-  /** Absolute, real host path. */
-  host: string;
-  writable: boolean;
 }
 
 export interface SandboxPolicy {
@@ -293,7 +289,7 @@ export function hostAllowed(url: string, allowed: string[]): boolean {
  */
 export function describeGrant(p: {
   env: readonly string[];
-  filesystem: readonly { guest: string; host: string; writable: boolean }[];
+  filesystem: readonly DirGrant[];
   network: readonly string[];
 }): string | undefined {
   const parts: string[] = [];

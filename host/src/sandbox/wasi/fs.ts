@@ -62,8 +62,12 @@ type NewTimestamp = FilesystemTypes.NewTimestamp;
 type OpenFlags = FilesystemTypes.OpenFlags;
 type PathFlags = FilesystemTypes.PathFlags;
 
-/** One granted directory, as the filesystem needs it. */
-export interface FsDir {
+/**
+ * A granted directory: where the guest sees it (e.g. `/data`), the host folder (absolute, already
+ * realpath'd) and whether the guest may change it. The one shape of a directory grant, from the
+ * policy to the filesystem and `plugin.permissions`.
+ */
+export interface DirGrant {
   guest: string;
   host: string;
   writable: boolean;
@@ -180,7 +184,7 @@ export interface Filesystem {
 }
 
 /** Builds one instance's filesystem over the granted directories. */
-export function createFilesystem(dirs: readonly FsDir[], io: Io, tracker: ResourceTracker): Filesystem {
+export function createFilesystem(dirs: readonly DirGrant[], io: Io, tracker: ResourceTracker): Filesystem {
   class DirectoryEntryStream implements FilesystemTypes.DirectoryEntryStream {
     #dir: Dir;
     #close: (() => void) | undefined;

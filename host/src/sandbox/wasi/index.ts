@@ -25,16 +25,12 @@ import type { WasiImports } from './contract.js';
 export type { WasiImports, WasiInterfaceName } from './contract.js';
 export { WasiExit } from './exit.js';
 
-/** A granted directory. `guest`: e.g. '/data'; `host`: absolute, already realpath'd. */
-export interface WasiDir {
-  guest: string;
-  host: string;
-  writable: boolean;
-}
+import type { DirGrant } from './fs.js';
+export type { DirGrant };
 /** What one plugin instance may see. */
 export interface WasiGrant {
   env: [string, string][];
-  dirs: WasiDir[];
+  dirs: readonly DirGrant[];
   args: string[];
 }
 /** An outgoing HTTP request, as the guest built it. */
