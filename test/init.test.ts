@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { runCli, tempDir } from './helpers.js';
 
 const work = tempDir('pocket-wit-init-');
+/** Each scaffold's answer to `{"name":""}`, compared across languages below. */
+const emptyName = new Map<string, string>();
 
 for (const lang of ['ts', 'rust', 'go', 'c'] as const) {
   test(`init --lang ${lang}: builds, its examples pass under pocket-wit test, and it runs`, async () => {
@@ -25,8 +27,20 @@ for (const lang of ['ts', 'rust', 'go', 'c'] as const) {
     const r = await runCli(['run', dir, 'hello', '--input', '{"name":"Ada"}', '--config', '{"greeting":"Hi"}', '--json']);
     assert.is(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout), { output: { message: 'Hi, Ada!' }, next: 'default' });
+    // Every scaffold declares name's minLength; the host enforces it, whatever the language.
+    const empty = await runCli(['run', dir, 'hello', '--input', '{"name":""}', '--json']);
+    assert.is(empty.code, 1, empty.stdout + empty.stderr);
+    const { error } = JSON.parse(empty.stdout) as { error: { code: string; message: string } };
+    assert.is(error.code, 'invalid-input');
+    assert.match(error.message, /^input\.name: /);
+    emptyName.set(lang, `error[${error.code}] ${error.message}`);
   });
 }
+
+test('the four scaffolds refuse {"name":""} with the same code and message', () => {
+  const seen = (['ts', 'rust', 'go', 'c'] as const).map((lang) => `${lang}: ${emptyName.get(lang) ?? '(not run)'}`);
+  assert.is(new Set(seen.map((l) => l.replace(/^\w+: /, ''))).size, 1, seen.join('\n'));
+});
 
 test('init refuses a folder that is not empty and writes nothing', async () => {
   const dir = join(work, 'taken');
