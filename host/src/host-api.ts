@@ -147,12 +147,13 @@ export class CallHost implements HostCalls {
     return value === undefined ? undefined : JSON.stringify(value);
   }
 
-  #writable(key: string, what: 'write' | 'delete'): boolean {
+  #writable(key: string): boolean {
     if (STORE_WRITABLE.has(this.phase)) return true;
+    // The same words as the guest SDKs, which may refuse first: the same error in every language.
     this.#refuse(
       new PluginError(
         'permission-denied',
-        `${this.#where()} tried to ${what} the shared store key "${key}"; ${this.phase} must not write the shared store (exec may be retried): ${what} it in prep or post`,
+        `${this.phase} must not write the shared store (it may be retried): write "${key}" in prep or post instead`,
         { context: { plugin: this.ctx.plugin, ...(this.ctx.node ? { node: this.ctx.node } : {}), phase: this.phase } },
       ),
     );
@@ -161,7 +162,7 @@ export class CallHost implements HostCalls {
 
   /** Set `key` to a JSON value given as text. */
   storeSet(key: string, json: string): void {
-    if (!this.#writable(key, 'write')) return;
+    if (!this.#writable(key)) return;
     let value: unknown;
     try {
       value = JSON.parse(json);
@@ -173,7 +174,7 @@ export class CallHost implements HostCalls {
   }
 
   storeDelete(key: string): boolean {
-    if (!this.#writable(key, 'delete')) return false;
+    if (!this.#writable(key)) return false;
     return this.ctx.store.delete(key);
   }
 

@@ -87,6 +87,8 @@ function problems(kind: SchemaKind, errors: TypeboxError[], context: { plugin: s
     } else if (e.keyword === 'required') {
       const missing = (e.params.requiredProperties as string[] | undefined) ?? [];
       lines.push(`${fieldOf(kind, e.instancePath)}: missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    } else if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) {
+      lines.push(`${fieldOf(kind, e.instancePath)}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`);
     } else {
       lines.push(`${fieldOf(kind, e.instancePath)}: ${e.message}`);
     }
