@@ -62,9 +62,13 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
   const component = await readComponent(source);
   const transpiled = await transpileComponent(component, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir });
   const name = component.section?.manifest.name ?? component.source;
+  // A command plugin (Go) gets no filesystem, environment or network WASI: its policy says so, so
+  // `plugin.permissions` (and the CLI's grant line) show what it really gets.
+  const grant: PermissionsGrant | undefined =
+    transpiled.kind === 'command' ? { ...options.permissions, env: [], filesystem: [], network: [] } : options.permissions;
   const policy: SandboxPolicy = resolvePolicy(name, component.section?.manifest.permissions, {
     baseDir: options.baseDir ?? defaultBaseDir(source),
-    ...(options.permissions ? { grant: options.permissions } : {}),
+    ...(grant ? { grant } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });
   const log = options.log ?? stderrLogSink();
