@@ -191,10 +191,11 @@ export class CallHost implements HostCalls {
    * Await the call made with this host: a plugin that broke a rule fails with that, unless the
    * call already failed with an error of its own (an SDK that refused the write earlier, a trap).
    */
-  async finish<T>(call: Promise<T>): Promise<T> {
-    const value = await call;
-    if (this.#violation) throw this.#violation;
-    return value;
+  finish<T>(call: Promise<T>): Promise<T> {
+    return call.then((value) => {
+      if (this.#violation) throw this.#violation;
+      return value;
+    });
   }
 }
 

@@ -139,17 +139,17 @@ export class Plugin {
     if (options.now) ctx.now = options.now;
     if (options.cancelled) ctx.cancelled = options.cancelled;
     if (options.signal) ctx.signal = options.signal;
-    const config = this.#schemas.check(type, 'config', toJson(options.config ?? {}, 'config', { plugin: this.name, node: type }));
+    const config = toJson(this.#schemas.check(type, 'config', options.config ?? {}), 'config', { plugin: this.name, node: type });
     return { ctx, config };
   }
 
   /** The node's input as JSON text, checked against its schema (defaults applied). */
   #input(type: string, input: unknown): string {
-    return this.#schemas.check(type, 'input', toJson(input, 'input', { plugin: this.name, node: type }));
+    return toJson(this.#schemas.check(type, 'input', input ?? null), 'input', { plugin: this.name, node: type });
   }
 
   /** One phase call; the host answers its host calls and enforces their rules. */
-  async #call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]> {
+  #call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]> {
     const host = new CallHost(ctx, phase);
     return host.finish(this.#runner.call(phase, args, host));
   }
@@ -176,12 +176,21 @@ export class Plugin {
     return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
   }
 
-  /** Run a node's whole lifecycle: prep, exec, post. */
+  /**
+   * Run a node's whole lifecycle: prep, exec, post, with one store. Config and input are checked
+   * and encoded once for the three phases, and each phase's result goes to the next as the JSON
+   * text the plugin returned (checked to be JSON, not decoded and encoded again).
+   */
   async runNode(type: string, options: RunNodeOptions = {}): Promise<NodeResult> {
-    const call: NodeCallOptions = { ...options, store: options.store ?? new Map() };
-    const prepResult = await this.prep(type, options.input, call);
-    const execResult = await this.exec(type, prepResult, call);
-    return this.post(type, options.input, prepResult, execResult, call);
+    const { ctx, config } = this.#context(type, { ...options, store: options.store ?? new Map() });
+    const input = this.#input(type, options.input);
+    const at = { plugin: this.name, node: type };
+    const prepText = await this.#call('prep', [type, config, input], ctx);
+    fromJson(prepText, 'prep result', { ...at, phase: 'prep' });
+    const execText = await this.#call('exec', [type, config, prepText], ctx);
+    fromJson(execText, 'exec result', { ...at, phase: 'exec' });
+    const raw = await this.#call('post', [type, config, input, prepText, execText], ctx);
+    return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
   }
 
   /** Release the plugin's instances. Further calls fail. */
