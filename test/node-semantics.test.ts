@@ -13,7 +13,13 @@ import * as assert from 'uvu/assert';
 import { loadPlugin, PluginError, type Plugin } from '../host/src/index.js';
 import { built, CACHE_DIR } from './helpers.js';
 
-const LANGS = ['ts', 'rust', 'go', 'c'] as const;
+const LANGUAGES = ['ts', 'rust', 'go', 'c'] as const;
+/**
+ * Each language through the default runner (workers; Go's command runner), and the component
+ * languages once more through the in-process runner: the rules are the host's, so every runner
+ * must give the same results.
+ */
+const LANGS = [...LANGUAGES, 'ts in-process', 'rust in-process', 'c in-process'] as const;
 type Lang = (typeof LANGS)[number];
 
 const KEY = 'semantics';
@@ -21,8 +27,11 @@ const plugins = new Map<Lang, Plugin>();
 
 test.before(async () => {
   // Built once per run (helpers' `built` memoizes; cargo and Go keep their own caches).
-  const files = await Promise.all(LANGS.map((lang) => built(`test/fixtures/semantics-${lang}`)));
-  for (const [i, lang] of LANGS.entries()) plugins.set(lang, await loadPlugin(files[i]!, { cacheDir: CACHE_DIR }));
+  const files = await Promise.all(LANGUAGES.map((lang) => built(`test/fixtures/semantics-${lang}`)));
+  for (const [i, lang] of LANGUAGES.entries()) {
+    plugins.set(lang, await loadPlugin(files[i]!, { cacheDir: CACHE_DIR }));
+    if (lang !== 'go') plugins.set(`${lang} in-process`, await loadPlugin(files[i]!, { cacheDir: CACHE_DIR, isolation: 'in-process' }));
+  }
 });
 
 test.after(async () => {
@@ -146,4 +155,17 @@ for (const c of INVALID) {
   });
 }
 
+
+
+test('a command plugin (Go) cannot run in-process: invalid-input naming the fix', async () => {
+  const file = await built('test/fixtures/semantics-go');
+  try {
+    await loadPlugin(file, { cacheDir: CACHE_DIR, isolation: 'in-process' });
+    assert.unreachable('expected a refusal');
+  } catch (err) {
+    assert.instance(err, PluginError);
+    assert.is((err as PluginError).code, 'invalid-input');
+    assert.match((err as PluginError).message, /command plugin .* runs only in a worker; load it with isolation 'worker'/);
+  }
+});
 test.run();
