@@ -27,7 +27,11 @@ export interface LoadOptions {
    * this (a smaller memory cap or timeout, fewer env names, directories or hosts); never more.
    */
   permissions?: PermissionsGrant;
-  /** Request and response size limits (16 MB each by default). */
+  /**
+   * Size limits: the request and response of one call (16 MB each by default), and the caps on
+   * what a call may send besides (action name, error, logs, store writes, HTTP bodies; see
+   * `CallLimits` for each default).
+   */
   limits?: SizeLimits;
   /** Worker threads for this plugin, each with its own instance; default min(4, CPUs). */
   pool?: number;
@@ -83,7 +87,7 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
   });
   let raw;
   try {
-    const host = metadataHost(name, log);
+    const host = metadataHost(name, log, policy.callLimits);
     raw = await host.finish(runner.metadata(host));
   } catch (thrown) {
     await runner.close();

@@ -3,6 +3,7 @@
  * `runNode(type, { input, config, store })` runs prep, exec and post and returns
  * `{ output, next }`; each phase is also callable on its own (the workflow engine retries exec).
  */
+import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import { PluginError } from './errors.js';
 import { CallHost, stderrLogSink, type CallContext, type LogSink, type SharedStore } from './host-api.js';
 import type { NodeDefinition, PluginMetadata } from './metadata.js';
@@ -22,6 +23,8 @@ export interface EffectivePermissions {
   network: string[];
   maxInputBytes: number;
   maxOutputBytes: number;
+  /** The caps on each call's action name, error, logs, store writes and HTTP bodies. */
+  limits: CallLimits;
 }
 
 export interface NodeCallOptions {
@@ -92,6 +95,8 @@ export class Plugin {
   readonly #runner: PluginRunner;
   readonly #log: LogSink;
   readonly #schemas: NodeSchemas;
+  /** The caps every phase call's `CallHost` enforces (the defaults for a custom runner's plugin). */
+  readonly #limits: CallLimits;
   /** The limits and capabilities this plugin runs with (undefined for a custom runner's plugin). */
   readonly permissions: EffectivePermissions | undefined;
   #closed = false;
@@ -106,7 +111,9 @@ export class Plugin {
       network: [...policy.network],
       maxInputBytes: policy.maxInputBytes,
       maxOutputBytes: policy.maxOutputBytes,
+      limits: { ...policy.callLimits },
     };
+    this.#limits = policy?.callLimits ?? DEFAULT_CALL_LIMITS;
     this.source = source;
     this.#runner = runner;
     this.#log = log;
@@ -150,7 +157,7 @@ export class Plugin {
 
   /** One phase call; the host answers its host calls and enforces their rules. */
   #call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]> {
-    const host = new CallHost(ctx, phase);
+    const host = new CallHost(ctx, phase, this.#limits);
     return host.finish(this.#runner.call(phase, args, host));
   }
 

@@ -9,6 +9,7 @@
  * This module holds only types and the error mapping every runner shares, below all stages.
  */
 import type * as Types from './generated/wit/v0.2.0/interfaces/pocket-plugin-types.js';
+import { capDetailsText, capMessage, type CallLimits } from './call-limits.js';
 import { PluginError, type ErrorCode, type ErrorContext } from './errors.js';
 import type { CallHost, LogSink } from './host-api.js';
 import type { Engine } from './sandbox/engine.js';
@@ -62,22 +63,22 @@ export function guestCode(code: unknown): ErrorCode {
 
 /**
  * Turn whatever a call threw into a PluginError: a `node-error` the plugin returned keeps its
- * code; anything else (a wasm trap, a failed lowering) is a `trap`.
+ * code; anything else (a wasm trap, a failed lowering) is a `trap`. With `limits`, a node-error's
+ * message and details are cut to their caps here, before its details are even parsed (`CallHost`
+ * cuts every call's error again, whichever runner made it).
  */
-export function toPluginError(thrown: unknown, context: ErrorContext): PluginError {
+export function toPluginError(
+  thrown: unknown,
+  context: ErrorContext,
+  limits?: Pick<CallLimits, 'maxErrorMessageBytes' | 'maxErrorDetailsBytes'>,
+): PluginError {
   if (thrown instanceof PluginError) return thrown;
   const where = `${context.plugin ?? 'plugin'}${context.node ? `/${context.node}` : ''}${context.phase ? ` (${context.phase})` : ''}`;
   const payload = (thrown as { payload?: Types.NodeError } | null)?.payload;
   if (payload && typeof payload === 'object' && typeof payload.message === 'string') {
-    let details: unknown;
-    if (payload.details !== undefined) {
-      try {
-        details = JSON.parse(payload.details);
-      } catch {
-        details = payload.details;
-      }
-    }
-    return new PluginError(guestCode(payload.code), payload.message, { context, details });
+    const details = payload.details === undefined ? undefined : capDetailsText(payload.details, limits?.maxErrorDetailsBytes ?? Infinity);
+    const message = limits ? capMessage(payload.message, limits.maxErrorMessageBytes) : payload.message;
+    return new PluginError(guestCode(payload.code), message, { context, details });
   }
   const message = thrown instanceof Error ? thrown.message : String(thrown);
   return new PluginError('trap', `${where} trapped: ${message}`, { context, cause: thrown });

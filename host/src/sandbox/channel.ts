@@ -136,10 +136,17 @@ export interface WireError {
 /** What the worker answers. */
 export type CallResponse = ({ ok: true; v: unknown } | { ok: false; e: WireError }) & Pending;
 
-/** Store writes the plugin made since the last hand-over (applied first, in order), and its log records. */
+/**
+ * Store writes the plugin made since the last hand-over (applied first, in order), and its log
+ * records; what the worker dropped under the call's caps (call-limits.ts) rather than send.
+ */
 export interface Pending {
   sets?: [key: string, json: string][];
   logs?: WorkerLog[];
+  /** Log records the worker dropped (over the call's log caps) since the last hand-over. */
+  dropped?: number;
+  /** Set once the call wrote more than its store cap: the worker stopped sending its writes. */
+  storeOver?: 1;
 }
 
 /**

@@ -30,7 +30,7 @@ export const inProcessRunner: RunnerFactory = async (transpiled, { name, engine 
     try {
       return fn(node);
     } catch (thrown) {
-      const err = toPluginError(thrown, { plugin: name, ...(host.ctx.node ? { node: host.ctx.node } : {}), phase: host.phase });
+      const err = toPluginError(thrown, { plugin: name, ...(host.ctx.node ? { node: host.ctx.node } : {}), phase: host.phase }, host.limits);
       if (err.code === 'trap') instance = undefined;
       throw err;
     } finally {
