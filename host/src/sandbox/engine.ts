@@ -15,7 +15,7 @@ import { PluginError } from '../errors.js';
 import type { TranspiledComponent } from '../transpile.js';
 import { formatBytes } from './format.js';
 import type { GlueModule } from './instantiate.js';
-import { capModuleMemory } from './memory-cap.js';
+import { planMemoryCap, readModuleMemories, rewriteMemoryMaxima, SIDE_MEMORY_ALLOWANCE_BYTES, WASM_PAGE, type MemoryPlan } from './memory-cap.js';
 
 // QuickJS-built components use the extended-const proposal, on by default from Node 22. The flag
 // also applies to worker threads started afterwards.
@@ -26,10 +26,15 @@ export interface CompiledModules {
   transpiled: TranspiledComponent;
   /** Compiled core modules by the names the glue asks for. */
   modules: Record<string, WebAssembly.Module>;
-  /** What the plugin needs at start: the largest initial memory of its modules (bytes). */
+  /**
+   * What the plugin needs at start under its cap (bytes): its main memory's initial size plus
+   * every other memory's share (`memory-cap.ts`); 0 when uncapped.
+   */
   initialBytes: number;
-  /** The cap the memories were rewritten to, if any. */
+  /** The cap the memories were split under, if any. */
   memoryBytes: number | undefined;
+  /** How the cap was split (each module's memories' maxima), when capped: instances are checked against it. */
+  memoryPlan: MemoryPlan | undefined;
   /** Give the lease back (the runner closed); the last one evicts the cache entry. */
   release(): void;
 }
@@ -43,8 +48,9 @@ export class Engine {
   readonly #cache = new Map<string, Entry>();
 
   /**
-   * Compile every core module of `transpiled`; with `memoryBytes`, each memory's maximum is set
-   * to it first, and a module needing more than that at start fails with `memory-limit`.
+   * Compile every core module of `transpiled`; with `memoryBytes`, the cap is first split across
+   * the memories the modules define (their maxima add up to at most the cap), and a component
+   * needing more than that at start fails with `memory-limit`.
    */
   async compile(transpiled: TranspiledComponent, options: { memoryBytes?: number; name?: string } = {}): Promise<CompiledModules> {
     const { memoryBytes } = options;
@@ -68,11 +74,17 @@ export class Engine {
     };
     try {
       const compiled = await held.compiled;
-      if (memoryBytes !== undefined && compiled.initialBytes > memoryBytes) {
+      if (compiled.memoryPlan && !compiled.memoryPlan.fits) {
         const name = options.name ?? transpiled.component.source;
+        const { memoryCount } = compiled.memoryPlan;
+        const split =
+          memoryCount > 1
+            ? `; the limit holds for all ${memoryCount} of its memories together: its main memory's initial size, plus each other memory's initial size and ${formatBytes(SIDE_MEMORY_ALLOWANCE_BYTES)}`
+            : '';
+        const pages = compiled.initialBytes <= memoryBytes! ? ` (memory comes in whole 64 KB pages: the limit is rounded down to ${formatBytes(Math.floor(memoryBytes! / WASM_PAGE) * WASM_PAGE)})` : '';
         throw new PluginError(
           'memory-limit',
-          `${name} needs ${formatBytes(compiled.initialBytes)} of memory at start, more than its memory limit of ${formatBytes(memoryBytes)}; set permissions.memory to at least ${Math.ceil(compiled.initialBytes / 1024 / 1024)}MB (or grant more)`,
+          `${name} needs ${formatBytes(compiled.initialBytes)} of memory at start, more than its memory limit of ${formatBytes(memoryBytes!)}${pages}; set permissions.memory to at least ${Math.ceil(compiled.initialBytes / 1024 / 1024)}MB (or grant more)${split}`,
         );
       }
       return { ...compiled, release };
@@ -107,27 +119,40 @@ export function sharedEngine(): Engine {
 
 async function compileModules(transpiled: TranspiledComponent, memoryBytes: number | undefined): Promise<Omit<CompiledModules, 'release'>> {
   const source = transpiled.component.source;
-  const modules: Record<string, WebAssembly.Module> = {};
-  let initialBytes = 0;
-  await Promise.all(
+  const files = await Promise.all(
     transpiled.coreFiles.map(async (file) => {
-      let bytes: Uint8Array<ArrayBuffer>;
       try {
-        bytes = new Uint8Array(await readFile(join(transpiled.dir, file)));
-        if (memoryBytes !== undefined) {
-          const capped = capModuleMemory(bytes, memoryBytes);
-          initialBytes = Math.max(initialBytes, capped.initialBytes);
-          bytes = capped.bytes;
-        }
+        return { file, bytes: new Uint8Array(await readFile(join(transpiled.dir, file))) };
       } catch (cause) {
         throw new PluginError('invalid-plugin', `${source}: core module ${file} cannot be read: ${(cause as Error).message}`, { cause });
       }
+    }),
+  );
+  // With a cap: one split of it across every memory the modules define (memory-cap.ts).
+  let memoryPlan: MemoryPlan | undefined;
+  let initialBytes = 0;
+  if (memoryBytes !== undefined) {
+    const read = files.map(({ file, bytes }) => {
       try {
-        modules[file] = await WebAssembly.compile(bytes);
+        return { file, memories: readModuleMemories(bytes) };
+      } catch (cause) {
+        throw new PluginError('invalid-plugin', `${source}: core module ${file} cannot be read: ${(cause as Error).message}`, { cause });
+      }
+    });
+    memoryPlan = planMemoryCap(read, memoryBytes);
+    initialBytes = memoryPlan.neededBytes;
+  }
+  const modules: Record<string, WebAssembly.Module> = {};
+  await Promise.all(
+    files.map(async ({ file, bytes }) => {
+      let code: Uint8Array<ArrayBuffer> = bytes;
+      if (memoryPlan) code = rewriteMemoryMaxima(bytes, memoryPlan.modules[file]!.memories.map((m) => m.maxBytes));
+      try {
+        modules[file] = await WebAssembly.compile(code);
       } catch (cause) {
         throw new PluginError('invalid-plugin', `${source}: a core module failed to compile: ${(cause as Error).message}`, { cause });
       }
     }),
   );
-  return { transpiled, modules, initialBytes, memoryBytes };
+  return { transpiled, modules, initialBytes, memoryBytes, memoryPlan };
 }

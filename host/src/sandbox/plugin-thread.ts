@@ -45,7 +45,9 @@ export class PluginThread extends WorkerHost {
       modules,
       worldVersion: transpiled.worldVersion,
       memoryBytes: p.memoryBytes,
+      memoryPlan: init.compiled.memoryPlan,
       maxOutputBytes: p.maxOutputBytes,
+      limits: p.callLimits,
       sab,
       port: ports.port2,
       spinMicros: WORKER_SPIN_MICROS,
@@ -123,8 +125,13 @@ export class PluginThread extends WorkerHost {
   }
 }
 
-/** What the worker sent along without waiting: store writes first (in order), then log records. */
+/**
+ * What the worker sent along without waiting: store writes first (in order), then log records,
+ * then what it dropped under the call's caps (the host applies the same caps again).
+ */
 function applyPending(p: Pending, host: CallHost): void {
   if (p.sets) for (const [k, v] of p.sets) host.storeSet(k, v);
+  if (p.storeOver) host.storeOverflow();
   if (p.logs) for (const l of p.logs) host.log(l.level, l.message, l.fields);
+  if (p.dropped) host.logsDropped(p.dropped);
 }

@@ -9,6 +9,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { actionNameProblem, capDetails, capMessage, LogBudget, storeDeleteBytes, storeWriteBytes, type CallLimits } from '../call-limits.js';
 import { PluginError } from '../errors.js';
 import type { HostCalls } from '../host-api.js';
 import { toPluginError } from '../runner.js';
@@ -16,6 +17,7 @@ import { hostImportsFor, nodeExportsFor, type NodeExports } from '../world-versi
 import { Channel, State, type CallRequest, type CallResponse, type HostCall, type Pending, type WireError, type WorkerLog } from './channel.js';
 import { formatBytes } from './format.js';
 import { instantiateGlue, type GlueModule } from './instantiate.js';
+import type { MemoryPlan, MemoryShare } from './memory-cap.js';
 import { createWasi, disposeWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
 import type { WorkerLifecycle } from './worker-host.js';
 
@@ -27,7 +29,11 @@ export interface PluginWorkerInit {
   modules: Record<string, WebAssembly.Module>;
   worldVersion: string;
   memoryBytes: number;
+  /** How the cap was split across the modules' memories: each core instance is checked against it. */
+  memoryPlan?: MemoryPlan | undefined;
   maxOutputBytes: number;
+  /** The call caps (call-limits.ts): applied here too, so what the host would drop is never sent. */
+  limits: CallLimits;
   /** WASI for this instance; absent when the plugin imports no WASI. */
   wasi?: WasiGrant;
   sab: SharedArrayBuffer;
@@ -49,6 +55,27 @@ let logs: WorkerLog[] = [];
 let sets: [string, string][] = [];
 let pendingBytes = 0;
 const FLUSH_BYTES = 64 * 1024;
+/**
+ * The call's caps, applied before anything is sent (the host applies the same rules again): log
+ * records past the log caps are only counted (`dropped`), and once the call has written more
+ * than its store cap its writes are no longer sent (`storeOver`; the call fails on the host).
+ */
+let logBudget = new LogBudget(init.limits);
+let droppedUnsent = 0;
+let storeWritten = 0;
+let storeOver = false;
+let storeOverUnsent = false;
+
+/** Count a store write against the call's cap; false once it is passed (nothing more is sent). */
+function chargeStore(bytes: number): boolean {
+  if (storeOver) return false;
+  storeWritten += bytes;
+  if (storeWritten <= init.limits.maxStoreBytesPerCall) return true;
+  storeOver = storeOverUnsent = true;
+  sets = [];
+  return false;
+}
+
 /** Per call: how much of the plugin's stdout/stderr is logged before the rest is dropped. */
 const STDIO_LINES_PER_CALL = 200;
 const STDIO_LINE_MAX = 2000;
@@ -60,11 +87,16 @@ function addPending(bytes: number): void {
 }
 
 function addLog(record: WorkerLog): void {
+  if (!logBudget.admit(record.message, record.fields)) {
+    droppedUnsent++;
+    return;
+  }
   logs.push(record);
   addPending(record.message.length + 64);
 }
 
 function addSet(key: string, json: string): void {
+  if (!chargeStore(storeWriteBytes(key, json))) return;
   sets.push([key, json]);
   addPending(key.length + json.length);
 }
@@ -73,6 +105,10 @@ function addSet(key: string, json: string): void {
 function withPending<T extends Pending>(msg: T): T {
   if (sets.length > 0) msg.sets = sets;
   if (logs.length > 0) msg.logs = logs;
+  if (storeOverUnsent) msg.storeOver = 1;
+  if (droppedUnsent > 0) msg.dropped = droppedUnsent;
+  storeOverUnsent = false;
+  droppedUnsent = 0;
   sets = [];
   logs = [];
   pendingBytes = 0;
@@ -158,6 +194,7 @@ const proxy: HostCalls = {
     addSet(key, json);
   },
   storeDelete(key) {
+    if (!chargeStore(storeDeleteBytes(key))) return false;
     return hostCall({ h: 'store-delete', k: key }) === true;
   },
   // The host is asked only when the caller gave a clock or a way to cancel.
@@ -167,7 +204,8 @@ const proxy: HostCalls = {
 
 let glue: GlueModule;
 let instance: NodeExports | undefined;
-let memories: WebAssembly.Memory[] = [];
+/** The instance's memories with their shares of the cap, recorded as each core instance is created. */
+let memories: { memory: WebAssembly.Memory; share: MemoryShare | undefined }[] = [];
 /** This instance's WASI (its open files are closed when the instance is discarded). */
 let wasi: Record<string, unknown> | undefined;
 
@@ -184,19 +222,30 @@ function instantiate(): NodeExports {
     wasi = createWasi(init.wasi, { stdout: (b: Uint8Array) => stdout.write(b), stderr: (b: Uint8Array) => stderr.write(b), http: httpViaHost });
     Object.assign(imports, wasi);
   }
-  const found: WebAssembly.Memory[] = [];
-  const exports = instantiateGlue(glue, init.modules, imports, init.name, (m) => found.push(m));
+  // Recorded as they come, not once instantiation returns: a plugin that runs out of memory while
+  // starting (a constructor, a start function, top-level code) is then known to be at its cap.
+  const found: typeof memories = [];
   memories = found;
+  const exports = instantiateGlue(glue, init.modules, imports, init.name, { memoryPlan: init.memoryPlan, onMemory: (memory, share) => found.push({ memory, share }) });
   return nodeExportsFor(init.worldVersion, exports, init.name);
 }
 
-/** True when the instance's memory is (nearly) at its cap: a failure then is the cap's doing. */
+/**
+ * True when the instance's memory is (nearly) at its cap, a failure then being the cap's doing: a
+ * memory within 1/8 of its share of the cap (one that may grow at all), or all of them together
+ * within 1/8 of the cap.
+ */
 function atMemoryCap(): boolean {
-  return memories.some((m) => m.buffer.byteLength >= init.memoryBytes * 0.875);
+  const near = (size: number, max: number): boolean => size >= max * 0.875;
+  return (
+    memories.some(({ memory, share }) => (share ? share.maxBytes > share.minBytes && near(memory.buffer.byteLength, share.maxBytes) : near(memory.buffer.byteLength, init.memoryBytes))) ||
+    near(memoryUsed(), init.memoryBytes)
+  );
 }
 
+/** What the instance's memories hold together. */
 function memoryUsed(): number {
-  return memories.reduce((n, m) => Math.max(n, m.buffer.byteLength), 0);
+  return memories.reduce((n, m) => n + m.memory.buffer.byteLength, 0);
 }
 
 
@@ -211,7 +260,7 @@ function toWire(thrown: unknown, req: CallRequest | undefined): WireError {
   if (thrown instanceof RangeError && /call stack/i.test(thrown.message)) {
     return { code: 'trap', message: `${where} trapped: stack overflow (too deep recursion)`, reset: true };
   }
-  const err = toPluginError(thrown, { plugin: init.name, ...(req?.n ? { node: req.n } : {}), ...(req ? { phase: req.p } : {}) });
+  const err = toPluginError(thrown, { plugin: init.name, ...(req?.n ? { node: req.n } : {}), ...(req ? { phase: req.p } : {}) }, init.limits);
   if (cap) {
     return {
       code: 'memory-limit',
@@ -232,8 +281,18 @@ function sizeError(req: CallRequest, bytes: number): WireError {
   };
 }
 
+/** A wire error within the error caps (the host cuts it again; this keeps it off the channel). */
+function capWire(e: WireError): WireError {
+  const capped: WireError = { ...e, message: capMessage(e.message, init.limits.maxErrorMessageBytes) };
+  if (e.details !== undefined) capped.details = capDetails(e.details, init.limits.maxErrorDetailsBytes);
+  return capped;
+}
+
 function run(req: CallRequest): CallResponse {
   inCall = req;
+  logBudget = new LogBudget(init.limits);
+  storeWritten = 0;
+  storeOver = false;
   try {
     instance ??= instantiate();
     const fn = (req.p === 'metadata' ? instance.metadata : instance[req.p as 'prep']) as ((...args: string[]) => unknown) | undefined;
@@ -241,9 +300,13 @@ function run(req: CallRequest): CallResponse {
     const value = fn(...req.a);
     const size = req.p === 'post' ? Buffer.byteLength(String((value as { output?: string }).output ?? '')) : typeof value === 'string' ? Buffer.byteLength(value) : 0;
     if (size > init.maxOutputBytes) return { ok: false, e: sizeError(req, size) };
+    if (req.p === 'post') {
+      const problem = actionNameProblem(`${init.name}${req.n ? `/${req.n}` : ''} (${req.p})`, (value as { next?: unknown }).next, init.limits.maxActionChars);
+      if (problem) return { ok: false, e: { code: 'size-limit', message: problem } };
+    }
     return { ok: true, v: value };
   } catch (thrown) {
-    const e = toWire(thrown, req);
+    const e = capWire(toWire(thrown, req));
     if (e.reset) discard();
     return { ok: false, e };
   } finally {
@@ -271,14 +334,18 @@ async function main(): Promise<void> {
     instance = instantiate();
   } catch (thrown) {
     const atCap = atMemoryCap() || (thrown instanceof RangeError && /memory/i.test(thrown.message));
-    const error: WireError = atCap
-      ? {
-          code: 'memory-limit',
-          message: `${init.name} needs more memory to start than its limit of ${formatBytes(init.memoryBytes)} (it had grown to ${formatBytes(memoryUsed())}); raise permissions.memory`,
-        }
-      : thrown instanceof WasiExit
-        ? { code: 'plugin-error', message: `${init.name} called exit(${thrown.status}) while starting` }
-        : { code: 'trap', message: `${init.name} failed to start: ${(thrown as Error)?.message ?? String(thrown)}` };
+    // A refusal of the instantiation itself (memory-limit: core instances over the cap) says what it is.
+    const error: WireError =
+      thrown instanceof PluginError
+        ? { code: thrown.code, message: thrown.message }
+        : atCap
+          ? {
+              code: 'memory-limit',
+              message: `${init.name} needs more memory to start than its limit of ${formatBytes(init.memoryBytes)} (its memory had grown to ${formatBytes(memoryUsed())}); raise permissions.memory`,
+            }
+          : thrown instanceof WasiExit
+            ? { code: 'plugin-error', message: `${init.name} called exit(${thrown.status}) while starting` }
+            : { code: 'trap', message: `${init.name} failed to start: ${(thrown as Error)?.message ?? String(thrown)}` };
     post({ kind: 'failed', error });
     return;
   }
