@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { colors as pc } from './ui/colors.js';
-import { isPluginError, parseDuration, parseSize, type PermissionsGrant } from '../host/src/index.js';
+import { isPluginError, memoryBoundProblem, parseDuration, parseSize, timeoutBoundProblem, type PermissionsGrant } from '../host/src/index.js';
 
 /** A mistake in how a command was called; exits with status 2. */
 /** A failure already reported on stdout/stderr: exit 1 without printing more. */
@@ -76,6 +76,8 @@ export function grantFromFlags(opts: { timeout?: string; memory?: string; denyFs
     } catch {
       throw new UsageError(`--timeout "${opts.timeout}" is not a duration; write for example --timeout 2s or --timeout 500ms`);
     }
+    const problem = timeoutBoundProblem(grant.timeout);
+    if (problem) throw new UsageError(`--timeout ${opts.timeout} ${problem}`);
   }
   if (opts.memory !== undefined) {
     try {
@@ -83,6 +85,8 @@ export function grantFromFlags(opts: { timeout?: string; memory?: string; denyFs
     } catch {
       throw new UsageError(`--memory "${opts.memory}" is not a size; write for example --memory 32MB`);
     }
+    const problem = memoryBoundProblem(grant.memory);
+    if (problem) throw new UsageError(`--memory ${opts.memory} ${problem}`);
   }
   return Object.keys(grant).length > 0 ? grant : undefined;
 }

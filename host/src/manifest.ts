@@ -89,7 +89,59 @@ export function parseDuration(text: string): number {
   return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
 }
 
+/**
+ * The longest timeout the host can keep: Node's timers hold at most 2^31 − 1 ms (about 24.8 days);
+ * a longer one would fire after 1 ms.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/**
+ * The largest memory cap: 4 GiB, all a wasm32 memory can address. The same on every host (the
+ * manifest travels inside the component); a cap is a ceiling, not a reservation, so one above a
+ * machine's memory is not refused (size caps and pools for the machine: docs/SECURITY.md).
+ */
+export const MAX_MEMORY_BYTES = 4 * 1024 ** 3;
+
+const thousands = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * What is wrong with a timeout of `ms` (already parsed), or undefined: said after the value, e.g.
+ * `permissions.timeout: "40000m" ${problem}`, with the largest value that works.
+ */
+export function timeoutBoundProblem(ms: number): string | undefined {
+  if (!(ms > 0)) return `is ${ms} ms: every call would time out at once; use a positive duration, for example 5s`;
+  if (ms > MAX_TIMEOUT_MS) {
+    return `is ${thousands(ms)} ms, more than the longest timeout the host can keep, ${thousands(MAX_TIMEOUT_MS)} ms (about 24 days: Node's timers go no further); use at most ${Math.floor(MAX_TIMEOUT_MS / 60_000)}m`;
+  }
+  return undefined;
+}
+
+/** What is wrong with a memory cap of `bytes` (already parsed), or undefined; as {@link timeoutBoundProblem}. */
+export function memoryBoundProblem(bytes: number): string | undefined {
+  if (!(bytes > 0)) return `is ${bytes} bytes: no plugin can start with no memory; use a positive size, for example 64MB`;
+  if (bytes > MAX_MEMORY_BYTES) {
+    return `is ${thousands(bytes)} bytes, more than a plugin's memory can be: 4 GB (4,294,967,296 bytes), all a wasm32 memory can address; use at most 4GB`;
+  }
+  return undefined;
+}
+
+/** The bound problems of a manifest's memory and timeout (units already valid), as `permissions.x: "…" is …`. */
+function boundProblems(decl: PermissionsDecl | undefined): string[] {
+  const problems: string[] = [];
+  if (decl?.memory !== undefined) {
+    const problem = memoryBoundProblem(parseSize(decl.memory));
+    if (problem) problems.push(`permissions.memory: "${decl.memory}" ${problem}`);
+  }
+  if (decl?.timeout !== undefined) {
+    const problem = timeoutBoundProblem(parseDuration(decl.timeout));
+    if (problem) problems.push(`permissions.timeout: "${decl.timeout}" ${problem}`);
+  }
+  return problems;
+}
+
+/** Resolve units and defaults; a memory or timeout out of bounds is `invalid-manifest`, naming the value, the maximum and the fix. */
 export function resolvePermissions(decl: PermissionsDecl | undefined): ResolvedPermissions {
+  const problems = boundProblems(decl);
+  if (problems.length > 0) throw new PluginError('invalid-manifest', problems.join('; '), { details: { problems } });
   return {
     memoryBytes: parseSize(decl?.memory ?? DEFAULT_MEMORY),
     timeoutMs: parseDuration(decl?.timeout ?? DEFAULT_TIMEOUT),
@@ -120,6 +172,26 @@ export function validateManifest(value: unknown, source = 'manifest'): Manifest 
     if (field === 'name') return `name: "${String(getPath(value, e.instancePath))}" must be lowercase letters, digits, ".", "_" or "-"`;
     return `${field}: ${e.message}`;
   });
+  // Values that parse but the host cannot honour (a timeout past Node's timers, a memory past wasm32's).
+  const decl = (value as { permissions?: unknown }).permissions;
+  if (typeof decl === 'object' && decl !== null) {
+    const { memory, timeout } = decl as Record<string, unknown>;
+    const valid = (text: unknown, parse: (t: string) => number): text is string => {
+      if (typeof text !== 'string') return false;
+      try {
+        parse(text);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    problems.push(
+      ...boundProblems({
+        ...(valid(memory, parseSize) ? { memory } : {}),
+        ...(valid(timeout, parseDuration) ? { timeout } : {}),
+      }),
+    );
+  }
   if (problems.length > 0) {
     const unique = [...new Set(problems)];
     throw new PluginError('invalid-manifest', `${source} has ${unique.length} problem${unique.length > 1 ? 's' : ''}:\n  - ${unique.join('\n  - ')}`, {

@@ -6,8 +6,9 @@
 import { existsSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, normalize, parse, posix, relative, resolve, sep } from 'node:path';
+import { resolveCallLimits, type CallLimits } from '../call-limits.js';
 import { PluginError } from '../errors.js';
-import { parseDuration, parseSize, resolvePermissions, type PermissionsDecl } from '../manifest.js';
+import { memoryBoundProblem, parseDuration, parseSize, resolvePermissions, timeoutBoundProblem, type PermissionsDecl } from '../manifest.js';
 import type { DirGrant } from './wasi/fs.js';
 export { formatBytes } from './format.js';
 
@@ -28,8 +29,11 @@ export interface PermissionsGrant {
   network?: string[];
 }
 
-/** Limits on what crosses the boundary in one call. */
-export interface SizeLimits {
+/**
+ * Limits on what crosses the boundary in one call: the request and the response, and the caps of
+ * `CallLimits` (action name, error message and details, logs, store writes, HTTP bodies).
+ */
+export interface SizeLimits extends Partial<CallLimits> {
   /** Largest request (the JSON arguments of one phase, in bytes); default 16 MB. */
   maxInputBytes?: number;
   /** Largest response (the JSON a phase returns, in bytes); default 16 MB. */
@@ -55,24 +59,27 @@ export interface SandboxPolicy {
   network: string[];
   maxInputBytes: number;
   maxOutputBytes: number;
+  /** The caps `CallHost` and the worker enforce on each call (defaults and the host's overrides). */
+  callLimits: CallLimits;
   /** Problems that did not stop the load (a granted directory that does not exist). */
   warnings: string[];
 }
 
+// A grant out of bounds is refused, not clamped: it is the host's mistake, said with the fix.
 function sizeOf(v: number | string, what: string): number {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v) || v <= 0) throw new PluginError('invalid-input', `${what} must be a positive number of bytes, got ${v}`);
-    return v;
-  }
-  return parseSize(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new PluginError('invalid-input', `${what} must be a positive number of bytes, got ${v}`);
+  const bytes = typeof v === 'number' ? v : parseSize(v);
+  const problem = memoryBoundProblem(bytes);
+  if (problem) throw new PluginError('invalid-input', `the host's grant of ${what}${typeof v === 'number' ? '' : ` "${v}"`} ${problem}`);
+  return bytes;
 }
 
 function durationOf(v: number | string, what: string): number {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v) || v <= 0) throw new PluginError('invalid-input', `${what} must be a positive number of milliseconds, got ${v}`);
-    return v;
-  }
-  return parseDuration(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new PluginError('invalid-input', `${what} must be a positive number of milliseconds, got ${v}`);
+  const ms = typeof v === 'number' ? v : parseDuration(v);
+  const problem = timeoutBoundProblem(ms);
+  if (problem) throw new PluginError('invalid-input', `the host's grant of ${what}${typeof v === 'number' ? '' : ` "${v}"`} ${problem}`);
+  return ms;
 }
 
 /** Split a filesystem entry: `./out:rw` → `{ path: './out', writable: true }`. */
@@ -262,6 +269,7 @@ export function resolvePolicy(
     network,
     maxInputBytes: options.limits?.maxInputBytes ?? DEFAULT_MAX_INPUT,
     maxOutputBytes: options.limits?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+    callLimits: resolveCallLimits(options.limits),
     warnings,
   };
 }
