@@ -4,24 +4,28 @@
  * stdout with length-prefixed JSON messages (4-byte little-endian length, then UTF-8 JSON) in the
  * protocol of `world-versions/command.ts`.
  *
- * A call posts the call message as stdin bytes and bumps a shared counter; the worker's stdin
- * wakes from `Atomics.wait`. While the call runs, the plugin's host calls arrive as frames on
- * stdout and are answered by the call's `CallHost` (a `reply` frame on stdin): the main thread
- * never blocks. The call ends with a `result` or `error` frame. If the program exits (a Go panic),
- * the call fails with `trap` quoting stderr and the next call starts a fresh worker. Start-up,
- * timeouts and stopping are `WorkerHost`'s.
+ * A call posts its phase and arguments to the worker (which writes the call message as stdin
+ * bytes) and bumps a shared counter; the worker's stdin wakes from `Atomics.wait`. The worker reassembles and parses what
+ * the plugin writes (stdout frames, stderr lines) and hands this thread whole messages
+ * (`command-channel.ts`): host calls, answered by the call's `CallHost` (a `reply` on stdin), log
+ * records, and finally the call's result or error. So this thread never blocks and never touches
+ * the plugin's byte stream: it does O(message) work once per message, a bounded batch per turn of
+ * the event loop. If the program exits (a Go panic), the call fails with `trap` quoting stderr
+ * and the next call starts a fresh worker. Start-up, timeouts and stopping are `WorkerHost`'s.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PluginError, type ErrorContext } from '../errors.js';
 import type { CallHost } from '../host-api.js';
-import { guestCode, type Phase, type PhaseResult, type RunnerFactory } from '../runner.js';
-import { commandProtocol } from '../world-versions/index.js';
-import type { CommandWorkerInit, FromCommandWorker } from './command-worker.js';
+import { guestCode, type Phase, type PhaseArgs, type PhaseResult, type RawMetadata, type RunnerFactory } from '../runner.js';
+import { createCommandBuffer, Inbox, StdinSignal } from './command-channel.js';
+import type { CommandRecord, CommandWorkerInit, FromCommandWorker, ToCommandWorker } from './command-worker.js';
+import { formatBytes } from './format.js';
 import type { SandboxPolicy } from './policy.js';
 import { SANDBOX_WASI_INTERFACES } from './wasi/interfaces.js';
 import { WorkerHost } from './worker-host.js';
 
-const STDERR_TAIL = 8192;
+/** Ring messages handled per turn of the event loop; the rest wait for the next turn. */
+const RECORDS_PER_TURN = 256;
 
 interface InFlight {
   host: CallHost;
@@ -29,31 +33,25 @@ interface InFlight {
   reject(err: PluginError): void;
 }
 
-function frame(text: string): Uint8Array {
-  const body = Buffer.from(text, 'utf8');
-  const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length, true);
-  out.set(body, 4);
-  return out;
-}
-
 /** One worker with one running instance. */
 class CommandInstance extends WorkerHost {
   readonly #port: MessagePort;
-  readonly #signal: Int32Array;
+  readonly #stdin: StdinSignal;
+  readonly #inbox: Inbox;
   readonly #policy: SandboxPolicy;
-  #out: Buffer = Buffer.alloc(0);
-  #stderrLine = '';
+  /** The end of the program's stderr, when it exited (a Go panic). */
   #stderrTail = '';
   #call: InFlight | undefined;
+  #readScheduled = false;
 
-  constructor(init: Omit<CommandWorkerInit, 'signal' | 'port'>, policy: SandboxPolicy, onDead: () => void) {
-    const sab = new SharedArrayBuffer(4);
+  constructor(init: Omit<CommandWorkerInit, 'sab' | 'port'>, policy: SandboxPolicy, onDead: () => void) {
+    const sab = createCommandBuffer();
     const channel = new MessageChannel();
-    const data: CommandWorkerInit = { ...init, signal: sab, port: channel.port2 };
+    const data: CommandWorkerInit = { ...init, sab, port: channel.port2 };
     super({ name: init.name, module: 'sandbox/command-worker', workerData: data, transferList: [channel.port2], startTimeoutMs: policy.timeoutMs, onDead });
     this.#policy = policy;
-    this.#signal = new Int32Array(sab);
+    this.#stdin = new StdinSignal(sab);
+    this.#inbox = new Inbox(sab);
     this.#port = channel.port1;
     this.#port.unref();
   }
@@ -63,20 +61,75 @@ class CommandInstance extends WorkerHost {
     return `${this.name}${host?.ctx.node ? `/${host.ctx.node}` : ''}${host ? ` (${host.phase})` : ''}`;
   }
 
+  #context(host: CallHost): ErrorContext {
+    return { plugin: this.name, ...(host.ctx.node ? { node: host.ctx.node } : {}), phase: host.phase };
+  }
+
   protected override onMessage(raw: unknown): void {
     const msg = raw as FromCommandWorker;
-    if (msg.kind === 'stdout') this.#onStdout(msg.data);
-    else if (msg.kind === 'stderr') this.#onStderr(msg.data);
-    else if (msg.kind === 'exit') {
-      const why = msg.ok ? 'the plugin program exited' : msg.message === 'the plugin exited with an error' ? 'the plugin exited with an error (a Go panic or os.Exit)' : msg.message;
-      this.kill(new PluginError('trap', why));
+    switch (msg.kind) {
+      case 'wake':
+        this.#read();
+        return;
+      case 'exit': {
+        this.#readAll();
+        this.#stderrTail = msg.stderr;
+        const why = msg.ok ? 'the plugin program exited' : msg.message === 'the plugin exited with an error' ? 'the plugin exited with an error (a Go panic or os.Exit)' : msg.message;
+        this.kill(new PluginError('trap', why));
+        return;
+      }
+      case 'record':
+      case 'result':
+      case 'error':
+      case 'fault':
+        // Posted messages: what the ring holds before this one goes first.
+        this.#readAll();
+        this.#inbox.posted();
+        this.#onPosted(msg);
+        if (!this.dead) this.#read();
     }
+  }
+
+  /** Handle one turn's batch of ring messages; schedule the rest for the next turn. */
+  #read(): void {
+    if (this.dead) return;
+    if (this.#inbox.read((text) => this.#onRecord(JSON.parse(text) as CommandRecord), RECORDS_PER_TURN) && !this.#readScheduled) {
+      this.#readScheduled = true;
+      setImmediate(() => {
+        this.#readScheduled = false;
+        this.#read();
+      });
+    }
+  }
+
+  /** Everything the ring holds up to the next posted message (that message is due now). */
+  #readAll(): void {
+    this.#inbox.read((text) => this.#onRecord(JSON.parse(text) as CommandRecord));
+  }
+
+  #onPosted(msg: Extract<FromCommandWorker, { kind: 'record' | 'result' | 'error' | 'fault' }>): void {
+    if (msg.kind === 'record') {
+      this.#onRecord(msg.record);
+      return;
+    }
+    if (msg.kind === 'fault') {
+      this.kill(new PluginError(msg.code, msg.message, this.#call ? { context: this.#context(this.#call.host) } : {}));
+      return;
+    }
+    const call = this.#call;
+    if (!call) return;
+    this.#call = undefined;
+    if (msg.kind === 'result') {
+      call.resolve(msg.value);
+      return;
+    }
+    const code = msg.code === 'size-limit' ? 'size-limit' : guestCode(msg.code);
+    call.reject(new PluginError(code, msg.message, { context: this.#context(call.host), ...(msg.details !== undefined ? { details: msg.details } : {}) }));
   }
 
   /** The program died: say where, quote its stderr; the Go runtime's "out of memory" is the cap. */
   protected override explain(err: PluginError): PluginError {
     if (err.code !== 'trap') return err;
-    this.#flushStderr();
     const tail = this.#stderrTail.trim();
     const panic = tail ? `: ${tail.split('\n').slice(0, 12).join('\n')}` : '';
     if (/out of memory/.test(tail)) return new PluginError('memory-limit', `${this.#where()} ran out of memory (its memory limit is permissions.memory): ${err.message}${panic}`);
@@ -85,95 +138,51 @@ class CommandInstance extends WorkerHost {
   }
 
   protected onKill(err: PluginError): void {
+    // What the plugin logged before it was stopped (a timeout, a fault) is still in the ring.
+    if (this.#call) this.#readAll();
     const call = this.#call;
     this.#call = undefined;
     this.#port.close();
     call?.reject(err);
   }
 
-  #send(text: string): void {
-    const bytes = frame(text);
-    this.#port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
-    Atomics.add(this.#signal, 0, 1);
-    Atomics.notify(this.#signal, 0);
+  #post(msg: ToCommandWorker): void {
+    this.#port.postMessage(msg);
+    this.#stdin.bump();
   }
 
-  request(message: string, host: CallHost): Promise<unknown> {
-    const context: ErrorContext = { plugin: this.name, ...(host.ctx.node ? { node: host.ctx.node } : {}), phase: host.phase };
-    return this.guard(host, context, this.#policy.timeoutMs, () => new Promise<unknown>((resolve, reject) => {
+  #send(reply: string): void {
+    this.#post({ reply });
+  }
+
+  /** One call: its phase and arguments go to the worker, which writes the message to stdin. */
+  request(call: Extract<ToCommandWorker, { call: unknown }>, host: CallHost): Promise<unknown> {
+    return this.guard(host, this.#context(host), this.#policy.timeoutMs, () => new Promise<unknown>((resolve, reject) => {
       this.#call = { host, resolve, reject };
-      this.#send(message);
+      this.#post(call);
     }));
   }
 
-  #onStdout(chunk: Uint8Array): void {
-    this.#out = this.#out.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#out, chunk]);
-    while (this.#out.length >= 4) {
-      const len = this.#out.readUInt32LE(0);
-      if (this.#out.length < 4 + len) break;
-      const text = this.#out.toString('utf8', 4, 4 + len);
-      this.#out = this.#out.subarray(4 + len);
-      this.#onFrame(text);
-    }
-  }
-
-  #onStderr(chunk: Uint8Array): void {
-    const text = Buffer.from(chunk).toString('utf8');
-    this.#stderrTail = (this.#stderrTail + text).slice(-STDERR_TAIL);
-    this.#stderrLine += text;
-    const lines = this.#stderrLine.split('\n');
-    this.#stderrLine = lines.pop() ?? '';
-    for (const line of lines) this.#logStderr(line);
-  }
-
-  #flushStderr(): void {
-    if (this.#stderrLine) this.#logStderr(this.#stderrLine);
-    this.#stderrLine = '';
-  }
-
-  #logStderr(line: string): void {
-    if (line.trim() !== '') this.#call?.host.log('warn', line, { stream: 'stderr' });
-  }
-
-  #onFrame(text: string): void {
+  #onRecord(msg: CommandRecord): void {
     const call = this.#call;
-    let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      call?.reject(new PluginError('plugin-error', `${this.#where()} wrote a malformed message to stdout (did it print to os.Stdout?)`));
-      return;
-    }
     if (!call) return;
     const host = call.host;
     switch (msg.t) {
-      case 'result':
-        this.#call = undefined;
-        this.#stderrTail = '';
-        call.resolve(msg.value);
-        return;
-      case 'error': {
-        this.#call = undefined;
-        this.#stderrTail = '';
-        const context = { plugin: this.name, ...(host.ctx.node ? { node: host.ctx.node } : {}), phase: host.phase };
-        call.reject(new PluginError(guestCode(msg.code), String(msg.message ?? 'plugin error'), { context, ...(msg.details !== undefined && msg.details !== null ? { details: msg.details } : {}) }));
-        return;
-      }
       case 'log': {
         const fields = msg.fields;
-        host.log(String(msg.level), String(msg.message ?? ''), fields && typeof fields === 'object' && !Array.isArray(fields) ? (fields as Record<string, unknown>) : undefined);
+        host.log(msg.level, msg.message, fields && typeof fields === 'object' && !Array.isArray(fields) ? (fields as Record<string, unknown>) : undefined);
         return;
       }
       case 'store-set':
-        host.storeSet(String(msg.key), JSON.stringify(msg.value ?? null));
+        host.storeSet(msg.key, msg.value);
         return;
       case 'store-get': {
-        const value = host.storeGet(String(msg.key));
+        const value = host.storeGet(msg.key);
         this.#send(value === undefined ? '{"t":"reply","found":false}' : `{"t":"reply","found":true,"value":${value}}`);
         return;
       }
       case 'store-delete':
-        this.#send(`{"t":"reply","value":${host.storeDelete(String(msg.key))}}`);
+        this.#send(`{"t":"reply","value":${host.storeDelete(msg.key)}}`);
         return;
       case 'now':
         this.#send(`{"t":"reply","value":${host.now()}}`);
@@ -181,10 +190,19 @@ class CommandInstance extends WorkerHost {
       case 'cancelled':
         this.#send(`{"t":"reply","value":${host.cancelled()}}`);
         return;
-      default:
-        call.reject(new PluginError('plugin-error', `${this.#where()} sent an unknown message type ${JSON.stringify(msg.t)}`));
     }
   }
+}
+
+/**
+ * The UTF-8 size of a call's arguments when it is over `max`, else undefined. Counted only when
+ * their length cannot tell (a UTF-16 unit is 1 to 3 UTF-8 bytes): a usual request costs no scan.
+ */
+function inputBytesOver(args: readonly string[], max: number): number | undefined {
+  const units = args.reduce((n, a) => n + a.length, 0);
+  if (units * 3 <= max) return undefined;
+  const bytes = args.reduce((n, a) => n + Buffer.byteLength(a), 0);
+  return bytes > max ? bytes : undefined;
 }
 
 /**
@@ -199,8 +217,7 @@ export const COMMAND_WASI_INTERFACES: readonly string[] = SANDBOX_WASI_INTERFACE
  */
 export const commandRunner: RunnerFactory = async (transpiled, { name, policy, engine }) => {
   const compiled = await engine.compile(transpiled, { memoryBytes: policy.memoryBytes, name });
-  const protocol = commandProtocol(transpiled.worldVersion);
-  const init = { entry: transpiled.entry, modules: compiled.modules, name };
+  const init = { entry: transpiled.entry, modules: compiled.modules, name, worldVersion: transpiled.worldVersion, maxOutputBytes: policy.maxOutputBytes, memoryBytes: policy.memoryBytes, memoryPlan: compiled.memoryPlan };
   let instance: CommandInstance | undefined;
   let closed = false;
   let queue: Promise<unknown> = Promise.resolve();
@@ -221,10 +238,10 @@ export const commandRunner: RunnerFactory = async (transpiled, { name, policy, e
     return run;
   }
 
-  function request(message: string, host: CallHost): Promise<unknown> {
+  function request(call: Extract<ToCommandWorker, { call: unknown }>, host: CallHost): Promise<unknown> {
     return serialized(async () => {
       if (closed) throw new PluginError('plugin-error', `plugin ${name} is closed`);
-      return (await start()).request(message, host);
+      return (await start()).request(call, host);
     });
   }
 
@@ -236,11 +253,21 @@ export const commandRunner: RunnerFactory = async (transpiled, { name, policy, e
   }
 
   return {
+    // The worker writes the messages and answers in the world's shape (`commandProtocol`).
     async metadata(host) {
-      return protocol.metadata(await request(protocol.metadataCall(), host));
+      return (await request({ call: 'metadata' }, host)) as RawMetadata;
     },
-    async call<P extends Phase>(phase: P, args: readonly string[], host: CallHost): Promise<PhaseResult[P]> {
-      return protocol.result(phase, await request(protocol.call(phase, args), host)) as PhaseResult[P];
+    async call<P extends Phase>(phase: P, args: PhaseArgs[P], host: CallHost): Promise<PhaseResult[P]> {
+      const bytes = inputBytesOver(args, policy.maxInputBytes);
+      if (bytes !== undefined) {
+        const node = host.ctx.node ?? args[0];
+        throw new PluginError(
+          'size-limit',
+          `the ${phase} request to ${name}/${node} is ${formatBytes(bytes)}, more than the input limit of ${formatBytes(policy.maxInputBytes)}; send less, or raise the host's maxInputBytes`,
+          { context: { plugin: name, node, phase } },
+        );
+      }
+      return (await request({ call: phase, args: [...args] }, host)) as PhaseResult[P];
     },
     async close() {
       closed = true;

@@ -4,16 +4,32 @@
  *
  * The plugin never sees the preview2 shim or the process: its `wasi:*` imports are the sandbox's
  * per-instance WASI (`sandbox/wasi/`), granted nothing, with the worker's own stdio:
- * - stdin blocks in `blocking-read` on `Atomics.wait` until the main thread posts more bytes on
- *   the private port (read synchronously with `receiveMessageOnPort`);
- * - stdout chunks (≤ 4,096 bytes each) go to the main thread, which reassembles the frames;
- * - stderr goes to the main thread, which logs it under the plugin's name;
+ * - stdin blocks in `blocking-read` on `Atomics.wait` until the main thread posts the next
+ *   message on the private port (read synchronously with `receiveMessageOnPort`), framed here;
+ * - stdout (≤ 4,096-byte chunks) is reassembled into frames here (`FrameReader`): a frame announced
+ *   larger than the output limit is refused at its header (`size-limit`, the instance is
+ *   discarded); each complete frame is parsed here and handed to the main thread as what it
+ *   means: a result in the world's shape (`commandProtocol`), an error, a log record, a store
+ *   write, a host call to answer;
+ * - stderr is split into log records here (`StdioCapture`: 200 lines per call, 2,000 characters
+ *   per line), and its last 8 KB kept to explain a crash (a Go panic);
  * - no environment, no preopens, no network, args `[name]`; `exit` ends `run` (a `WasiExit`), never
  *   the process.
+ *
+ * So the main thread never touches the plugin's byte stream: it gets whole messages, through the
+ * ring of `command-channel.ts` (small ones) or posted (results, large ones), and does O(message)
+ * work once per message.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import type { Phase, RawMetadata, RawPostResult } from '../runner.js';
+import { commandProtocol } from '../world-versions/index.js';
+import { FrameReader, Outbox, StdinSignal } from './command-channel.js';
+import { formatBytes } from './format.js';
+import { PluginError } from '../errors.js';
 import { instantiateGlue, type GlueModule } from './instantiate.js';
+import type { MemoryPlan, MemoryShare } from './memory-cap.js';
+import { StdioCapture } from './stdio-capture.js';
 import { createWasi, WasiExit } from './wasi/index.js';
 import type { WorkerLifecycle } from './worker-host.js';
 
@@ -24,91 +40,308 @@ export interface CommandWorkerInit {
   modules: Record<string, WebAssembly.Module>;
   /** The plugin's name: `argv[0]`. */
   name: string;
-  /** Int32 counter the main thread bumps (and notifies) after posting stdin bytes. */
-  signal: SharedArrayBuffer;
-  /** Where stdin bytes arrive. */
+  /** The memory cap (bytes) and how it was split across the modules' memories: each core instance is checked against it. */
+  memoryBytes?: number;
+  memoryPlan?: MemoryPlan | undefined;
+  /** The command world's version (its protocol). */
+  worldVersion: string;
+  /** The largest result (JSON) a call may return, and so the largest frame the plugin may write. */
+  maxOutputBytes: number;
+  /** The stdin counter and the outbox ring (`command-channel.ts`). */
+  sab: SharedArrayBuffer;
+  /** Where stdin messages arrive. */
   port: MessagePort;
 }
 
+/**
+ * What the main thread sends on the port: a call (its phase and arguments: the worker writes the
+ * message, and shapes the result by the phase), or the reply to a host call (JSON text).
+ */
+export type ToCommandWorker = { call: 'metadata' } | { call: Phase; args: string[] } | { reply: string };
+
+/** A message for the main thread (through the ring, or posted when large). */
+export type CommandRecord =
+  | { t: 'log'; level: string; message: string; fields?: unknown }
+  | { t: 'store-set'; key: string; value: string }
+  | { t: 'store-get'; key: string }
+  | { t: 'store-delete'; key: string }
+  | { t: 'now' }
+  | { t: 'cancelled' };
+
+/** What the main thread is posted (besides the lifecycle). */
 export type FromCommandWorker =
   | WorkerLifecycle
-  | { kind: 'stdout'; data: Uint8Array }
-  | { kind: 'stderr'; data: Uint8Array }
-  | { kind: 'exit'; ok: boolean; message: string };
+  /** Read the ring. */
+  | { kind: 'wake' }
+  /** A record too large for the ring. */
+  | { kind: 'record'; record: CommandRecord }
+  /** The call's result, in the world's shape. */
+  | { kind: 'result'; value: string | RawPostResult | RawMetadata }
+  /** The call's error: the plugin's own (`code` as it gave it), or the host's (`size-limit`). */
+  | { kind: 'error'; code: string; message: string; details?: unknown }
+  /** The plugin broke the protocol: the instance must be discarded. */
+  | { kind: 'fault'; code: 'size-limit' | 'plugin-error'; message: string }
+  /** The program ended; `stderr` is the end of what it wrote (a Go panic). */
+  | { kind: 'exit'; ok: boolean; message: string; stderr: string };
+
+/** Room for the frame's envelope (`{"t":"result","value":…}`) around a result of the limit. */
+const ENVELOPE_BYTES = 4096;
+const STDERR_TAIL = 8192;
 
 const init = workerData as CommandWorkerInit;
-const signal = new Int32Array(init.signal);
-const post = (msg: FromCommandWorker, transfer?: ArrayBuffer[]): void => parentPort!.postMessage(msg, transfer ?? []);
+const stdinSignal = new StdinSignal(init.sab);
+const protocol = commandProtocol(init.worldVersion);
+const post = (msg: FromCommandWorker): void => parentPort!.postMessage(msg);
+const outbox = new Outbox<FromCommandWorker>(init.sab, post);
+const where = (): string => `${init.name}${phase ? ` (${phase})` : ''}`;
 
-// Pending stdin bytes not yet handed to the guest.
-let pending: Uint8Array = new Uint8Array(0);
+/** The phase of the call in flight (undefined between calls). */
+let phase: 'metadata' | Phase | undefined;
 
-/** Wait (on `Atomics.wait`) until the main thread has posted more stdin bytes; add them to `pending`. */
-function waitForStdin(): void {
-  for (;;) {
-    const seen = Atomics.load(signal, 0);
-    const got = receiveMessageOnPort(init.port);
-    if (got) {
-      const bytes = got.message as Uint8Array;
-      pending = pending.length === 0 ? bytes : concat(pending, bytes);
-      return;
-    }
-    Atomics.wait(signal, 0, seen);
-  }
+// ---- stdin -------------------------------------------------------------------------------------
+
+/** Stdin bytes not yet read by the plugin: a queue of frames, the first partly read. */
+const pending: Uint8Array[] = [];
+
+function frameOf(text: string): Uint8Array {
+  const len = Buffer.byteLength(text);
+  const out = Buffer.allocUnsafe(4 + len);
+  out.writeUInt32LE(len, 0);
+  out.write(text, 4, len, 'utf8');
+  return out;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+/** Wait (on `Atomics.wait`) until the main thread has posted the next message; queue its frame. */
+function waitForStdin(): void {
+  for (;;) {
+    const seen = stdinSignal.load();
+    const got = receiveMessageOnPort(init.port);
+    if (got) {
+      const msg = got.message as ToCommandWorker;
+      if ('reply' in msg) {
+        pending.push(frameOf(msg.reply));
+      } else {
+        phase = msg.call;
+        pending.push(frameOf(msg.call === 'metadata' ? protocol.metadataCall() : protocol.call(msg.call, msg.args)));
+      }
+      return;
+    }
+    stdinSignal.wait(seen);
+  }
 }
 
 /** The plugin's stdin: blocks (on `Atomics.wait`) until the next request arrives. */
 function readStdin(max: number): Uint8Array {
   if (pending.length === 0) waitForStdin();
-  const out = pending.slice(0, max);
-  pending = pending.subarray(out.length);
-  return out;
+  const first = pending[0]!;
+  if (first.length <= max) {
+    pending.shift();
+    return first;
+  }
+  pending[0] = first.subarray(max);
+  return first.slice(0, max);
 }
 
-/** stdout/stderr chunks go to the main thread (a copy, transferred). */
-function forward(kind: 'stdout' | 'stderr', bytes: Uint8Array): void {
-  const data = new Uint8Array(bytes);
-  post({ kind, data }, [data.buffer as ArrayBuffer]);
+// ---- stderr ------------------------------------------------------------------------------------
+
+/** The last `STDERR_TAIL` bytes of stderr in the current call (a ring: each byte copied once). */
+const tail = { bytes: new Uint8Array(STDERR_TAIL), end: 0, full: false };
+
+function keepTail(bytes: Uint8Array): void {
+  const src = bytes.length > STDERR_TAIL ? bytes.subarray(bytes.length - STDERR_TAIL) : bytes;
+  const first = Math.min(src.length, STDERR_TAIL - tail.end);
+  tail.bytes.set(src.subarray(0, first), tail.end);
+  tail.bytes.set(src.subarray(first), 0);
+  const end = tail.end + src.length;
+  tail.full ||= end >= STDERR_TAIL;
+  tail.end = end % STDERR_TAIL;
 }
+
+function tailText(): string {
+  const { bytes, end, full } = tail;
+  const ordered = full ? Buffer.concat([bytes.subarray(end), bytes.subarray(0, end)]) : Buffer.from(bytes.subarray(0, end));
+  return ordered.toString('utf8');
+}
+
+const stderr = new StdioCapture('stderr', (r) => {
+  if (r.message.trim() !== '') send({ t: 'log', level: r.level, message: r.message, fields: r.fields });
+});
+
+function onStderr(bytes: Uint8Array): void {
+  keepTail(bytes);
+  stderr.write(bytes);
+}
+
+// ---- stdout ------------------------------------------------------------------------------------
+
+function send(record: CommandRecord): void {
+  outbox.send(JSON.stringify(record), () => ({ kind: 'record', record }));
+}
+
+/** The call is over (its result or error was sent): stderr's unfinished line and drop count go first. */
+function endCall(): void {
+  stderr.endCall();
+  tail.end = 0;
+  tail.full = false;
+  phase = undefined;
+}
+
+/** Set once the plugin broke the protocol: its stdout is closed, nothing more of it is read. */
+let stdoutBroken = false;
+
+/** The plugin broke the protocol: tell the main thread (which discards the instance) and stop reading. */
+function fault(code: 'size-limit' | 'plugin-error', message: string): never {
+  stdoutBroken = true;
+  stderr.endCall();
+  outbox.post({ kind: 'fault', code, message });
+  // Fails the plugin's write with a stream error and closes its stdout.
+  throw new Error(message);
+}
+
+const frames = new FrameReader(
+  init.maxOutputBytes + ENVELOPE_BYTES,
+  (body) => onFrame(body),
+  (announced) =>
+    fault(
+      'size-limit',
+      `${where()} announced a message of ${formatBytes(announced)} on stdout, more than the output limit of ${formatBytes(init.maxOutputBytes)}; it was stopped before any of it was read (return less, or raise the host's maxOutputBytes)`,
+    ),
+);
+
+const text = (v: unknown): string => JSON.stringify(v ?? null);
+
+function onFrame(body: Uint8Array): void {
+  let msg: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    msg = parsed as Record<string, unknown>;
+  } catch {
+    fault('plugin-error', `${where()} wrote a malformed message to stdout (did it print to os.Stdout?)`);
+  }
+  switch (msg.t) {
+    case 'result':
+      if (phase === undefined) return; // nobody asked: a hostile plugin's noise
+      onResult(msg.value);
+      return;
+    case 'error': {
+      if (phase === undefined) return;
+      const error: FromCommandWorker = { kind: 'error', code: String(msg.code), message: String(msg.message ?? 'plugin error') };
+      if (msg.details !== undefined && msg.details !== null) error.details = msg.details;
+      endCall();
+      outbox.post(error);
+      return;
+    }
+    case 'log':
+      send({ t: 'log', level: String(msg.level), message: String(msg.message ?? ''), ...(msg.fields !== undefined ? { fields: msg.fields } : {}) });
+      return;
+    case 'store-set':
+      send({ t: 'store-set', key: String(msg.key), value: text(msg.value) });
+      return;
+    case 'store-get':
+    case 'store-delete':
+      send({ t: msg.t, key: String(msg.key) });
+      return;
+    case 'now':
+    case 'cancelled':
+      send({ t: msg.t });
+      return;
+    default:
+      fault('plugin-error', `${where()} sent an unknown message type ${JSON.stringify(msg.t)?.slice(0, 100)}`);
+  }
+}
+
+/** The call's result in the world's shape, within the output limit. */
+function onResult(value: unknown): void {
+  const current = phase!;
+  let result: string | RawPostResult | RawMetadata;
+  let size = 0;
+  try {
+    if (current === 'metadata') {
+      result = protocol.metadata(value);
+    } else {
+      result = protocol.result(current, value);
+      size = Buffer.byteLength(typeof result === 'string' ? result : result.output);
+    }
+  } catch (err) {
+    fault('plugin-error', `${where()} returned a result of the wrong shape: ${(err as Error).message}`);
+  }
+  endCall();
+  if (size > init.maxOutputBytes) {
+    outbox.post({
+      kind: 'error',
+      code: 'size-limit',
+      message: `${init.name} (${current}) returned ${formatBytes(size)}, more than the output limit of ${formatBytes(init.maxOutputBytes)}; return less, or raise the host's maxOutputBytes`,
+    });
+    return;
+  }
+  outbox.post({ kind: 'result', value: result });
+}
+
+// ---- the instance ------------------------------------------------------------------------------
 
 /** The sandbox's WASI, granted nothing: no env, no directories, no network; stdio as above. */
 const imports = createWasi(
   { env: [], dirs: [], args: [init.name] },
   {
     stdin: readStdin,
-    stdout: (bytes) => forward('stdout', bytes),
-    stderr: (bytes) => forward('stderr', bytes),
+    stdout: (bytes) => {
+      if (stdoutBroken) throw new Error(`${init.name}: stdout is closed`);
+      frames.push(bytes);
+    },
+    stderr: onStderr,
     http: () => ({ ok: false, code: 'HTTP-request-denied', message: `${init.name} has no network permission (Go plugins get none)` }),
   },
 );
+
+function exited(ok: boolean, message: string): void {
+  stderr.endCall();
+  post({ kind: 'exit', ok, message, stderr: tailText() });
+}
+
+/** The instance's memories with their shares of the cap, recorded as each core instance is created. */
+const memories: { memory: WebAssembly.Memory; share: MemoryShare | undefined }[] = [];
+
+/** Whether a failure to start is the memory cap's doing: the engine could not allocate, or a memory is within 1/8 of its share. */
+function startFailedOnMemory(err: unknown): boolean {
+  if (err instanceof RangeError && /memory/i.test(err.message)) return true;
+  return memories.some(({ memory, share }) => share !== undefined && share.maxBytes > share.minBytes && memory.buffer.byteLength >= share.maxBytes * 0.875);
+}
 
 async function main(): Promise<void> {
   let run: () => unknown;
   try {
     const glue = (await import(pathToFileURL(init.entry).href)) as GlueModule;
     post({ kind: 'instantiating' });
-    const exports = instantiateGlue(glue, init.modules, imports, init.name);
+    const exports = instantiateGlue(glue, init.modules, imports, init.name, {
+      memoryPlan: init.memoryPlan,
+      onMemory: (memory, share) => memories.push({ memory, share }),
+    });
     const runIface = (exports.run ?? Object.entries(exports).find(([k]) => k.startsWith('wasi:cli/run'))?.[1]) as { run?: () => unknown } | undefined;
     if (!runIface?.run) throw new Error('the component does not export wasi:cli/run');
     run = runIface.run.bind(runIface);
   } catch (err) {
-    post({ kind: 'failed', error: { code: 'trap', message: `${init.name} failed to start: ${(err as Error)?.message ?? String(err)}` } });
+    // A refusal of the instantiation itself (memory-limit: core instances over the cap) says what it is.
+    const used = memories.reduce((n, m) => n + m.memory.buffer.byteLength, 0);
+    const error =
+      err instanceof PluginError
+        ? { code: err.code, message: err.message }
+        : startFailedOnMemory(err)
+          ? {
+              code: 'memory-limit',
+              message: `${init.name} needs more memory to start than its limit${init.memoryBytes ? ` of ${formatBytes(init.memoryBytes)}` : ''} (its memory had grown to ${formatBytes(used)}); raise permissions.memory`,
+            }
+          : { code: 'trap', message: `${init.name} failed to start: ${(err as Error)?.message ?? String(err)}` };
+    post({ kind: 'failed', error });
     return;
   }
   post({ kind: 'ready' });
   try {
     run();
-    post({ kind: 'exit', ok: true, message: 'the plugin program returned' });
+    exited(true, 'the plugin program returned');
   } catch (err) {
-    if (err instanceof WasiExit) post({ kind: 'exit', ok: err.status === 0, message: err.status === 0 ? 'the plugin exited' : 'the plugin exited with an error' });
-    else post({ kind: 'exit', ok: false, message: (err as Error)?.message ?? String(err) });
+    if (err instanceof WasiExit) exited(err.status === 0, err.status === 0 ? 'the plugin exited' : 'the plugin exited with an error');
+    else exited(false, (err as Error)?.message ?? String(err));
   }
 }
 
