@@ -17,6 +17,7 @@ import { hostImportsFor, nodeExportsFor, type NodeExports } from '../world-versi
 import { Channel, State, type CallRequest, type CallResponse, type HostCall, type Pending, type WireError, type WorkerLog } from './channel.js';
 import { formatBytes } from './format.js';
 import { instantiateGlue, type GlueModule } from './instantiate.js';
+import { StdioCapture } from './stdio-capture.js';
 import type { MemoryPlan, MemoryShare } from './memory-cap.js';
 import { createWasi, disposeWasi, WasiExit, type HttpResult, type WasiGrant } from './wasi/index.js';
 import type { WorkerLifecycle } from './worker-host.js';
@@ -125,49 +126,9 @@ function hostCall(call: HostCall, raw = false): unknown {
   return text === '' ? undefined : JSON.parse(text);
 }
 
-class StdioCapture {
-  #partial = '';
-  #lines = 0;
-  #dropped = 0;
-  readonly #decoder = new TextDecoder();
-  constructor(readonly stream: 'stdout' | 'stderr') {}
-  write(bytes: Uint8Array): void {
-    const text = this.#partial + this.#decoder.decode(bytes, { stream: true });
-    const lines = text.split('\n');
-    this.#partial = lines.pop() ?? '';
-    if (this.#partial.length > STDIO_LINE_MAX) {
-      lines.push(this.#partial);
-      this.#partial = '';
-    }
-    for (const line of lines) this.#line(line);
-  }
-  #line(line: string): void {
-    if (this.#lines >= STDIO_LINES_PER_CALL) {
-      this.#dropped++;
-      return;
-    }
-    this.#lines++;
-    const message = line.length > STDIO_LINE_MAX ? `${line.slice(0, STDIO_LINE_MAX)}… (${line.length - STDIO_LINE_MAX} more characters)` : line;
-    addLog({ level: this.stream === 'stdout' ? 'info' : 'warn', message, fields: { stream: this.stream } });
-  }
-  /** At the end of a call: the unfinished line, and how much was dropped. */
-  endCall(): void {
-    if (this.#partial) this.#line(this.#partial);
-    this.#partial = '';
-    if (this.#dropped > 0) {
-      addLog({
-        level: 'warn',
-        message: `${this.#dropped} more line(s) of ${this.stream} dropped (a plugin's ${this.stream} is logged up to ${STDIO_LINES_PER_CALL} lines per call)`,
-        fields: { stream: this.stream },
-      });
-    }
-    this.#lines = 0;
-    this.#dropped = 0;
-  }
-}
-
-const stdout = new StdioCapture('stdout');
-const stderr = new StdioCapture('stderr');
+const stdioCaps = { linesPerCall: STDIO_LINES_PER_CALL, lineMax: STDIO_LINE_MAX };
+const stdout = new StdioCapture('stdout', addLog, stdioCaps);
+const stderr = new StdioCapture('stderr', addLog, stdioCaps);
 
 function httpViaHost(req: { method: string; url: string; headers: [string, string][]; body?: Uint8Array }): HttpResult {
   const call: HostCall = { h: 'http', method: req.method, url: req.url, headers: req.headers };
