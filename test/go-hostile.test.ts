@@ -318,13 +318,21 @@ test('100,000 stderr lines: 200 records and one warning', async () => {
   await served(p);
 });
 
-test('a log flood through the SDK: the records arrive in order; the call is served', async () => {
+test('a log flood through the SDK: the first 1,000 records in order, one warning for the rest; the call is served', async () => {
   const { log, records } = recorder();
   const r = await attack('5,000 SDK log records', () => p.runNode('log-flood', { input: { n: 5000 }, log }));
   assert.is(r.error, undefined, r.error?.message);
-  const flood = records.filter((x) => x.message === 'flood');
-  assert.ok(flood.length > 0 && flood.length <= 5000);
-  assert.equal(flood.map((x) => x.fields?.i), Array.from({ length: flood.length }, (_, i) => i), 'a prefix, in order');
+  assert.is(records.length, 1001);
+  assert.equal(records.slice(0, 1000).map((x) => [x.message, x.fields?.i]), Array.from({ length: 1000 }, (_, i) => ['flood', i]));
+  assert.match(records[1000]!.message, /^4000 log record\(s\) dropped: a plugin call may log at most 1000 records/);
+  await served(p);
+});
+
+test('a store flood (100 values of 1 MB in prep): size-limit at the per-call cap, nothing written', async () => {
+  const store = new Map<string, unknown>();
+  const r = await attack('100 MB of store writes', () => p.runNode('store-flood', { input: { n: 100, kb: 1024 }, store }));
+  expectCode(r, 'size-limit', /hostile-go\/store-flood \(prep\) wrote more than 8 MB to the shared store in one call/);
+  assert.is(store.size, 0);
   await served(p);
 });
 

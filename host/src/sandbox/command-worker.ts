@@ -13,6 +13,8 @@
  *   write, a host call to answer;
  * - stderr is split into log records here (`StdioCapture`: 200 lines per call, 2,000 characters
  *   per line), and its last 8 KB kept to explain a crash (a Go panic);
+ * - the call's caps on logs and store writes (`call-limits.ts`) are applied here before anything
+ *   is sent, as the plugin worker does: what the host would drop is never shipped;
  * - no environment, no preopens, no network, args `[name]`; `exit` ends `run` (a `WasiExit`), never
  *   the process.
  *
@@ -22,6 +24,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { LogBudget, storeDeleteBytes, storeWriteBytes, type CallLimits } from '../call-limits.js';
 import type { Phase, RawMetadata, RawPostResult } from '../runner.js';
 import { commandProtocol } from '../world-versions/index.js';
 import { FrameReader, Outbox, StdinSignal } from './command-channel.js';
@@ -47,6 +50,8 @@ export interface CommandWorkerInit {
   worldVersion: string;
   /** The largest result (JSON) a call may return, and so the largest frame the plugin may write. */
   maxOutputBytes: number;
+  /** The call's caps on logs and store writes, applied here before anything is sent (the host applies them again). */
+  limits: Pick<CallLimits, 'maxLogRecords' | 'maxLogBytes' | 'maxStoreBytesPerCall'>;
   /** The stdin counter and the outbox ring (`command-channel.ts`). */
   sab: SharedArrayBuffer;
   /** Where stdin messages arrive. */
@@ -66,7 +71,11 @@ export type CommandRecord =
   | { t: 'store-get'; key: string }
   | { t: 'store-delete'; key: string }
   | { t: 'now' }
-  | { t: 'cancelled' };
+  | { t: 'cancelled' }
+  /** Log records dropped here under the call's log caps (counted in the host's one warning). */
+  | { t: 'dropped'; n: number }
+  /** The call wrote more than its store cap: its further writes are not sent (the call fails). */
+  | { t: 'store-over' };
 
 /** What the main thread is posted (besides the lifecycle). */
 export type FromCommandWorker =
@@ -164,7 +173,7 @@ function tailText(): string {
 }
 
 const stderr = new StdioCapture('stderr', (r) => {
-  if (r.message.trim() !== '') send({ t: 'log', level: r.level, message: r.message, fields: r.fields });
+  if (r.message.trim() !== '') log(r.level, r.message, r.fields);
 });
 
 function onStderr(bytes: Uint8Array): void {
@@ -178,9 +187,43 @@ function send(record: CommandRecord): void {
   outbox.send(JSON.stringify(record), () => ({ kind: 'record', record }));
 }
 
-/** The call is over (its result or error was sent): stderr's unfinished line and drop count go first. */
+// The call's caps, as the plugin worker applies them (the host applies the same rules again).
+let logBudget = new LogBudget(init.limits);
+let dropped = 0;
+let storeWritten = 0;
+let storeOver = false;
+
+function log(level: string, message: string, fields?: unknown): void {
+  if (!logBudget.admit(message, fields ?? undefined)) {
+    // Counted, and said now and then: a call stopped for its timeout still reports most of them.
+    if (++dropped >= 1000) flushDropped();
+    return;
+  }
+  send({ t: 'log', level, message, ...(fields !== undefined ? { fields } : {}) });
+}
+
+function flushDropped(): void {
+  if (dropped > 0) send({ t: 'dropped', n: dropped });
+  dropped = 0;
+}
+
+/** Count a store write against the call's cap; false once it is passed (and the host is told once). */
+function chargeStore(bytes: number): boolean {
+  if (storeOver) return false;
+  storeWritten += bytes;
+  if (storeWritten <= init.limits.maxStoreBytesPerCall) return true;
+  storeOver = true;
+  send({ t: 'store-over' });
+  return false;
+}
+
+/** The call is over (its result or error goes next): stderr's unfinished line and the drop counts first. */
 function endCall(): void {
   stderr.endCall();
+  flushDropped();
+  logBudget = new LogBudget(init.limits);
+  storeWritten = 0;
+  storeOver = false;
   tail.end = 0;
   tail.full = false;
   phase = undefined;
@@ -233,15 +276,23 @@ function onFrame(body: Uint8Array): void {
       return;
     }
     case 'log':
-      send({ t: 'log', level: String(msg.level), message: String(msg.message ?? ''), ...(msg.fields !== undefined ? { fields: msg.fields } : {}) });
+      log(String(msg.level), String(msg.message ?? ''), msg.fields);
       return;
-    case 'store-set':
-      send({ t: 'store-set', key: String(msg.key), value: text(msg.value) });
+    case 'store-set': {
+      const key = String(msg.key);
+      const value = text(msg.value);
+      if (chargeStore(storeWriteBytes(key, value))) send({ t: 'store-set', key, value });
       return;
+    }
     case 'store-get':
-    case 'store-delete':
-      send({ t: msg.t, key: String(msg.key) });
+      send({ t: 'store-get', key: String(msg.key) });
       return;
+    case 'store-delete': {
+      const key = String(msg.key);
+      if (chargeStore(storeDeleteBytes(key))) send({ t: 'store-delete', key });
+      else pending.push(frameOf('{"t":"reply","value":false}')); // answered here: the call has failed
+      return;
+    }
     case 'now':
     case 'cancelled':
       send({ t: msg.t });
