@@ -12,8 +12,10 @@
  *
  * Then the languages section (scripts/bench-languages.ts): the same two nodes in TypeScript, Rust,
  * Go and C, side by side. Then the sandbox section (scripts/bench-sandbox.ts): in-process vs
- * isolated call, timeout precision, an allocation bomb against its memory cap. Last the schema
+ * isolated call, timeout precision, an allocation bomb against its memory cap. Then the schema
  * section (scripts/bench-schemas.ts): the host's config/input checks, its validator against others.
+ * Last the attacks section (scripts/bench-attacks.ts): what the attacks of test/adversarial.test.ts
+ * cost the host (event-loop block, peak RSS) and the timeout's overshoot per language.
  *
  * Loads and calls run in child processes (scripts/bench-load.ts, scripts/bench-workflow.ts), one
  * per measurement. The last line of output is `BENCH_JSON {...}` with every figure, for CI logs.
@@ -31,6 +33,7 @@ import { buildPlugin } from '../tools/build/build.js';
 import { benchLanguages, formatLanguages } from './bench-languages.js';
 import { benchSandbox, formatSandbox } from './bench-sandbox.js';
 import { benchSchemas, formatSchemas } from './bench-schemas.js';
+import { benchAttacks, formatAttacks } from './bench-attacks.js';
 import type { JsEngine } from '../tools/build/bundle-ts.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -387,6 +390,11 @@ async function bench(tmp: string): Promise<void> {
   const schemas = benchSchemas();
   process.stdout.write(`\n${formatSchemas(schemas)}\n`);
   process.stdout.write(`BENCH_SCHEMAS_JSON ${JSON.stringify(schemas)}\n`);
+
+  // Attacks: event-loop block and peak RSS per attack, timeout overshoot per language (scripts/bench-attacks.ts).
+  const attacks = await benchAttacks(tmp);
+  process.stdout.write(formatAttacks(attacks));
+  process.stdout.write(`BENCH_ATTACKS_JSON ${JSON.stringify(attacks)}\n`);
 }
 
 interface ListFigures {
