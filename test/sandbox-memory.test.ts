@@ -206,6 +206,18 @@ test('a core module with a memory instantiated 3 times: refused at load with mem
   }
 });
 
+test('Go (the command runner): a bomb module instantiated twice is refused at load with memory-limit; 8 bombs once each load, and the plugin runs', async () => {
+  const go = new Uint8Array(readFileSync(await built('examples/json-transformer')));
+  await expectError(loadPlugin(withBombs(go, 1, 2), { cacheDir: CACHE_DIR }), 'memory-limit', /json-transformer: its memories could grow to 32\.3 MB in all, more than its memory limit of 32 MB/);
+  const plugin = await loadPlugin(withBombs(go, 8), { cacheDir: CACHE_DIR });
+  try {
+    const r = await plugin.runNode('json-transform', { input: { data: { a: { b: 1 } }, transform: 'flatten' } });
+    assert.equal(r.output, { result: { 'a.b': 1 }, metadata: { operation: 'flatten', changes: 1 } });
+  } finally {
+    await plugin.close();
+  }
+});
+
 test('a component that instantiates a module without memory several times still loads', async () => {
   const noMemory = await parse('(module (func $f) (start $f))');
   const first = coreModuleCount(sandboxC);
