@@ -12,9 +12,9 @@
  *   thread to read them. When the ring is full the worker waits (backpressure): whatever the plugin
  *   writes, at most one ring of messages is waiting for the host. What is in the ring is readable
  *   even while the plugin spins, so a call stopped for its timeout still delivers its logs.
- *   Messages too large for the ring, and the call's result, are posted (`postMessage`); a marker in
- *   the ring keeps them in order with the rest, and the worker posts the next large one only once
- *   the host has taken the previous one.
+ *   Messages too large for the ring, and the call's result, are posted (`postMessage`); a fence
+ *   (the ring position when one was posted) keeps them in order with the rest, and the worker posts
+ *   the next one only once the host has taken the previous one.
  *
  * The SharedArrayBuffer also carries the stdin counter the worker waits on for requests.
  */
@@ -29,16 +29,16 @@ const W = {
   READ: 2,
   /** 1 while a `wake` message is on its way (the worker posts one per batch). */
   WAKE: 3,
-  /** Large messages posted and not yet taken by the host (at most one). */
+  /** 1 while a posted message is not yet taken by the host (there is at most one). */
   DIRECT: 4,
+  /** The ring position when it was posted: the ring is not read past it until it is taken. */
+  FENCE: 5,
 } as const;
 const HEADER_BYTES = 32;
 /** The ring's size: what may wait for the host thread at most (besides one large message). */
 export const RING_BYTES = 1024 * 1024;
 /** A message larger than this is posted instead of going through the ring. */
 export const RING_MESSAGE_MAX = 256 * 1024;
-/** The marker record that stands for the next posted message. */
-const DIRECT_MARKER = '{"t":"direct"}';
 
 export function createCommandBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(HEADER_BYTES + RING_BYTES);
@@ -94,10 +94,11 @@ export class Outbox<Large> {
 
   /** Post a message (a result, a large record), in order with what went through the ring. */
   post(msg: Large): void {
-    // At most one large message waits for the host: a plugin cannot queue up gigabytes.
-    for (let d = Atomics.load(this.#words, W.DIRECT); d > 0; d = Atomics.load(this.#words, W.DIRECT)) waitWhile(this.#words, W.DIRECT, d);
-    this.#write(DIRECT_MARKER, DIRECT_MARKER.length);
-    Atomics.add(this.#words, W.DIRECT, 1);
+    // At most one posted message waits for the host: a plugin cannot queue up gigabytes.
+    for (let d = Atomics.load(this.#words, W.DIRECT); d !== 0; d = Atomics.load(this.#words, W.DIRECT)) waitWhile(this.#words, W.DIRECT, d);
+    // The fence before the flag: a host that sees a ring record written after this sees both.
+    Atomics.store(this.#words, W.FENCE, Atomics.load(this.#words, W.WRITE));
+    Atomics.store(this.#words, W.DIRECT, 1);
     this.#post(msg);
   }
 
@@ -129,12 +130,10 @@ export class Outbox<Large> {
   }
 }
 
-/** The host's side: reads ring messages in order, stopping at the marker of a posted message. */
+/** The host's side: reads ring messages in order, stopping at the fence of a posted message. */
 export class Inbox {
   readonly #words: Int32Array;
   readonly #ring: Buffer;
-  /** The next posted message is due: the ring is not read past its marker until it is taken. */
-  #awaitingPosted = false;
 
   constructor(sab: SharedArrayBuffer) {
     this.#words = new Int32Array(sab, 0, HEADER_BYTES / 4);
@@ -142,38 +141,34 @@ export class Inbox {
   }
 
   /**
-   * Read up to `max` messages (JSON text each), in order; stops at the marker of a posted message
-   * (`posted()` then lets it go on). Returns whether more are waiting.
+   * Read up to `max` messages (JSON text each), in order; stops at the fence of a posted message
+   * not yet taken (`posted()` then lets it go on). Returns whether more are waiting.
    */
   read(each: (text: string) => void, max = Infinity): boolean {
     Atomics.store(this.#words, W.WAKE, 0);
-    let n = 0;
-    while (!this.#awaitingPosted) {
+    for (let n = 0; ; n++) {
       const read = Atomics.load(this.#words, W.READ);
-      if (read === Atomics.load(this.#words, W.WRITE)) return false;
+      if (read === Atomics.load(this.#words, W.WRITE) || this.awaitingPosted) return false;
       if (n >= max) return true;
       const at = (read >>> 0) % RING_BYTES;
       const len = this.#bytesAt(at, 4).readUInt32LE(0);
       const text = this.#bytesAt((at + 4) % RING_BYTES, len).toString('utf8');
       Atomics.store(this.#words, W.READ, (read + 4 + len) | 0);
       Atomics.notify(this.#words, W.READ);
-      n++;
-      if (text === DIRECT_MARKER) this.#awaitingPosted = true;
-      else each(text);
+      each(text);
     }
-    return false;
   }
 
   /** A posted message was taken: the worker may post the next, and the ring is read on past it. */
   posted(): void {
-    this.#awaitingPosted = false;
-    Atomics.sub(this.#words, W.DIRECT, 1);
+    Atomics.store(this.#words, W.DIRECT, 0);
     Atomics.notify(this.#words, W.DIRECT);
   }
 
-  /** Whether the ring is read up to a posted message's marker (that message comes next). */
+  /** Whether the ring is read up to the fence of a posted message not yet taken (that message comes next). */
   get awaitingPosted(): boolean {
-    return this.#awaitingPosted;
+    // WRITE is read before this (in `read`), the flag before the fence: see `Outbox.post`.
+    return Atomics.load(this.#words, W.DIRECT) !== 0 && Atomics.load(this.#words, W.READ) === Atomics.load(this.#words, W.FENCE);
   }
 
   /** `len` bytes at `at` in the ring (a view when they do not wrap, else a copy). */
