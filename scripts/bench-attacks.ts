@@ -88,7 +88,7 @@ export const ATTACKS: AttackSpec[] = [
   {
     id: 'archive-gzip-bomb',
     language: 'archive',
-    what: 'gzip bomb (100 MB of zeros) unpacked',
+    what: 'gzip bomb (100 MB of zeros), unpacked',
     prepare: async (ctx) => {
       const stage = join(ctx.tmp, 'gzip-bomb');
       mkdirSync(join(stage, 'package'), { recursive: true });
@@ -102,7 +102,7 @@ export const ATTACKS: AttackSpec[] = [
   {
     id: 'file-huge-section',
     language: 'file',
-    what: 'load a component with a 100 MB custom section',
+    what: 'component with a 100 MB custom section, loaded',
     prepare: async (ctx) => {
       const bytes = appendCustomSection(new Uint8Array(readFileSync(ctx.files.rust!)), 'junk', new Uint8Array(100 * MB).fill(0x4a));
       return async () => {
@@ -353,10 +353,10 @@ export function formatAttacks(f: AttackBench): string {
   const lines = [
     '',
     'Attacks (test/adversarial.test.ts; each in a fresh host process)',
-    `  ${'language'.padEnd(11)}${'attack'.padEnd(44)}${'answer'.padEnd(18)}${'ms'.padStart(8)}${'loop ms'.padStart(8)}${'RSS MB'.padStart(8)}${'peak MB'.padStart(8)}  next call`,
+    `  ${'language'.padEnd(11)}${'attack'.padEnd(48)}${'answer'.padEnd(18)}${'ms'.padStart(8)}${'loop ms'.padStart(8)}${'RSS MB'.padStart(8)}${'peak MB'.padStart(8)}  next call`,
     ...f.attacks.map(
       (a) =>
-        `  ${a.language.padEnd(11)}${a.what.padEnd(44)}${a.code.padEnd(18)}${n(a.ms)}${n(a.loopMaxMs)}${n(a.rssBeforeMb)}${n(a.rssPeakMb)}  ${a.error ? `failed: ${a.error}` : a.nextServed ? 'served' : 'NOT served'}${
+        `  ${a.language.padEnd(11)}${a.what.padEnd(48)}${a.code.padEnd(18)}${n(a.ms)}${n(a.loopMaxMs)}${n(a.rssBeforeMb)}${n(a.rssPeakMb)}  ${a.error ? `failed: ${a.error}` : a.nextServed ? 'served' : 'NOT served'}${
           a.bodySentMb !== undefined ? `  (server sent ${a.bodySentMb.toFixed(0)} MB before the host stopped reading)` : ''
         }`,
     ),
