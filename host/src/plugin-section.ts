@@ -10,6 +10,9 @@ import type { NodeDefinition } from './metadata.js';
 
 export const PLUGIN_SECTION = 'pocket-wit:plugin';
 
+/** The largest `pocket-wit:plugin` section read (a manifest, node definitions and a WIT text). */
+export const MAX_PLUGIN_SECTION_BYTES = 4 * 1024 * 1024;
+
 export interface PluginSection {
   /** Format version of this section. */
   format: 1;
@@ -45,6 +48,12 @@ export function readPluginSection(component: Uint8Array, source = 'component'): 
   }
   const raw = sections.get(PLUGIN_SECTION);
   if (!raw) return undefined;
+  if (raw.length > MAX_PLUGIN_SECTION_BYTES) {
+    throw new PluginError(
+      'invalid-plugin',
+      `${source}: its ${PLUGIN_SECTION} section is ${raw.length} bytes, more than the ${MAX_PLUGIN_SECTION_BYTES} such a section may be (a manifest, node definitions and a WIT text); rebuild it with \`pocket-wit build\``,
+    );
+  }
   let parsed: Partial<PluginSection>;
   try {
     parsed = JSON.parse(new TextDecoder().decode(raw)) as Partial<PluginSection>;

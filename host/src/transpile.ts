@@ -7,6 +7,9 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { TranspileReply, TranspileRequest } from './transpile-worker.js';
+import { workerEntry } from './worker-entry.js';
 import { PluginError } from './errors.js';
 import { SANDBOX_WASI_INTERFACES } from './sandbox/wasi/interfaces.js';
 import { defaultCacheDir } from './cache.js';
@@ -110,6 +113,45 @@ export function checkWorld(imports: string[], exports: [string, string][], sourc
   return version;
 }
 
+let worker: Worker | undefined;
+let nextId = 0;
+const pending = new Map<number, { resolve(r: TranspileReply): void; reject(e: Error): void }>();
+
+/** jco's transpile in the transpile worker (`transpile-worker.ts`): the host thread only waits. */
+function transpileOffThread(bytes: Uint8Array): Promise<{ imports: string[]; exports: [string, string][]; files: Record<string, Uint8Array> }> {
+  if (!worker) {
+    const entry = workerEntry('transpile-worker');
+    const w = new Worker(entry.path, { execArgv: entry.execArgv, stdout: true, stderr: true });
+    w.unref();
+    w.on('message', (reply: TranspileReply) => {
+      const waiter = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (pending.size === 0) w.unref();
+      waiter?.resolve(reply);
+    });
+    const fail = (err: Error): void => {
+      if (worker === w) worker = undefined;
+      for (const waiter of pending.values()) waiter.reject(err);
+      pending.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`the transpile worker stopped (exit code ${code})`)));
+    worker = w;
+  }
+  const w = worker;
+  const id = nextId++;
+  return new Promise<TranspileReply>((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    w.ref();
+    // A copy goes to the worker: the caller keeps its bytes.
+    const copy = new Uint8Array(bytes);
+    w.postMessage({ id, bytes: copy } satisfies TranspileRequest, [copy.buffer]);
+  }).then((reply) => {
+    if (!reply.ok) throw new Error(reply.message);
+    return { imports: reply.imports, exports: reply.exports, files: Object.fromEntries(reply.files) };
+  });
+}
+
 /** Transpile a component (or reuse the cached transpilation). */
 export async function transpileComponent(component: ComponentFile, options: { cacheDir?: string } = {}): Promise<TranspiledComponent> {
   const root = join(options.cacheDir ?? defaultCacheDir(), 'transpiled');
@@ -128,10 +170,9 @@ export async function transpileComponent(component: ComponentFile, options: { ca
     }
   }
 
-  const { transpile } = await import('@bytecodealliance/jco');
-  let result: Awaited<ReturnType<typeof transpile>>;
+  let result: { imports: string[]; exports: [string, string][]; files: Record<string, Uint8Array> };
   try {
-    result = await transpile(component.bytes, { name: 'plugin', instantiation: 'sync', noTypescript: true, quiet: true });
+    result = await transpileOffThread(component.bytes);
   } catch (cause) {
     const msg = String((cause as Error)?.message ?? cause).split('\n').filter(Boolean).slice(0, 3).join(': ');
     throw new PluginError('invalid-plugin', `${component.source} is not a valid component: ${msg}; rebuild it with \`pocket-wit build\``, { cause });
