@@ -4,7 +4,9 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { componentize } from 'componentize-qjs';
-import { loadPlugin, PluginError } from '../host/src/index.js';
+import { loadPlugin, PluginError, readComponent } from '../host/src/index.js';
+import { appendCustomSection } from '../host/src/component-sections.js';
+import { PLUGIN_SECTION } from '../host/src/plugin-section.js';
 import { CACHE_DIR, ROOT, tempDir } from './helpers.js';
 
 async function expectLoadError(source: string | Uint8Array, code: string, message: RegExp): Promise<void> {
@@ -33,6 +35,27 @@ test('a file that is not WebAssembly is invalid-plugin', async () => {
 test('a core module (not a component) is invalid-plugin', async () => {
   const core = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   await expectLoadError(core, 'invalid-plugin', /core WebAssembly module, not a component/);
+});
+
+test('a component over the size limit is size-limit, refused before it is read or hashed', async () => {
+  const component = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, ...new Array(2048).fill(0)]);
+  writeFileSync(join(dir, 'big.wasm'), component);
+  for (const source of [join(dir, 'big.wasm'), component]) {
+    try {
+      await readComponent(source, { maxBytes: 1024 });
+      assert.unreachable('expected size-limit');
+    } catch (err) {
+      assert.instance(err, PluginError);
+      assert.is((err as PluginError).code, 'size-limit');
+      assert.match((err as Error).message, /more than the 0\.0 MB a component may be/);
+    }
+  }
+});
+
+test('a pocket-wit:plugin section over 4 MB is invalid-plugin, refused before it is parsed', async () => {
+  const header = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
+  const huge = appendCustomSection(header, PLUGIN_SECTION, new Uint8Array(5 * 1024 * 1024).fill(0x20));
+  await expectLoadError(huge, 'invalid-plugin', /pocket-wit:plugin section is 5242880 bytes, more than the 4194304/);
 });
 
 test('a damaged component is invalid-plugin', async () => {
