@@ -295,6 +295,11 @@ test('a later load grants at most the consent; an old entry without a record get
   assert.is(await value(), null, 'not consented: the plugin does not get it, though its manifest asks');
 
   const file = join(h, 'plugins', entry.file);
+  // `run` on the installed file keeps the consent too.
+  const run = await cli(['run', file, 'read-env', '--input', '{}', '--json'], h, env);
+  assert.is(run.code, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as { output: { value: string | null } }).output, { value: null }, 'run: not consented, not granted');
+
   const grant = await grantForInstalled(file, { timeout: 100, memory: '1GB', env: ['POCKET_CONSENT_TEST', 'HOME'] });
   assert.equal(grant, { memory: '48MB', timeout: 100, env: [], filesystem: [], network: [] }, 'narrowed by both, widened by neither');
 

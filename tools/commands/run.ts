@@ -1,6 +1,7 @@
 /** `pocket-wit run <plugin> <node-type> [--input JSON|@file] [--config JSON|@file] [--json]` */
 import type { CAC } from 'cac';
-import { loadPlugin, stderrLogSink, type LogLevel } from '../../host/src/index.js';
+import { grantForInstalled, loadPlugin, stderrLogSink, type LogLevel } from '../../host/src/index.js';
+import { resolve } from 'node:path';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { grantFromFlags, readJsonFlag, UsageError } from '../cli-support.js';
 import { resolvePluginFile } from '../plugin-source.js';
@@ -36,7 +37,10 @@ export function registerRun(cli: CAC): void {
       }
       const grant = grantFromFlags(opts);
       const file = await resolvePluginFile(pluginArg, createStepReporter());
-      const plugin = await loadPlugin(file, { log: stderrLogSink(opts.logLevel as LogLevel), ...(grant ? { permissions: grant } : {}) });
+      // An installed plugin (in a lock-managed plugin directory) is integrity-checked and gets at most
+      // what was consented to at install, as in `flow`.
+      const permissions = await grantForInstalled(resolve(file), grant);
+      const plugin = await loadPlugin(file, { log: stderrLogSink(opts.logLevel as LogLevel), ...(permissions ? { permissions } : {}) });
       const granted = plugin.permissions && describeGrant(plugin.permissions);
       if (granted) process.stderr.write(`grant ${plugin.name}: ${granted}\n`);
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
