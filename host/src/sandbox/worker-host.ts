@@ -26,11 +26,17 @@ export interface WorkerHostInit {
   transferList?: TransferListItem[];
   /** The worker's JS heap cap (MB); none when omitted. */
   heapMb?: number;
-  /** How long instantiation may take (the plugin's timeout). */
+  /** How long instantiation may take: the plugin's timeout (at least `START_TIMEOUT_FLOOR_MS`). */
   startTimeoutMs: number;
   /** Called once when the worker stops (killed, crashed or closed). */
   onDead?: () => void;
 }
+
+/**
+ * The least time instantiation gets, whatever the plugin's timeout: starting an instance on a busy
+ * machine must not fail a plugin whose calls are fast (a hang still ends, after this).
+ */
+export const START_TIMEOUT_FLOOR_MS = 2000;
 
 export abstract class WorkerHost {
   protected readonly name: string;
@@ -71,10 +77,14 @@ export abstract class WorkerHost {
     this.#failStart = failed;
     this.worker.on('message', (msg: WorkerLifecycle | { kind: string }) => {
       if (msg.kind === 'instantiating') {
+        const ms = Math.max(init.startTimeoutMs, START_TIMEOUT_FLOOR_MS);
         this.#startTimer = setTimeout(() => {
-          const err = new PluginError('timeout', `${this.name} did not finish starting within its timeout of ${init.startTimeoutMs} ms (its instantiation hangs); it was stopped`);
+          const err = new PluginError(
+            'timeout',
+            `${this.name} did not finish starting within ${ms} ms (its instantiation hangs; starting gets the plugin's timeout, at least ${START_TIMEOUT_FLOOR_MS} ms); it was stopped`,
+          );
           this.kill(err);
-        }, init.startTimeoutMs);
+        }, ms);
       } else if (msg.kind === 'ready') {
         clearTimeout(this.#startTimer);
         this.started = true;
