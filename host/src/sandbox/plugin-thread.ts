@@ -5,7 +5,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import type { PluginError } from '../errors.js';
-import type { CallHost, LogSink } from '../host-api.js';
+import type { CallHost } from '../host-api.js';
 import { Channel, createChannelBuffer, State, type CallRequest, type CallResponse, type HostCall, type Pending } from './channel.js';
 import type { CompiledModules } from './engine.js';
 import { fetchForPlugin } from './http-gate.js';
@@ -23,8 +23,6 @@ export interface ThreadInit {
   name: string;
   compiled: CompiledModules;
   policy: SandboxPolicy;
-  /** Where log lines go outside calls (metadata). */
-  log: LogSink;
   /** Called once when the thread stops (killed, crashed or closed). */
   onDead?: () => void;
 }

@@ -16,7 +16,7 @@ export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
-export const workerRunner: RunnerFactory = async (transpiled, { name, policy, log, engine, poolSize }) => {
+export const workerRunner: RunnerFactory = async (transpiled, { name, policy, engine, poolSize }) => {
   const size = poolSize ?? defaultPoolSize();
   if (!Number.isInteger(size) || size < 1) throw new PluginError('invalid-input', `the pool size must be a whole number of 1 or more, got ${size}`);
   const compiled = await engine.compile(transpiled, { memoryBytes: policy.memoryBytes, name });
@@ -30,7 +30,6 @@ export const workerRunner: RunnerFactory = async (transpiled, { name, policy, lo
       name,
       compiled,
       policy,
-      log,
       // A thread that ran and was stopped (timeout, crash) is replaced at once, so the next call
       // finds a warm one. One that never started is not retried here.
       onDead: () => {
