@@ -16,20 +16,34 @@ type conn struct {
 	in  *bufio.Reader
 	out io.Writer
 	buf []byte
+	// rbuf is reused by read for messages up to maxReusedBody: a long-lived plugin makes no garbage
+	// per message read. Decoding copies what it keeps (json.RawMessage copies), so reuse is safe.
+	rbuf []byte
 }
+
+const maxReusedBody = 1 << 20
 
 func newConn(in io.Reader, out io.Writer) *conn {
 	return &conn{in: bufio.NewReaderSize(in, 64*1024), out: out}
 }
 
-// read returns the next message's bytes; io.EOF when the host closed stdin.
+// read returns the next message's bytes, valid until the next read; io.EOF when the host closed
+// stdin.
 func (c *conn) read() ([]byte, error) {
 	var header [4]byte
 	if _, err := io.ReadFull(c.in, header[:]); err != nil {
 		return nil, err
 	}
-	n := binary.LittleEndian.Uint32(header[:])
-	body := make([]byte, n)
+	n := int(binary.LittleEndian.Uint32(header[:]))
+	var body []byte
+	if n <= maxReusedBody {
+		if cap(c.rbuf) < n {
+			c.rbuf = make([]byte, n)
+		}
+		body = c.rbuf[:n]
+	} else {
+		body = make([]byte, n)
+	}
 	if _, err := io.ReadFull(c.in, body); err != nil {
 		return nil, err
 	}

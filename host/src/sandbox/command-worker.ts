@@ -34,6 +34,7 @@ import { instantiateGlue, type GlueModule } from './instantiate.js';
 import type { MemoryPlan, MemoryShare } from './memory-cap.js';
 import { StdioCapture } from './stdio-capture.js';
 import { createWasi, WasiExit } from './wasi/index.js';
+import { goRuntimeEnv } from './go-memory.js';
 import type { WorkerLifecycle } from './worker-host.js';
 
 export interface CommandWorkerInit {
@@ -331,9 +332,10 @@ function onResult(value: unknown): void {
 
 // ---- the instance ------------------------------------------------------------------------------
 
-/** The sandbox's WASI, granted nothing: no env, no directories, no network; stdio as above. */
+/** The sandbox's WASI, granted nothing: no directories, no network, no env but the Go runtime's memory budget; stdio as above. */
 const imports = createWasi(
-  { env: [], dirs: [], args: [init.name] },
+  // No env of the host's: only GOMEMLIMIT, the Go runtime's budget under the cap (go-memory.ts).
+  { env: goRuntimeEnv(init.memoryPlan), dirs: [], args: [init.name] },
   {
     stdin: readStdin,
     stdout: (bytes) => {
