@@ -50,25 +50,40 @@ export interface ErrorContext {
   phase?: string;
 }
 
+/** One attempt of a call that was retried on a fresh instance (see `LoadOptions.retryCrashed`). */
+export interface Attempt {
+  code: ErrorCode;
+  message: string;
+}
+
 /** The one error class of pocket-wit's host and toolchain. */
 export class PluginError extends Error {
   override name = 'PluginError';
   readonly code: ErrorCode;
   readonly context: ErrorContext;
   readonly details?: unknown;
+  /**
+   * Set when the call was retried on a fresh instance after its instance died, and failed again:
+   * every attempt, the first one first (this error is the last one).
+   */
+  readonly attempts?: Attempt[];
 
-  constructor(code: ErrorCode, message: string, options: { context?: ErrorContext; details?: unknown; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { context?: ErrorContext; details?: unknown; cause?: unknown; attempts?: Attempt[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.context = options.context ?? {};
     this.details = options.details;
+    if (options.attempts) this.attempts = options.attempts;
   }
 
   /** A JSON-friendly form, as printed by `--json`. */
-  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
+  toJSON(): { code: ErrorCode; message: string; details?: unknown; attempts?: Attempt[] } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.details === undefined ? {} : { details: this.details }),
+      ...(this.attempts ? { attempts: this.attempts } : {}),
+    };
   }
 }
 

@@ -50,6 +50,13 @@ export interface LoadOptions {
   isolation?: Isolation;
   /** Compiles and caches core modules; the process's shared engine by default. */
   engine?: Engine;
+  /**
+   * Whether a phase call whose instance died (a trap, running out of memory, a Go fatal error) is
+   * retried once on a fresh instance before it fails; default true. A deterministic failure still
+   * fails, its error carrying both attempts (`PluginError.attempts`). Timeouts and the plugin's own
+   * errors are never retried here (a workflow node's `retry` is for those).
+   */
+  retryCrashed?: boolean;
 }
 
 /** Where a plugin's relative directories are: its project folder when one is recognisable. */
@@ -103,5 +110,5 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
     transpileCached: transpiled.cached,
     ...(component.section ? { engine: component.section.engine } : {}),
   };
-  return new Plugin(metadata, src, runner, options.log, policy);
+  return new Plugin(metadata, src, runner, options.log, policy, options.retryCrashed === undefined ? {} : { retryCrashed: options.retryCrashed });
 }

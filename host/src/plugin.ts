@@ -4,7 +4,7 @@
  * `{ output, next }`; each phase is also callable on its own (the workflow engine retries exec).
  */
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
-import { PluginError } from './errors.js';
+import { isPluginError, PluginError } from './errors.js';
 import { CallHost, stderrLogSink, type CallContext, type LogSink, type SharedStore } from './host-api.js';
 import type { NodeDefinition, PluginMetadata } from './metadata.js';
 import { NodeSchemas } from './node-schemas.js';
@@ -46,6 +46,21 @@ export interface NodeCallOptions {
    * engine passes the node's timeout and the run's cancellation here.
    */
   signal?: AbortSignal;
+  /**
+   * Called when a phase call failed because its instance died (`trap`, `memory-limit`: a trap, an
+   * out-of-memory, a Go fatal error) and is about to be retried once on a fresh instance; gets the
+   * phase and the first attempt's error. The workflow engine records it in the step's trace.
+   */
+  onRetry?: (phase: Phase, failure: PluginError) => void;
+}
+
+/**
+ * Whether a failure means the instance died rather than the plugin answered: a trap or running out
+ * of memory (the instance is discarded). A timeout is not retried (it already took the call's whole
+ * time), nor is anything the plugin returned.
+ */
+export function instanceDied(err: unknown): err is PluginError {
+  return isPluginError(err) && (err.code === 'trap' || err.code === 'memory-limit');
 }
 
 export interface RunNodeOptions extends NodeCallOptions {
@@ -99,9 +114,19 @@ export class Plugin {
   readonly #limits: CallLimits;
   /** The limits and capabilities this plugin runs with (undefined for a custom runner's plugin). */
   readonly permissions: EffectivePermissions | undefined;
+  /** Whether a call whose instance died is retried once on a fresh one. */
+  readonly #retryCrashed: boolean;
   #closed = false;
 
-  constructor(metadata: PluginMetadata, source: PluginSource, runner: PluginRunner, log: LogSink = stderrLogSink(), policy?: SandboxPolicy) {
+  constructor(
+    metadata: PluginMetadata,
+    source: PluginSource,
+    runner: PluginRunner,
+    log: LogSink = stderrLogSink(),
+    policy?: SandboxPolicy,
+    options: { retryCrashed?: boolean } = {},
+  ) {
+    this.#retryCrashed = options.retryCrashed ?? true;
     this.metadata = metadata;
     this.permissions = policy && {
       memoryBytes: policy.memoryBytes,
@@ -155,8 +180,29 @@ export class Plugin {
     return toJson(this.#schemas.check(type, 'input', input ?? null), 'input', { plugin: this.name, node: type });
   }
 
-  /** One phase call; the host answers its host calls and enforces their rules. */
-  #call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]> {
+  /**
+   * One phase call; the host answers its host calls and enforces their rules. A call whose
+   * instance died (see `instanceDied`) is retried once on a fresh instance (the runner replaced
+   * the dead one); the failed attempt's store writes were never applied. If it fails again, the
+   * error carries both attempts.
+   */
+  async #call<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext, onRetry?: NodeCallOptions['onRetry']): Promise<PhaseResult[P]> {
+    try {
+      return await this.#callOnce(phase, args, ctx);
+    } catch (first) {
+      if (!this.#retryCrashed || !instanceDied(first) || this.#closed || ctx.signal?.aborted || ctx.cancelled?.()) throw first;
+      onRetry?.(phase, first);
+      try {
+        return await this.#callOnce(phase, args, ctx);
+      } catch (second) {
+        if (!isPluginError(second)) throw second;
+        const attempts = [...(first.attempts ?? [{ code: first.code, message: first.message }]), { code: second.code, message: second.message }];
+        throw new PluginError(second.code, second.message, { context: second.context, details: second.details, cause: second, attempts });
+      }
+    }
+  }
+
+  #callOnce<P extends Phase>(phase: P, args: PhaseArgs[P], ctx: CallContext): Promise<PhaseResult[P]> {
     const host = new CallHost(ctx, phase, this.#limits);
     return host.finish(this.#runner.call(phase, args, host));
   }
@@ -164,14 +210,14 @@ export class Plugin {
   /** Run `prep` alone; returns its result. */
   async prep(type: string, input: unknown, options: NodeCallOptions = {}): Promise<unknown> {
     const { ctx, config } = this.#context(type, options);
-    const raw = await this.#call('prep', [type, config, this.#input(type, input)], ctx);
+    const raw = await this.#call('prep', [type, config, this.#input(type, input)], ctx, options.onRetry);
     return fromJson(raw, 'prep result', { plugin: this.name, node: type, phase: 'prep' });
   }
 
   /** Run `exec` alone on a prep result. */
   async exec(type: string, prepResult: unknown, options: NodeCallOptions = {}): Promise<unknown> {
     const { ctx, config } = this.#context(type, options);
-    const raw = await this.#call('exec', [type, config, toJson(prepResult, 'prep result', { plugin: this.name, node: type })], ctx);
+    const raw = await this.#call('exec', [type, config, toJson(prepResult, 'prep result', { plugin: this.name, node: type })], ctx, options.onRetry);
     return fromJson(raw, 'exec result', { plugin: this.name, node: type, phase: 'exec' });
   }
 
@@ -179,7 +225,7 @@ export class Plugin {
   async post(type: string, input: unknown, prepResult: unknown, execResult: unknown, options: NodeCallOptions = {}): Promise<NodeResult> {
     const { ctx, config } = this.#context(type, options);
     const at = { plugin: this.name, node: type };
-    const raw = await this.#call('post', [type, config, this.#input(type, input), toJson(prepResult, 'prep result', at), toJson(execResult, 'exec result', at)], ctx);
+    const raw = await this.#call('post', [type, config, this.#input(type, input), toJson(prepResult, 'prep result', at), toJson(execResult, 'exec result', at)], ctx, options.onRetry);
     return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
   }
 
@@ -192,11 +238,11 @@ export class Plugin {
     const { ctx, config } = this.#context(type, { ...options, store: options.store ?? new Map() });
     const input = this.#input(type, options.input);
     const at = { plugin: this.name, node: type };
-    const prepText = await this.#call('prep', [type, config, input], ctx);
+    const prepText = await this.#call('prep', [type, config, input], ctx, options.onRetry);
     fromJson(prepText, 'prep result', { ...at, phase: 'prep' });
-    const execText = await this.#call('exec', [type, config, prepText], ctx);
+    const execText = await this.#call('exec', [type, config, prepText], ctx, options.onRetry);
     fromJson(execText, 'exec result', { ...at, phase: 'exec' });
-    const raw = await this.#call('post', [type, config, input, prepText, execText], ctx);
+    const raw = await this.#call('post', [type, config, input, prepText, execText], ctx, options.onRetry);
     return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
   }
 

@@ -30,6 +30,11 @@ export interface TraceStep {
   phases: { prep?: number; exec?: number; post?: number };
   /** Exec attempts beyond the first. */
   retries: number;
+  /**
+   * Phase calls whose instance died (trap, out of memory) and that were retried once on a fresh
+   * instance: the first attempt's failure each (absent when none).
+   */
+  instanceRetries?: { phase: string; code: ErrorCode; message: string }[];
   inputBytes: number;
   outputBytes?: number;
   error?: { phase: string; code: ErrorCode; message: string };
@@ -75,6 +80,7 @@ export class WorkflowRunError extends PluginError {
       context: { node: info.node, phase: info.phase, ...(info.plugin ? { plugin: info.plugin } : {}) },
       details: { node: info.node, type: info.type, phase: info.phase, plugin: info.plugin ?? null, code: info.cause.code, path: info.path },
       cause: info.cause,
+      ...(info.cause.attempts ? { attempts: info.cause.attempts } : {}),
     });
     this.node = info.node;
     this.phase = info.phase;
@@ -290,6 +296,10 @@ export class Flow {
       cancelled,
       baseDir: dirname(this.source.file),
       ...(options.now ? { now: options.now } : {}),
+      onRetry: (phase, failure) => {
+        (step.instanceRetries ??= []).push({ phase, code: failure.code, message: failure.message });
+        ctx.log({ level: 'warn', message: `${phase} failed because its instance died (${failure.code}); retrying once on a fresh instance: ${failure.message}`, plugin: type.plugin ?? 'pocket', node: name });
+      },
       // Children run under this node's signal: its timeout (or a cancelled run) stops them too.
       runChild: async (typeName, config, childInput, childName) => {
         const childType = this.registry.get(typeName);

@@ -23,6 +23,8 @@ export interface NodeRunContext {
   cancelled: () => boolean;
   /** The clock plugins see. */
   now?: () => number;
+  /** Told when a plugin phase call is retried on a fresh instance after its instance died. */
+  onRetry?: (phase: string, failure: PluginError) => void;
   /**
    * Run a node type (with a config) on an input inside this run: same store, same registry.
    * Built-ins such as `parallel` use it.
@@ -59,7 +61,15 @@ export function pluginNodeTypes(source: Plugin | WatchedPlugin): NodeType[] {
   const now = (): Plugin => ('current' in source ? source.current : source);
   const plugin = now(); // the node types offered are those of the version loaded first
   return plugin.metadata.nodes.map((def) => {
-    const call = (ctx: NodeRunContext) => ({ config: ctx.config, store: ctx.store, log: ctx.log, cancelled: ctx.cancelled, signal: ctx.signal, ...(ctx.now ? { now: ctx.now } : {}) });
+    const call = (ctx: NodeRunContext) => ({
+      config: ctx.config,
+      store: ctx.store,
+      log: ctx.log,
+      cancelled: ctx.cancelled,
+      signal: ctx.signal,
+      ...(ctx.now ? { now: ctx.now } : {}),
+      ...(ctx.onRetry ? { onRetry: ctx.onRetry } : {}),
+    });
     const nodeType: NodeType = {
       type: def.type,
       source: `plugin ${plugin.name} (${plugin.source.source})`,
