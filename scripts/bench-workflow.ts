@@ -3,7 +3,7 @@
  * engine in a fresh Node process, printed as one JSON line on stdout.
  *
  *   node --import tsx scripts/bench-workflow.ts chain <dist|src> <tmpDir> <steps> <warmup> <runs>
- *   node --import tsx scripts/bench-workflow.ts batch <wasm> <cacheDir> <workflow> <reviews.json> <items> <concurrency>
+ *   node --import tsx scripts/bench-workflow.ts batch <wasm[,wasm…]> <cacheDir> <workflow> <reviews.json> <items> <concurrency>
  *
  * `chain`: a generated workflow of `steps` echo nodes in a line, run `runs` times after `warmup`
  * runs; the echo built-in's own prep/exec/post, called directly as many times with a context
@@ -182,7 +182,7 @@ async function measureBatch(wasm: string, cacheDir: string, workflow: string, re
     inputs,
     {
       workflow,
-      plugins: [wasm],
+      plugins: wasm.split(','),
       concurrency,
       cacheDir,
       // Results arrive in chunks: the first report may already count several items.
