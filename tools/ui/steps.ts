@@ -1,9 +1,11 @@
 /**
- * Progress of a multi-step command: a spinner per step on a terminal (ora), plain
- * `step: done (1.2s)` lines otherwise, so logs and CI output stay readable.
+ * Progress of a multi-step command: a spinner per step on a terminal that can redraw (ora; see
+ * canRedraw), plain `step: done (1.2 s)` lines otherwise, so logs, CI output and terminals without
+ * a width stay readable and bounded.
  */
 import ora, { type Ora } from 'ora';
 import { colors as pc } from './colors.js';
+import { canRedraw } from './terminal.js';
 
 export interface StepReporter {
   /** Run `fn` as a named step, reporting its start, end and duration. */
@@ -14,16 +16,24 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** A reporter writing to stderr: spinners when it is a terminal, plain lines when not. */
+/** A reporter writing to stderr: spinners when it can redraw (canRedraw), plain lines when not. */
 export function createStepReporter(options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): StepReporter {
   const stream = options.stream ?? process.stderr;
-  const interactive = Boolean(stream.isTTY) && !process.env.CI;
   return {
     async step(title, fn, done) {
       const started = performance.now();
       let spinner: Ora | undefined;
       if (options.quiet) return fn();
-      if (interactive) spinner = ora({ text: title, stream }).start();
+      // Decided per step (the terminal may have been resized since the last one).
+      if (canRedraw(stream)) spinner = ora({ text: title, stream }).start();
+      // Resized to a width that cannot be redrawn (e.g. 0 columns) while spinning: stop the
+      // spinner now, before its next frame, and finish the step as a plain line.
+      const onResize = (): void => {
+        if (!spinner || canRedraw(stream)) return;
+        spinner.stop();
+        spinner = undefined;
+      };
+      if (spinner) stream.on('resize', onResize);
       try {
         const result = await fn();
         const extra = done ? ` ${done(result)}` : '';
@@ -35,6 +45,8 @@ export function createStepReporter(options: { quiet?: boolean; stream?: NodeJS.W
         if (spinner) spinner.fail(title);
         else stream.write(`${title}: failed\n`);
         throw err;
+      } finally {
+        stream.off('resize', onResize);
       }
     },
   };
