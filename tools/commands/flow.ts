@@ -3,9 +3,8 @@
  * built-ins; one input, or a batch of JSONL inputs over worker threads.
  */
 import type { CAC } from 'cac';
-import { createReadStream, createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { once } from 'node:events';
 import { SingleBar } from 'cli-progress';
 import {
   builtinNodeTypes,
@@ -29,6 +28,7 @@ import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
 import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
 import { createStepReporter } from '../ui/steps.js';
+import { progressBar } from '../ui/terminal.js';
 
 interface FlowOptions {
   input?: string;
@@ -38,6 +38,7 @@ interface FlowOptions {
   trace?: string;
   batch?: string;
   out?: string;
+  resume?: boolean;
   concurrency?: string | number;
   stepLimit?: string | number;
   logLevel: string;
@@ -111,7 +112,8 @@ export function registerFlow(cli: CAC): void {
     .option('--check', 'Only check the workflow: every problem, with its location')
     .option('--trace <file>', 'Write every step (node, phases, action, duration, sizes, retries) as JSON')
     .option('--batch <file>', 'Run once per line of a JSONL file (one JSON input per line)')
-    .option('--out <file>', 'With --batch: where results go, as JSONL in input order')
+    .option('--out <file>', 'With --batch: where results go, as JSONL in input order, each written as soon as it and all before it are done')
+    .option('--resume', 'With --batch: continue the --out file of an interrupted run (skip the inputs it records, run the rest, append)')
     .option('--concurrency <n>', 'With --batch: worker threads', { default: 1 })
     .option('--step-limit <n>', 'Stop a run after this many node visits (against endless cycles)', { default: 1000 })
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'warn' })
@@ -128,6 +130,7 @@ export function registerFlow(cli: CAC): void {
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new UsageError('--log-level must be one of debug, info, warn, error');
       if (opts.batch && !opts.out) throw new UsageError('--batch needs --out <results.jsonl>');
       if (opts.out && !opts.batch) throw new UsageError('--out goes with --batch');
+      if (opts.resume && !opts.batch) throw new UsageError('--resume goes with --batch and --out');
       if (opts.batch && opts.trace) throw new UsageError('--trace goes with a single run; a batch records each result in --out');
       if (opts.batch && opts.input !== undefined) throw new UsageError('--input and --batch exclude each other: the batch file holds the inputs');
       const concurrency = positiveInt('concurrency', opts.concurrency, 1);
@@ -140,6 +143,11 @@ export function registerFlow(cli: CAC): void {
       }
       if (!existsSync(workflowPath)) throw new PluginError('not-found', `no workflow file at ${workflowPath}`);
       readWorkflow(workflowPath); // format problems first, before building or loading any plugin
+      // The batch file (and with --resume the out file) before any plugin is built or loaded too.
+      const batch = opts.batch && !opts.check ? await readBatch(opts.batch, opts.out!, Boolean(opts.resume)) : undefined;
+      if (batch && batch.start === batch.inputs.length && opts.resume) {
+        return runBatchCommand(workflowPath, [], opts, concurrency, stepLimit, undefined, undefined, batch); // all recorded: nothing to load
+      }
 
       const steps = createStepReporter();
       const log = stderrLogSink(opts.logLevel as LogLevel);
@@ -167,7 +175,7 @@ export function registerFlow(cli: CAC): void {
         else process.stdout.write(`ok: ${workflowPath} is valid (${def.nodes.length} nodes, ${(def.connections ?? []).length} connections, ${flow.warnings.length} warnings)\n`);
         return;
       }
-      if (opts.batch) return runBatchCommand(workflowPath, files, opts, concurrency, stepLimit, storeValue as Record<string, unknown> | undefined, grant);
+      if (batch) return runBatchCommand(workflowPath, files, opts, concurrency, stepLimit, storeValue as Record<string, unknown> | undefined, grant, batch);
 
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
       try {
@@ -208,22 +216,33 @@ function dedupe(report: (e: ReloadEvent) => void): (e: ReloadEvent) => void {
   };
 }
 
-/** An error already reported on stdout and stderr; the CLI only sets the exit status. */
+/** The batch file's inputs and, with --resume, what the out file already records. */
+interface BatchPlan {
+  batchFile: string;
+  out: string;
+  /** One entry per non-blank line (`null` for a line that is not JSON). */
+  inputs: unknown[];
+  /** Input index → why its line is not JSON. */
+  bad: Map<number, string>;
+  /** Input index → its line number in the batch file. */
+  lineOf: number[];
+  /** Whether this is a --resume run. */
+  resume: boolean;
+  /** How many inputs (from the first) the out file already records; they are not run again. */
+  start: number;
+  /** How many of those recorded results are failures. */
+  startFailed: number;
+  /** With --resume: the out file's size without its torn last line (when it has one). */
+  truncateTo?: number;
+}
 
-async function runBatchCommand(
-  workflow: string,
-  plugins: string[],
-  opts: FlowOptions,
-  concurrency: number,
-  stepLimit: number,
-  store: Record<string, unknown> | undefined,
-  grant: PermissionsGrant | undefined,
-): Promise<void> {
+/** Read the batch file; with `resume`, check the out file against it. Writes nothing. */
+async function readBatch(batchFile: string, out: string, resume: boolean): Promise<BatchPlan> {
   const inputs: unknown[] = [];
   const bad = new Map<number, string>();
-  const lines = createInterface({ input: createReadStream(opts.batch!), crlfDelay: Infinity });
-  let lineNo = 0;
   const lineOf: number[] = [];
+  const lines = createInterface({ input: createReadStream(batchFile), crlfDelay: Infinity });
+  let lineNo = 0;
   try {
     for await (const line of lines) {
       lineNo++;
@@ -237,45 +256,184 @@ async function runBatchCommand(
       lineOf.push(lineNo);
     }
   } catch (err) {
-    throw new PluginError('not-found', `cannot read batch file ${opts.batch}: ${(err as Error).message}`);
+    throw new PluginError('not-found', `cannot read batch file ${batchFile}: ${(err as Error).message}`);
   }
-  const out = createWriteStream(opts.out!);
-  const bar = process.stderr.isTTY && !process.env.CI ? new SingleBar({ format: 'batch |{bar}| {value}/{total} inputs, {failed} failed, {eta_formatted} left', hideCursor: true }) : undefined;
-  bar?.start(inputs.length, 0, { failed: 0 });
-  const good = inputs.map((v, i) => (bad.has(i) ? null : v));
-  const started = performance.now();
-  let failed = 0;
-  await runBatch(
-    good,
-    {
-      workflow,
-      plugins,
-      concurrency,
-      stepLimit,
-      ...(store ? { store } : {}),
-      ...(grant ? { permissions: grant } : {}),
-      ...(opts.watch ? { watch: true, onReload: dedupe(reportReload) } : {}),
-      onProgress: (done, _total, f) => bar?.update(done, { failed: f }),
-    },
-    async (r) => {
-      const line = lineOf[r.index]!;
-      const parseError = bad.get(r.index);
-      const record = parseError
-        ? { line, ok: false, error: { code: 'invalid-input', message: parseError } }
-        : r.ok
-          ? { line, ok: true, output: r.output, action: r.action, path: r.path }
-          : { line, ok: false, error: r.error };
-      if (!record.ok) failed++;
-      if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
-    },
-  );
-  bar?.stop();
-  out.end();
-  await once(out, 'finish');
-  const seconds = (performance.now() - started) / 1000;
-  const summary = { inputs: inputs.length, ok: inputs.length - failed, failed, out: opts.out, seconds: Number(seconds.toFixed(2)), concurrency };
-  if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else process.stdout.write(`batch: ${summary.ok} ok, ${failed} failed of ${inputs.length} inputs in ${seconds.toFixed(1)} s (concurrency ${concurrency}) → ${opts.out}\n`);
-  if (failed > 0) throw new PluginError('plugin-error', `${failed} of ${inputs.length} inputs failed; each failure is recorded in ${opts.out}`);
+  const plan: BatchPlan = { batchFile, out, inputs, bad, lineOf, resume, start: 0, startFailed: 0 };
+  if (!resume) {
+    let size = 0;
+    try {
+      size = statSync(out).size;
+    } catch {
+      // no out file yet
+    }
+    if (size > 0) process.stderr.write(`note: ${out} already holds results; this run overwrites them (--resume would continue it instead)\n`);
+    return plan;
+  }
+  const recorded = readRecorded(out);
+  if (!recorded) {
+    process.stderr.write(`resume: there is no ${out} yet; starting from the first input\n`);
+    return plan;
+  }
+  const mismatch = (why: string): PluginError =>
+    new PluginError('invalid-input', `--resume: ${out} was written for a different batch file than ${batchFile}: ${why}. Use a fresh --out, or drop --resume to start over (overwriting ${out})`);
+  for (let i = 0; i < recorded.records.length; i++) {
+    const r = recorded.records[i]!;
+    if (i >= lineOf.length) {
+      throw mismatch(`its result ${i + 1} is for line ${r.line}, but ${batchFile} has only ${lineOf.length} inputs${lineOf.length ? ` (the last on line ${lineOf.at(-1)})` : ''}`);
+    }
+    if (r.line !== lineOf[i]) throw mismatch(`its result ${i + 1} is for line ${r.line}, but input ${i + 1} of ${batchFile} is on line ${lineOf[i]}`);
+    if (r.notJson !== bad.has(i)) {
+      throw mismatch(r.notJson ? `it records line ${r.line} as not valid JSON, but in ${batchFile} that line is JSON` : `line ${r.line} of ${batchFile} is not valid JSON, but ${out} records a run of it`);
+    }
+  }
+  plan.start = recorded.records.length;
+  plan.startFailed = recorded.records.filter((r) => !r.ok).length;
+  if (recorded.torn > 0) {
+    plan.truncateTo = recorded.size - recorded.torn;
+    process.stderr.write(`resume: dropping the incomplete last line of ${out} (${recorded.torn} bytes, a result cut off mid-write)\n`);
+  }
+  if (plan.start === inputs.length) process.stderr.write(`resume: all ${inputs.length} inputs of ${batchFile} are already recorded in ${out}; nothing to run\n`);
+  else process.stderr.write(`resume: ${plan.start} of ${inputs.length} inputs already recorded in ${out}; running the other ${inputs.length - plan.start}\n`);
+  return plan;
 }
 
+interface RecordedResult {
+  line: number;
+  ok: boolean;
+  /** An `invalid-input` failure for a line that was not JSON. */
+  notJson: boolean;
+}
+
+/** Every record starts so (JSON.stringify keeps the key order of the record literals below). */
+const RECORD_START = '{"line":';
+
+/**
+ * The complete results of an out file, and the size of its torn last line: one that is cut off
+ * (no newline, or not JSON) and starts like a record. Any other line that is not a result
+ * record is an error. `undefined` when the file does not exist.
+ */
+function readRecorded(out: string): { records: RecordedResult[]; size: number; torn: number } | undefined {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(out);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PluginError('not-found', `--resume: cannot read ${out}: ${(err as Error).message}`);
+  }
+  const records: RecordedResult[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(10, pos);
+    const end = nl === -1 ? buf.length : nl;
+    const text = buf.toString('utf8', pos, end);
+    const record = parseRecord(text);
+    const last = end >= buf.length - 1;
+    if (!record || nl === -1) {
+      // A write cut off by a kill leaves a prefix of one record, without its newline.
+      if (last && (text.startsWith(RECORD_START) || RECORD_START.startsWith(text))) return { records, size: buf.length, torn: buf.length - pos };
+      throw new PluginError('invalid-input', `--resume: ${out} is not a batch results file: its line ${records.length + 1} is not a result record. Use a fresh --out, or drop --resume to start over (overwriting ${out})`);
+    }
+    records.push(record);
+    pos = nl + 1;
+  }
+  return { records, size: buf.length, torn: 0 };
+}
+
+function parseRecord(text: string): RecordedResult | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { line, ok, error } = value as { line?: unknown; ok?: unknown; error?: { code?: unknown; message?: unknown } };
+  if (!Number.isInteger(line) || (line as number) < 1 || typeof ok !== 'boolean') return undefined;
+  const notJson = !ok && error?.code === 'invalid-input' && typeof error.message === 'string' && error.message.startsWith(`line ${line} is not valid JSON`);
+  return { line: line as number, ok, notJson };
+}
+
+/** Write all of `text` at the end of `fd` (appended or a fresh file), synchronously. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done);
+}
+
+/**
+ * Run a batch: the inputs not yet recorded go through the workers, and each result is written
+ * to --out as soon as it and every result before it are done. The writes are synchronous, so a
+ * killed process loses at most the record being written (`--resume` drops that torn line).
+ */
+async function runBatchCommand(
+  workflow: string,
+  plugins: string[],
+  opts: FlowOptions,
+  concurrency: number,
+  stepLimit: number,
+  store: Record<string, unknown> | undefined,
+  grant: PermissionsGrant | undefined,
+  plan: BatchPlan,
+): Promise<void> {
+  const { inputs, bad, lineOf, start } = plan;
+  const bar = progressBar(process.stderr, () => new SingleBar({ format: 'batch |{bar}| {value}/{total} inputs, {failed} failed, {eta_formatted} left', hideCursor: true }), { label: 'batch', unit: 'inputs' });
+  let fd: number;
+  try {
+    // Appending (O_APPEND) after the torn line is cut off; without --resume a fresh file.
+    fd = openSync(plan.out, plan.resume ? 'a' : 'w');
+    if (plan.truncateTo !== undefined) ftruncateSync(fd, plan.truncateTo);
+  } catch (err) {
+    throw new PluginError('not-found', `cannot write ${plan.out}: ${(err as Error).message}`);
+  }
+  let open = true;
+  let failed = plan.startFailed;
+  const started = performance.now();
+  try {
+    if (start < inputs.length) {
+      bar?.start(inputs.length, start, { failed });
+      const good = inputs.slice(start).map((v, i) => (bad.has(start + i) ? null : v));
+      try {
+        await runBatch(
+          good,
+          {
+            workflow,
+            plugins,
+            concurrency,
+            stepLimit,
+            ...(store ? { store } : {}),
+            ...(grant ? { permissions: grant } : {}),
+            ...(opts.watch ? { watch: true, onReload: dedupe(reportReload) } : {}),
+            onProgress: (done, _total, f) => bar?.update(start + done, { failed: plan.startFailed + f }),
+          },
+          (r) => {
+            if (!open) return;
+            const index = start + r.index;
+            const line = lineOf[index]!;
+            const parseError = bad.get(index);
+            const record = parseError
+              ? { line, ok: false, error: { code: 'invalid-input', message: parseError } }
+              : r.ok
+                ? { line, ok: true, output: r.output, action: r.action, path: r.path }
+                : { line, ok: false, error: r.error };
+            if (!record.ok) failed++;
+            writeAll(fd, `${JSON.stringify(record)}\n`);
+          },
+        );
+      } finally {
+        bar?.stop();
+      }
+    }
+  } finally {
+    open = false;
+    closeSync(fd);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const n = inputs.length;
+  const summary = { inputs: n, ok: n - failed, failed, ...(plan.resume ? { resumed: start } : {}), out: plan.out, seconds: Number(seconds.toFixed(2)), concurrency };
+  if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else {
+    const resumed = plan.resume ? ` (resumed: ${start} already recorded)` : '';
+    process.stdout.write(`batch: ${summary.ok} ok, ${failed} failed of ${n} inputs${resumed} in ${seconds.toFixed(1)} s (concurrency ${concurrency}) → ${plan.out}\n`);
+  }
+  if (failed > 0) throw new PluginError('plugin-error', `${failed} of ${n} inputs failed; each failure is recorded in ${plan.out}`);
+}

@@ -70,10 +70,13 @@ function workerEntry(): { url: URL; execArgv: string[] } {
 
 /**
  * Run `inputs` through the workflow; `emit` gets each result in input order as soon as all
- * earlier ones are done. Resolves with the counts.
+ * earlier ones are done (a result waits only for the results before it, never for the end of
+ * the batch), and the next result waits for `emit`'s promise. Resolves with the counts. No
+ * inputs: resolves at once, without starting a worker.
  */
 export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (result: BatchItemResult) => void | Promise<void>): Promise<{ ok: number; failed: number }> {
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, inputs.length || 1));
+  if (inputs.length === 0) return { ok: 0, failed: 0 }; // nothing to run: no worker is started
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, inputs.length));
   const entry = workerEntry();
   const init: WorkerInit = {
     workflow: options.workflow,
@@ -110,7 +113,6 @@ export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (
         while (items.length < chunk && nextToSend < inputs.length) items.push({ index: nextToSend, input: inputs[nextToSend++] });
         worker.postMessage({ kind: 'run', items } satisfies ToWorker);
       };
-      if (inputs.length === 0) return resolve();
       for (const worker of workers) {
         worker.on('error', (err) => fail(new PluginError('trap', `a batch worker crashed: ${err.message}`, { cause: err })));
         worker.on('message', (msg: FromWorker) => {
