@@ -11,6 +11,7 @@
  * receiver reads synchronously (`receiveMessageOnPort`), and the length word says so (-1).
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { spinWhile } from './spin.js';
 
 export const State = {
   IDLE: 0,
@@ -66,22 +67,13 @@ export class Channel {
     return got.message as string;
   }
 
-  /** Poll the state for up to `spinMicros`; returns it (still `from` when nothing changed). */
-  #spin(from: number, spinMicros: number): number {
-    const until = performance.now() + spinMicros / 1000;
-    for (;;) {
-      const s = Atomics.load(this.state, 0);
-      if (s !== from || performance.now() >= until) return s;
-    }
-  }
-
   /**
    * Block this thread until the state is no longer `from` (workers only: the host thread must
-   * never block). Spins for `spinMicros` first: waking a sleeping thread costs far more than a
-   * short spin when the answer is quick.
+   * never block for long). Spins for `spinMicros` first: a quick answer is then taken without the
+   * thread going to sleep and being woken, which costs far more than the spin.
    */
   waitSync(from: number, spinMicros: number): number {
-    const spun = this.#spin(from, spinMicros);
+    const spun = spinWhile(this.state, 0, from, spinMicros);
     if (spun !== from) return spun;
     for (;;) {
       Atomics.wait(this.state, 0, from);
@@ -90,10 +82,20 @@ export class Channel {
     }
   }
 
-  /** Wait without blocking the event loop until the state is no longer `from` (host side). */
-  async waitAsync(from: number, spinMicros: number): Promise<number> {
-    const spun = this.#spin(from, spinMicros);
+  /**
+   * Wait until the state is no longer `from` on the host thread: a spin of `spinMicros`, then a
+   * sleep of at most `sleepMicros` in `Atomics.wait` (woken at once by the worker's notify, the
+   * CPU left to the worker meanwhile), then without blocking the event loop (`waitAsync`). The
+   * spin and the sleep block the event loop: the caller bounds them, and asks for the sleep only
+   * when no other call waits for the loop.
+   */
+  async waitAsync(from: number, spinMicros: number, sleepMicros = 0): Promise<number> {
+    const spun = spinWhile(this.state, 0, from, spinMicros);
     if (spun !== from) return spun;
+    if (sleepMicros > 0 && Atomics.wait(this.state, 0, from, sleepMicros / 1000) !== 'timed-out') {
+      const s = Atomics.load(this.state, 0);
+      if (s !== from) return s;
+    }
     for (;;) {
       const r = Atomics.waitAsync(this.state, 0, from);
       if (r.async) await r.value;

@@ -19,6 +19,8 @@
  * The SharedArrayBuffer also carries the stdin counter the worker waits on for requests.
  */
 
+import { spinWhile } from './spin.js';
+
 /** Int32 words at the start of the shared buffer. */
 const W = {
   /** Bumped (and notified) by the host after it posts stdin bytes. */
@@ -53,8 +55,12 @@ export class StdinSignal {
   load(): number {
     return Atomics.load(this.#words, W.STDIN);
   }
-  /** Worker: sleep until the counter is no longer `seen`. */
-  wait(seen: number): void {
+  /**
+   * Worker: sleep until the counter is no longer `seen`, after a spin of `spinMicros` (the next
+   * request of a run of calls usually comes within it, and then costs no wake-up).
+   */
+  wait(seen: number, spinMicros = 0): void {
+    if (spinWhile(this.#words, W.STDIN, seen, spinMicros) !== seen) return;
     Atomics.wait(this.#words, W.STDIN, seen);
   }
   /** Host: more stdin bytes were posted. */

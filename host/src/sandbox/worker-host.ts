@@ -38,6 +38,18 @@ export interface WorkerHostInit {
  */
 export const START_TIMEOUT_FLOOR_MS = 2000;
 
+/**
+ * Sandbox calls in flight on this thread, over every worker. A call that is the only one may wait
+ * for its answer with a bounded spin and sleep on this thread (`channel.ts`): nothing else is
+ * waiting for the event loop then.
+ */
+let callsInFlight = 0;
+
+/** Whether the call in flight is the only sandbox call of this thread. */
+export function onlyCallInFlight(): boolean {
+  return callsInFlight === 1;
+}
+
 export abstract class WorkerHost {
   protected readonly name: string;
   protected readonly worker: Worker;
@@ -50,6 +62,11 @@ export abstract class WorkerHost {
   #inCall = false;
   #deathError: PluginError | undefined;
   #startTimer: NodeJS.Timeout | undefined;
+  /** The one call timer (see `guard`), when it fires, and what the call in flight does then. */
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
+  #deadline = 0;
+  #onTimeout: (() => void) | undefined;
   readonly #init: WorkerHostInit;
   readonly #failStart: (err: PluginError) => void;
 
@@ -130,6 +147,8 @@ export abstract class WorkerHost {
     const err = this.explain(reason);
     this.#deathError = err;
     clearTimeout(this.#startTimer);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#failStart(err);
     this.onKill(err);
     queueMicrotask(() => this.#init.onDead?.());
@@ -139,16 +158,23 @@ export abstract class WorkerHost {
   /**
    * Run one call on the worker: referenced while it runs, stopped when it outlives `timeoutMs`
    * or the caller's signal aborts (a workflow node's timeout, a cancelled run).
+   *
+   * The timeout is one timer per worker, not one per call: a call sets its deadline, and the
+   * timer, when it fires, stops the worker if the call in flight is past its deadline, or re-arms
+   * itself for the call's remaining time. A run of sequential calls creates and clears no timer.
    */
   protected async guard<T>(host: CallHost | undefined, context: ErrorContext, timeoutMs: number, run: () => Promise<T>): Promise<T> {
     if (this.dead) throw this.deathError;
     const where = `${this.name}${context.node ? `/${context.node}` : ''}${context.phase ? ` (${context.phase})` : ''}`;
     if (this.#inCall) throw new Error(`${where}: a sandbox worker got two calls at once`);
     this.#inCall = true;
+    callsInFlight++;
     this.worker.ref();
-    const timer = setTimeout(() => {
+    this.#deadline = performance.now() + timeoutMs;
+    this.#onTimeout = () => {
       this.kill(new PluginError('timeout', `${where} did not finish within its timeout of ${timeoutMs} ms; it was stopped`, { context }));
-    }, timeoutMs);
+    };
+    this.#armTimer(timeoutMs);
     const signal = host?.ctx.signal;
     const onAbort = (): void => {
       const reason: unknown = signal?.reason;
@@ -160,11 +186,33 @@ export abstract class WorkerHost {
       if (this.dead) throw this.deathError;
       return await run();
     } finally {
-      clearTimeout(timer);
+      callsInFlight--;
+      this.#onTimeout = undefined;
       signal?.removeEventListener('abort', onAbort);
       this.#inCall = false;
       if (!this.dead) this.worker.unref();
     }
+  }
+
+  /** Arm the worker's one call timer to fire within `ms`, unless it already fires by then. */
+  #armTimer(ms: number): void {
+    const at = performance.now() + ms;
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    // Unreferenced: the worker itself is referenced while a call runs, so the timer still fires.
+    this.#timer = setTimeout(() => this.#timerFired(), ms).unref();
+  }
+
+  #timerFired(): void {
+    this.#timer = undefined;
+    const onTimeout = this.#onTimeout;
+    // No call in flight: nothing to time; the next call arms the timer again.
+    if (!onTimeout || this.dead) return;
+    const left = this.#deadline - performance.now();
+    // Node timers may fire up to 1 ms early: the call gets its full time.
+    if (left > 0.5) this.#armTimer(Math.ceil(left));
+    else onTimeout();
   }
 
   async close(): Promise<void> {

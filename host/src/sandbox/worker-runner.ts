@@ -1,7 +1,7 @@
 /**
  * The worker runner (the host's default): a pool of worker threads per plugin, each with its
- * own instance, memory capped, WASI built from the plugin's permissions. Calls go to an idle
- * worker (a new one is started while the pool is below its size, otherwise they queue); a call
+ * own instance, memory capped, WASI built from the plugin's permissions. Calls go to the idle
+ * worker used last (a new one is started while the pool is below its size, otherwise they queue); a call
  * that times out costs its worker, and the pool starts a fresh one for the next call.
  */
 import { availableParallelism } from 'node:os';
@@ -64,10 +64,23 @@ export const workerRunner: RunnerFactory = async (transpiled, { name, policy, en
     );
   }
 
+  /**
+   * The idle thread used last (`threads` is kept in order of release): it is the one still
+   * spinning for its next call, or asleep the shortest time; an older one may have slept long.
+   */
+  function lastIdle(): PluginThread | undefined {
+    const all = live();
+    for (let i = all.length - 1; i >= 0; i--) {
+      const t = all[i]!;
+      if (!t.busy && !t.dead && t.started) return t;
+    }
+    return undefined;
+  }
+
   /** Give idle threads to waiting calls; start threads while the pool has room. */
   function pump(): void {
     while (waiting.length > 0) {
-      const idle = live().find((t) => !t.busy && !t.dead && t.started);
+      const idle = lastIdle();
       if (idle) {
         idle.busy = true;
         waiting.shift()!.resolve(idle);
@@ -88,6 +101,12 @@ export const workerRunner: RunnerFactory = async (transpiled, { name, policy, en
 
   function release(t: PluginThread): void {
     t.busy = false;
+    // Last in the list: the next call takes it first (see lastIdle).
+    const at = threads.indexOf(t);
+    if (at >= 0 && at !== threads.length - 1) {
+      threads.splice(at, 1);
+      threads.push(t);
+    }
     pump();
   }
 
