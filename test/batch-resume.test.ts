@@ -121,7 +121,7 @@ test('--concurrency 2: killed half-way, a torn last line added by hand, --resume
   assert.match(r.stderr, new RegExp(`resume: dropping the incomplete last line of .*killed-2\\.jsonl \\(${tornBytes} bytes, a result cut off mid-write\\)\\n`));
   assert.match(r.stderr, new RegExp(`resume: ${recorded} of ${inputLines} inputs already recorded`));
   const summary = JSON.parse(r.stdout.split('\n')[0]!) as Record<string, unknown>;
-  assert.equal({ ...summary, seconds: 0 }, { inputs: inputLines, ok: inputLines - 3, failed: 3, resumed: recorded, out, seconds: 0, concurrency: 2 });
+  assert.equal({ ...summary, seconds: 0 }, { inputs: inputLines, ok: inputLines - 3, failed: 3, retried: 0, resumed: recorded, out, seconds: 0, concurrency: 2 });
   assert.fixture(readFileSync(out, 'utf8'), refText);
 });
 
@@ -135,7 +135,7 @@ test('--resume with everything recorded runs nothing and leaves the file alone; 
   assert.match(r.stderr, new RegExp(`resume: all ${inputLines} inputs of .*reviews\\.jsonl are already recorded in .*complete\\.jsonl; nothing to run\\n`));
   assert.not.match(r.stderr, /grant |reloaded|running the other/);
   const summary = JSON.parse(r.stdout.split('\n')[0]!) as Record<string, unknown>;
-  assert.equal({ ...summary, seconds: 0 }, { inputs: inputLines, ok: inputLines - 3, failed: 3, resumed: inputLines, out, seconds: 0, concurrency: 1 });
+  assert.equal({ ...summary, seconds: 0 }, { inputs: inputLines, ok: inputLines - 3, failed: 3, retried: 0, resumed: inputLines, out, seconds: 0, concurrency: 1 });
   assert.is(readFileSync(out, 'utf8'), refText);
   assert.is(statSync(out).mtimeMs, before, 'not even rewritten');
 });

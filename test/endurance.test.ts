@@ -5,8 +5,8 @@
  *   fresh instance turned off, so a leak shows as a failure instead of being papered over (the
  *   Go example used to die with "runtime: out of memory" every ~155 calls under its 32 MB cap).
  * - A call whose instance dies (out of memory, a trap) is retried once on a fresh instance, in
- *   Rust and Go; a deterministic failure still fails, with both attempts in its error; the
- *   workflow trace records the retry.
+ *   Rust, Go and C; a deterministic failure still fails, with both attempts in its error; the
+ *   workflow trace records the retry, and a batch's records and summary count it.
  * - The demo batch (review-report.yaml, all four languages) over 3,000 reviews: 0 failed.
  *
  * The 100,000-call soak with memory figures is a benchmark (`npm run bench:soak`), not a test.
@@ -154,6 +154,40 @@ test('a workflow step records the retry on a fresh instance in its trace', async
   } finally {
     await plugin.close();
   }
+});
+
+test('flow --batch (C): items whose instance ran out of memory are retried and counted; a deterministic crash is recorded with both attempts', async () => {
+  const dir = tempDir();
+  const plugins = join(dir, 'plugins');
+  mkdirSync(plugins);
+  // endurance-c (C): its node types clash with no built-in, so a workflow names them from the CLI.
+  copyFileSync(await built('test/fixtures/endurance-c'), join(plugins, 'endurance-c.wasm'));
+  const wf = join(dir, 'leak.yaml');
+  writeFileSync(wf, ['name: leak', 'version: 1.0.0', 'start: pick', 'nodes:', '  - name: pick', '    type: leak', 'connections: []', ''].join('\n'));
+  const crash = join(dir, 'crash.yaml');
+  writeFileSync(crash, ['name: crash', 'version: 1.0.0', 'start: boom', 'nodes:', '  - name: boom', '    type: crash', ''].join('\n'));
+  writeFileSync(join(dir, 'in.jsonl'), `${Array.from({ length: 40 }, () => JSON.stringify({ kb: 512 })).join('\n')}\n`);
+  const out = join(dir, 'out.jsonl');
+  const r = await runCli(['flow', wf, '--plugins', plugins, '--batch', join(dir, 'in.jsonl'), '--out', out, '--json']);
+  assert.is(r.code, 0, r.stderr.slice(0, 2000));
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ok: number; failed: number; retried: number };
+  assert.is(summary.ok, 40);
+  assert.is(summary.failed, 0);
+  const records = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; retried?: number });
+  assert.ok(summary.retried >= 1, r.stdout);
+  assert.is(records.filter((x) => x.retried).length, summary.retried);
+
+  writeFileSync(join(dir, 'one.jsonl'), '{}\n');
+  const c = await runCli(['flow', crash, '--plugins', plugins, '--batch', join(dir, 'one.jsonl'), '--out', join(dir, 'crash.jsonl'), '--json']);
+  assert.is(c.code, 1);
+  const [rec] = readFileSync(join(dir, 'crash.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; retried?: number; error: { code: string; attempts?: { code: string }[] } });
+  assert.is(rec!.ok, false);
+  assert.is(rec!.error.code, 'trap');
+  assert.equal(rec!.error.attempts?.map((a) => a.code), ['trap', 'trap']);
+  assert.is(rec!.retried, 1);
+  const cs = JSON.parse(c.stdout.trim().split('\n')[0]!) as { failed: number; retried: number };
+  assert.is(cs.failed, 1);
+  assert.is(cs.retried, 1);
 });
 
 test('the demo batch (review-report.yaml, four languages) over 3,000 reviews: 0 failed', async () => {

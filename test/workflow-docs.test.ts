@@ -396,7 +396,7 @@ test('batch: orders.jsonl through transform.yaml, results in input order, exit 1
   assert.is(j.code, 1);
   const [summary, error] = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.type(summary!.seconds, 'number');
-  const summaryShown = '{"inputs":4,"ok":2,"failed":2,"out":"results.jsonl","seconds":0.9,"concurrency":2}';
+  const summaryShown = '{"inputs":4,"ok":2,"failed":2,"retried":0,"out":"results.jsonl","seconds":0.9,"concurrency":2}';
   assert.equal({ ...summary, seconds: 0.9 }, JSON.parse(summaryShown));
   shown(summaryShown);
   assert.equal(error, { error: { code: 'plugin-error', message: '2 of 4 inputs failed; each failure is recorded in results.jsonl' } });

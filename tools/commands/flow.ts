@@ -232,6 +232,8 @@ interface BatchPlan {
   start: number;
   /** How many of those recorded results are failures. */
   startFailed: number;
+  /** How many of them were retried on a fresh instance (some phase call). */
+  startRetried: number;
   /** With --resume: the out file's size without its torn last line (when it has one). */
   truncateTo?: number;
 }
@@ -258,7 +260,7 @@ async function readBatch(batchFile: string, out: string, resume: boolean): Promi
   } catch (err) {
     throw new PluginError('not-found', `cannot read batch file ${batchFile}: ${(err as Error).message}`);
   }
-  const plan: BatchPlan = { batchFile, out, inputs, bad, lineOf, resume, start: 0, startFailed: 0 };
+  const plan: BatchPlan = { batchFile, out, inputs, bad, lineOf, resume, start: 0, startFailed: 0, startRetried: 0 };
   if (!resume) {
     let size = 0;
     try {
@@ -288,6 +290,7 @@ async function readBatch(batchFile: string, out: string, resume: boolean): Promi
   }
   plan.start = recorded.records.length;
   plan.startFailed = recorded.records.filter((r) => !r.ok).length;
+  plan.startRetried = recorded.records.filter((r) => r.retried).length;
   if (recorded.torn > 0) {
     plan.truncateTo = recorded.size - recorded.torn;
     process.stderr.write(`resume: dropping the incomplete last line of ${out} (${recorded.torn} bytes, a result cut off mid-write)\n`);
@@ -302,6 +305,8 @@ interface RecordedResult {
   ok: boolean;
   /** An `invalid-input` failure for a line that was not JSON. */
   notJson: boolean;
+  /** Some of its phase calls were retried on a fresh instance. */
+  retried: boolean;
 }
 
 /** Every record starts so (JSON.stringify keeps the key order of the record literals below). */
@@ -347,10 +352,10 @@ function parseRecord(text: string): RecordedResult | undefined {
     return undefined;
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { line, ok, error } = value as { line?: unknown; ok?: unknown; error?: { code?: unknown; message?: unknown } };
+  const { line, ok, error, retried } = value as { line?: unknown; ok?: unknown; error?: { code?: unknown; message?: unknown }; retried?: unknown };
   if (!Number.isInteger(line) || (line as number) < 1 || typeof ok !== 'boolean') return undefined;
   const notJson = !ok && error?.code === 'invalid-input' && typeof error.message === 'string' && error.message.startsWith(`line ${line} is not valid JSON`);
-  return { line: line as number, ok, notJson };
+  return { line: line as number, ok, notJson, retried: typeof retried === 'number' && retried > 0 };
 }
 
 /** Write all of `text` at the end of `fd` (appended or a fresh file), synchronously. */
@@ -387,6 +392,7 @@ async function runBatchCommand(
   }
   let open = true;
   let failed = plan.startFailed;
+  let retried = plan.startRetried;
   const started = performance.now();
   try {
     if (start < inputs.length) {
@@ -410,12 +416,15 @@ async function runBatchCommand(
             const index = start + r.index;
             const line = lineOf[index]!;
             const parseError = bad.get(index);
+            // `retried`: phase calls retried on a fresh instance after their instance died.
+            const retriedCalls = r.retried ? { retried: r.retried } : {};
             const record = parseError
               ? { line, ok: false, error: { code: 'invalid-input', message: parseError } }
               : r.ok
-                ? { line, ok: true, output: r.output, action: r.action, path: r.path }
-                : { line, ok: false, error: r.error };
+                ? { line, ok: true, output: r.output, action: r.action, path: r.path, ...retriedCalls }
+                : { line, ok: false, error: r.error, ...retriedCalls };
             if (!record.ok) failed++;
+            if (r.retried) retried++;
             writeAll(fd, `${JSON.stringify(record)}\n`);
           },
         );
@@ -429,11 +438,12 @@ async function runBatchCommand(
   }
   const seconds = (performance.now() - started) / 1000;
   const n = inputs.length;
-  const summary = { inputs: n, ok: n - failed, failed, ...(plan.resume ? { resumed: start } : {}), out: plan.out, seconds: Number(seconds.toFixed(2)), concurrency };
+  const summary = { inputs: n, ok: n - failed, failed, retried, ...(plan.resume ? { resumed: start } : {}), out: plan.out, seconds: Number(seconds.toFixed(2)), concurrency };
   if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     const resumed = plan.resume ? ` (resumed: ${start} already recorded)` : '';
-    process.stdout.write(`batch: ${summary.ok} ok, ${failed} failed of ${n} inputs${resumed} in ${seconds.toFixed(1)} s (concurrency ${concurrency}) → ${plan.out}\n`);
+    const retriedNote = retried ? `, ${retried} retried on a fresh instance` : '';
+    process.stdout.write(`batch: ${summary.ok} ok, ${failed} failed${retriedNote} of ${n} inputs${resumed} in ${seconds.toFixed(1)} s (concurrency ${concurrency}) → ${plan.out}\n`);
   }
   if (failed > 0) throw new PluginError('plugin-error', `${failed} of ${n} inputs failed; each failure is recorded in ${plan.out}`);
 }

@@ -6,7 +6,7 @@ import { loadPlugin } from '../load.js';
 import { WatchedPlugin } from '../hot-reload.js';
 import { grantForInstalled } from '../installed/store.js';
 import { builtinNodeTypes } from './builtins/index.js';
-import { Flow, WorkflowRunError } from './engine.js';
+import { Flow, WorkflowRunError, type TraceStep } from './engine.js';
 import { NodeRegistry } from './node-types.js';
 import type { BatchItemResult, FromWorker, ToWorker, WorkerInit } from './batch.js';
 
@@ -53,22 +53,31 @@ start().then(
   (err: unknown) => send({ kind: 'init-failed', code: isPluginError(err) ? err.code : 'plugin-error', message: err instanceof Error ? err.message : String(err) }),
 );
 
+/** Phase calls of a run retried on a fresh instance (their instance died). */
+function retriesIn(trace: TraceStep[]): number {
+  return trace.reduce((n, step) => n + (step.instanceRetries?.length ?? 0), 0);
+}
+
 async function runItem(flow: Flow, msg: { index: number; input: unknown }): Promise<BatchItemResult> {
   let result: BatchItemResult;
   try {
     const store = new Map(Object.entries(init.store ?? {}));
     const r = await flow.run({ input: msg.input, store, log: silentLogSink, ...(init.stepLimit ? { stepLimit: init.stepLimit } : {}) });
-    result = { index: msg.index, ok: true, output: r.output, action: r.action, path: r.path, store: r.store };
+    const retried = retriesIn(r.trace);
+    result = { index: msg.index, ok: true, output: r.output, action: r.action, path: r.path, store: r.store, ...(retried ? { retried } : {}) };
   } catch (err) {
     const code = isPluginError(err) ? err.code : 'plugin-error';
     const message = err instanceof Error ? err.message : String(err);
+    const attempts = isPluginError(err) && err.attempts ? { attempts: err.attempts } : {};
+    const retried = err instanceof WorkflowRunError ? retriesIn(err.trace) : 0;
     result = {
       index: msg.index,
       ok: false,
       error:
         err instanceof WorkflowRunError
-          ? { code, message, node: err.node, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}) }
-          : { code, message },
+          ? { code, message, node: err.node, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}), ...attempts }
+          : { code, message, ...attempts },
+      ...(retried ? { retried } : {}),
     };
   }
   return result;

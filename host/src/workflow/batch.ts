@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { toolchainRoot } from '../wit-world.js';
-import { PluginError, type ErrorCode } from '../errors.js';
+import { PluginError, type Attempt, type ErrorCode } from '../errors.js';
 import type { ReloadEvent } from '../hot-reload.js';
 
 export interface BatchOptions {
@@ -33,9 +33,19 @@ export interface BatchOptions {
   onReload?: (event: ReloadEvent) => void;
 }
 
+/**
+ * One item's result. `retried`: how many of its phase calls were retried on a fresh instance after
+ * their instance died (see `LoadOptions.retryCrashed`); absent when none. A failure retried and
+ * failed again carries both `attempts`.
+ */
 export type BatchItemResult =
-  | { index: number; ok: true; output: unknown; action: string; path: string[]; store: Record<string, unknown> }
-  | { index: number; ok: false; error: { code: ErrorCode; message: string; node?: string; phase?: string; plugin?: string } };
+  | { index: number; ok: true; output: unknown; action: string; path: string[]; store: Record<string, unknown>; retried?: number }
+  | {
+      index: number;
+      ok: false;
+      error: { code: ErrorCode; message: string; node?: string; phase?: string; plugin?: string; attempts?: Attempt[] };
+      retried?: number;
+    };
 
 /** Messages between the batch and its workers. */
 export type ToWorker = { kind: 'run'; items: { index: number; input: unknown }[] } | { kind: 'stop' };
