@@ -19,6 +19,10 @@ import { loadPlugin, Flow, NodeRegistry, silentLogSink, type Plugin, type Plugin
 import { built, CACHE_DIR, expectError, ROOT, runCli, tempDir } from './helpers.js';
 
 const CALLS = 5000;
+/** The linear memory once warm (after this many calls) is compared with the end's. */
+const WARM_CALLS = 500;
+/** What the end may hold more than once warm: a few pages of allocator slack, no steady growth. */
+const FLAT_SLACK_BYTES = 512 * 1024;
 
 const REVIEWS = JSON.parse(readFileSync(join(ROOT, 'examples/data/reviews.json'), 'utf8')) as { id: string; product: string; text: string }[];
 
@@ -43,6 +47,8 @@ for (const example of EXAMPLES) {
   test(`${example.project}: ${CALLS} calls on one loaded plugin, none fails (no retries)`, async () => {
     const plugin = await loadPlugin(await built(example.project), { cacheDir: CACHE_DIR, log: silentLogSink, retryCrashed: false });
     const failures: string[] = [];
+    let warm: number | undefined;
+    let end: number | undefined;
     try {
       for (let i = 0; i < CALLS; i++) {
         try {
@@ -51,11 +57,16 @@ for (const example of EXAMPLES) {
           failures.push(`call ${i + 1}: ${(err as PluginError).code}: ${(err as Error).message.slice(0, 300)}`);
           if (failures.length >= 5) break;
         }
+        if (i === WARM_CALLS - 1) warm = plugin.stats()?.memoryBytes;
       }
+      end = plugin.stats()?.memoryBytes;
     } finally {
       await plugin.close();
     }
     assert.equal(failures, [], failures.join('\n'));
+    // Flat memory: the linear memory after the last call is what it was once warm.
+    assert.ok(warm !== undefined && warm > 0 && end !== undefined, 'the plugin reports its linear memory');
+    assert.ok(end - warm <= FLAT_SLACK_BYTES, `linear memory grew from ${warm} to ${end} bytes between call ${WARM_CALLS} and call ${CALLS}`);
   });
 }
 
@@ -92,6 +103,10 @@ for (const l of LEAKERS) {
       assert.is(r.ok, l.calls);
       assert.ok(r.retries.length >= 1, 'the instance ran out of memory at least once');
       assert.ok(r.retries.every((x) => x.code === 'memory-limit' && x.phase === 'exec'), JSON.stringify(r.retries));
+      // The gauge shows the leak: one live instance, its memory near the cap.
+      const stats = plugin.stats();
+      assert.is(stats?.instances, 1);
+      assert.ok(stats!.memoryBytes > 0 && stats!.memoryBytes <= plugin.permissions!.memoryBytes, JSON.stringify(stats));
     } finally {
       await plugin.close();
     }

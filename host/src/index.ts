@@ -6,14 +6,14 @@
  * instances (`sandbox/`: worker pool, command runner or in-process) → typed plugin (`Plugin`).
  * `loadPlugin` does them all.
  */
-export { PluginError, isPluginError, type ErrorCode, type ErrorContext } from './errors.js';
+export { PluginError, isPluginError, type Attempt, type ErrorCode, type ErrorContext } from './errors.js';
 export { loadPlugin, type LoadOptions } from './load.js';
 export { Plugin, type EffectivePermissions, type NodeCallOptions, type NodeResult, type PluginSource, type RunNodeOptions } from './plugin.js';
 export type { JsonSchema, NodeDefinition, NodeExample, PluginMetadata } from './metadata.js';
 export { CallHost, stderrLogSink, silentLogSink, type CallContext, type CallPhase, type HostCalls, type LogLevel, type LogRecord, type LogSink, type SharedStore } from './host-api.js';
 export { readComponent, type ComponentFile } from './component.js';
 export { transpileComponent, checkWorld, type TranspiledComponent } from './transpile.js';
-export { toPluginError, type Phase, type PhaseArgs, type PhaseResult, type PluginRunner, type RunnerContext, type RunnerFactory } from './runner.js';
+export { toPluginError, type Phase, type PhaseArgs, type PhaseResult, type PluginRunner, type RunnerContext, type RunnerFactory, type RunnerStats } from './runner.js';
 export { NodeSchemas } from './node-schemas.js';
 export type { NodeExports } from './world-versions/index.js';
 export {

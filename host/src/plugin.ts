@@ -8,7 +8,7 @@ import { isPluginError, PluginError } from './errors.js';
 import { CallHost, stderrLogSink, type CallContext, type LogSink, type SharedStore } from './host-api.js';
 import type { NodeDefinition, PluginMetadata } from './metadata.js';
 import { NodeSchemas } from './node-schemas.js';
-import type { Phase, PhaseArgs, PhaseResult, PluginRunner } from './runner.js';
+import type { Phase, PhaseArgs, PhaseResult, PluginRunner, RunnerStats } from './runner.js';
 import type { SandboxPolicy } from './sandbox/policy.js';
 import type { DirGrant } from './sandbox/wasi/fs.js';
 
@@ -244,6 +244,15 @@ export class Plugin {
     fromJson(execText, 'exec result', { ...at, phase: 'exec' });
     const raw = await this.#call('post', [type, config, input, prepText, execText], ctx, options.onRetry);
     return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
+  }
+
+  /**
+   * What the plugin's live instances hold now: how many, and their linear memory together (as of
+   * the end of each one's last call). Undefined for a custom runner that does not say. Wasm memory
+   * only grows, so a long-running host can watch it for leaks (`npm run bench:soak` does).
+   */
+  stats(): RunnerStats | undefined {
+    return this.#runner.stats?.();
   }
 
   /** Release the plugin's instances. Further calls fail. */

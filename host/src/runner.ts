@@ -35,6 +35,19 @@ export interface PluginRunner {
   call<P extends Phase>(phase: P, args: PhaseArgs[P], host: CallHost): Promise<PhaseResult[P]>;
   /** Release the instances. */
   close(): Promise<void>;
+  /** What the runner holds now (a custom runner may not say). */
+  stats?(): RunnerStats;
+}
+
+/** What a runner's live instances hold. */
+export interface RunnerStats {
+  /** Live instances (a pool's started workers). */
+  instances: number;
+  /**
+   * The linear memory of those instances together, in bytes, as of the end of each one's last call
+   * (wasm memory only grows, so a leak shows here; the cap is `permissions.memoryBytes` each).
+   */
+  memoryBytes: number;
 }
 
 /** What a runner is made from, besides the transpiled component. */

@@ -58,6 +58,16 @@ export class Channel {
     Atomics.notify(this.state, 0);
   }
 
+  /** Worker: publish the linear memory its instance holds (read by `memoryBytes`, any time). */
+  setMemoryBytes(bytes: number): void {
+    Atomics.store(this.state, 2, Math.ceil(bytes / 65536));
+  }
+
+  /** The linear memory the worker's instance held after its last call (64 KB pages, as bytes). */
+  memoryBytes(): number {
+    return Atomics.load(this.state, 2) * 65536;
+  }
+
   /** Read the payload the other side sent last. */
   receive(): string {
     const len = Atomics.load(this.state, 1);

@@ -35,7 +35,19 @@ const W = {
   DIRECT: 4,
   /** The ring position when it was posted: the ring is not read past it until it is taken. */
   FENCE: 5,
+  /** The instance's linear memory after its last message, in 64 KB pages (a gauge for `stats`). */
+  MEMORY: 6,
 } as const;
+
+/** Worker: publish the linear memory the instance holds. */
+export function setMemoryGauge(sab: SharedArrayBuffer, bytes: number): void {
+  Atomics.store(new Int32Array(sab, 0, HEADER_BYTES / 4), W.MEMORY, Math.ceil(bytes / 65536));
+}
+
+/** Host: the linear memory the worker's instance held after its last message. */
+export function readMemoryGauge(sab: SharedArrayBuffer): number {
+  return Atomics.load(new Int32Array(sab, 0, HEADER_BYTES / 4), W.MEMORY) * 65536;
+}
 const HEADER_BYTES = 32;
 /** The ring's size: what may wait for the host thread at most (besides one large message). */
 export const RING_BYTES = 1024 * 1024;

@@ -17,7 +17,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PluginError, type ErrorContext } from '../errors.js';
 import type { CallHost } from '../host-api.js';
 import { guestCode, type Phase, type PhaseArgs, type PhaseResult, type RawMetadata, type RunnerFactory } from '../runner.js';
-import { createCommandBuffer, Inbox, StdinSignal } from './command-channel.js';
+import { createCommandBuffer, Inbox, readMemoryGauge, StdinSignal } from './command-channel.js';
 import type { CommandRecord, CommandWorkerInit, FromCommandWorker, ToCommandWorker } from './command-worker.js';
 import { formatBytes } from './format.js';
 import type { SandboxPolicy } from './policy.js';
@@ -39,6 +39,7 @@ class CommandInstance extends WorkerHost {
   readonly #stdin: StdinSignal;
   readonly #inbox: Inbox;
   readonly #policy: SandboxPolicy;
+  readonly #sab: SharedArrayBuffer;
   /** The end of the program's stderr, when it exited (a Go panic). */
   #stderrTail = '';
   #call: InFlight | undefined;
@@ -50,10 +51,16 @@ class CommandInstance extends WorkerHost {
     const data: CommandWorkerInit = { ...init, sab, port: channel.port2 };
     super({ name: init.name, module: 'sandbox/command-worker', workerData: data, transferList: [channel.port2], startTimeoutMs: policy.timeoutMs, onDead });
     this.#policy = policy;
+    this.#sab = sab;
     this.#stdin = new StdinSignal(sab);
     this.#inbox = new Inbox(sab);
     this.#port = channel.port1;
     this.#port.unref();
+  }
+
+  /** The linear memory the instance held after its last message. */
+  get memoryBytes(): number {
+    return readMemoryGauge(this.#sab);
   }
 
   #where(): string {
@@ -274,6 +281,10 @@ export const commandRunner: RunnerFactory = async (transpiled, { name, policy, e
         );
       }
       return (await request({ call: phase, args: [...args] }, host)) as PhaseResult[P];
+    },
+    stats() {
+      const up = instance && !instance.dead ? instance : undefined;
+      return { instances: up ? 1 : 0, memoryBytes: up?.memoryBytes ?? 0 };
     },
     async close() {
       closed = true;

@@ -27,7 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { LogBudget, storeDeleteBytes, storeWriteBytes, type CallLimits } from '../call-limits.js';
 import type { Phase, RawMetadata, RawPostResult } from '../runner.js';
 import { commandProtocol } from '../world-versions/index.js';
-import { FrameReader, Outbox, StdinSignal } from './command-channel.js';
+import { FrameReader, Outbox, setMemoryGauge, StdinSignal } from './command-channel.js';
 import { formatBytes } from './format.js';
 import { PluginError } from '../errors.js';
 import { instantiateGlue, type GlueModule } from './instantiate.js';
@@ -225,6 +225,7 @@ function chargeStore(bytes: number): boolean {
 
 /** The call is over (its result or error goes next): stderr's unfinished line and the drop counts first. */
 function endCall(): void {
+  setMemoryGauge(init.sab, memories.reduce((n, m) => n + m.memory.buffer.byteLength, 0));
   stderr.endCall();
   flushDropped();
   logBudget = new LogBudget(init.limits);

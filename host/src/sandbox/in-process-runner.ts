@@ -21,7 +21,15 @@ export const inProcessRunner: RunnerFactory = async (transpiled, { name, engine 
   let current: CallHost | undefined;
   let instance: NodeExports | undefined;
   const imports = hostImportsFor(version, () => current);
-  const get = (): NodeExports => (instance ??= nodeExportsFor(version, instantiateGlue(glue, compiled.modules, imports, name), name));
+  /** The current instance's memories (for `stats`). */
+  let memories: WebAssembly.Memory[] = [];
+  const create = (): NodeExports => {
+    const found: WebAssembly.Memory[] = [];
+    const exports = nodeExportsFor(version, instantiateGlue(glue, compiled.modules, imports, name, { onMemory: (memory) => void found.push(memory) }), name);
+    memories = found;
+    return exports;
+  };
+  const get = (): NodeExports => (instance ??= create());
 
   function invoke<T>(host: CallHost, fn: (node: NodeExports) => T): T {
     const node = get();
@@ -51,6 +59,9 @@ export const inProcessRunner: RunnerFactory = async (transpiled, { name, engine 
     },
     async call(phase, args, host) {
       return invoke(host, (node) => (node[phase] as (...a: string[]) => PhaseResult[typeof phase])(...args));
+    },
+    stats() {
+      return { instances: instance ? 1 : 0, memoryBytes: instance ? memories.reduce((n, m) => n + m.buffer.byteLength, 0) : 0 };
     },
     async close() {
       instance = undefined;

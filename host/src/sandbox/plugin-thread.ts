@@ -75,6 +75,11 @@ export class PluginThread extends WorkerHost {
     this.#channel = new Channel(sab, ports.port1);
   }
 
+  /** The linear memory its instance held after its last call. */
+  get memoryBytes(): number {
+    return this.#channel.memoryBytes();
+  }
+
   protected onKill(_err: PluginError): void {
     // Wakes a call waiting on the channel; it then finds the thread dead.
     Atomics.store(this.#channel.state, 0, State.DEAD);

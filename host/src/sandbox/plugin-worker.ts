@@ -285,6 +285,7 @@ function respond(res: CallResponse): void {
   } catch (err) {
     text = JSON.stringify({ ok: false, e: { code: 'plugin-error', message: `${init.name}: its result cannot be sent to the host: ${(err as Error).message}` } });
   }
+  channel.setMemoryBytes(memoryUsed());
   channel.send(text, State.RESPONSE);
 }
 
@@ -310,6 +311,7 @@ async function main(): Promise<void> {
     post({ kind: 'failed', error });
     return;
   }
+  channel.setMemoryBytes(memoryUsed());
   post({ kind: 'ready' });
   let last: number = State.IDLE;
   for (;;) {

@@ -146,6 +146,10 @@ export const workerRunner: RunnerFactory = async (transpiled, { name, policy, en
       }
       return (await request({ p: phase, a: args as string[], n: ctx.node ?? args[0] }, host)) as PhaseResult[P];
     },
+    stats() {
+      const up = live().filter((t) => t.started && !t.dead);
+      return { instances: up.length, memoryBytes: up.reduce((n, t) => n + t.memoryBytes, 0) };
+    },
     async close(): Promise<void> {
       closed = true;
       for (const w of waiting.splice(0)) w.reject(new PluginError('plugin-error', `plugin ${name} was closed`));
