@@ -4,6 +4,10 @@
  * run — component size, build time, cold load (fresh process, empty transpile cache) and warm
  * call p50 of a trivial node (tiny JSON in and out) and of the reference word count on a 10 KB
  * text. Every language must return the same results; a difference fails the bench.
+ *
+ * Then the tail latency of each language's example plugin (scripts/bench-tail.ts): p50, p90 and
+ * p99 of 2,000 warm sequential `runNode` calls, sandboxed and in-process, with p90/p50 and
+ * p99/p50 (in the JSON line as each language's `tail`).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +18,7 @@ import { promisify } from 'node:util';
 import { isDeepStrictEqual } from 'node:util';
 import type { CallStats } from './bench-load.js';
 import { buildPlugin } from '../tools/build/build.js';
+import { benchTail, formatTail, type TailFigures } from './bench-tail.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const CHILD = join(ROOT, 'scripts', 'bench-load.ts');
@@ -47,6 +52,8 @@ interface LangFigures {
   coldLoadMs: number;
   echo: CallStats;
   wordCount: CallStats;
+  /** Tail latency of the language's example plugin (scripts/bench-tail.ts). */
+  tail?: TailFigures;
 }
 
 async function child<T>(args: string[]): Promise<T> {
@@ -106,6 +113,7 @@ export function formatLanguages(figures: LangFigures[]): string {
     go ? `  Go warm call goal < ${us(GO_GOAL_US)}: echo p50 ${us(go.echo.p50Us)} — ${go.echo.p50Us < GO_GOAL_US ? 'met' : 'NOT met'}` : '  (no Go figures)',
     '  every language returned the same echo and word-count outputs',
     '',
+    ...(figures.some((f) => f.tail) ? [formatTail(figures.flatMap((f) => (f.tail ? [f.tail] : [])))] : []),
   ].join('\n');
 }
 
@@ -115,6 +123,7 @@ export async function benchLanguages(tmp: string, langs: readonly Lang[] = LANGU
   const results = new Map<string, unknown>();
   const figures: LangFigures[] = [];
   for (const lang of langs) figures.push(await measure(lang, tmp, text, results));
+  for (const f of figures) f.tail = (await benchTail(tmp, [f.lang]))[0];
   return figures;
 }
 
