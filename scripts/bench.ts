@@ -14,8 +14,11 @@
  * Go and C, side by side. Then the sandbox section (scripts/bench-sandbox.ts): in-process vs
  * isolated call, timeout precision, an allocation bomb against its memory cap. Then the schema
  * section (scripts/bench-schemas.ts): the host's config/input checks, its validator against others.
- * Last the attacks section (scripts/bench-attacks.ts): what the attacks of test/adversarial.test.ts
- * cost the host (event-loop block, peak RSS) and the timeout's overshoot per language.
+ * Then the attacks section (scripts/bench-attacks.ts): what the attacks of test/adversarial.test.ts
+ * cost the host (event-loop block, peak RSS) and the timeout's overshoot per language. Last the
+ * endurance section (scripts/bench-endurance.ts): 100,000 calls per example on one loaded plugin
+ * (failures, retries, linear memory and RSS at start and end, p50/p90/p99), and the demo batch
+ * (review-report.yaml, four languages) over 10,000 reviews with 1 and 2 workers.
  *
  * Loads and calls run in child processes (scripts/bench-load.ts, scripts/bench-workflow.ts), one
  * per measurement. The last line of output is `BENCH_JSON {...}` with every figure, for CI logs.
@@ -34,6 +37,7 @@ import { benchLanguages, formatLanguages } from './bench-languages.js';
 import { benchSandbox, formatSandbox } from './bench-sandbox.js';
 import { benchSchemas, formatSchemas } from './bench-schemas.js';
 import { benchAttacks, formatAttacks } from './bench-attacks.js';
+import { benchEndurance, formatEndurance } from './bench-endurance.js';
 import type { JsEngine } from '../tools/build/bundle-ts.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -395,6 +399,12 @@ async function bench(tmp: string): Promise<void> {
   const attacks = await benchAttacks(tmp);
   process.stdout.write(formatAttacks(attacks));
   process.stdout.write(`BENCH_ATTACKS_JSON ${JSON.stringify(attacks)}\n`);
+
+  // Endurance: 100,000 calls per example on one loaded plugin, and the demo batch over 10,000
+  // reviews with 1 and 2 workers (scripts/bench-endurance.ts; alone: npm run bench:soak).
+  const endurance = await benchEndurance();
+  process.stdout.write(`\n${formatEndurance(endurance)}\n`);
+  process.stdout.write(`BENCH_SOAK_JSON ${JSON.stringify(endurance)}\n`);
 }
 
 interface ListFigures {
