@@ -118,10 +118,12 @@ test('retry.yaml: a valid input passes at once, an invalid one is retried with c
 
 test('timeout.yaml: the delay is stopped by the node timeout; the trace step matches the page', async () => {
   const trace = join(work, 'timeout-trace.json');
-  const started = performance.now();
   const r = await flow('timeout.yaml', ['--input', '{"n":1}', '--json'], ['--trace', trace]);
   assert.is(r.code, 1);
-  assert.ok(performance.now() - started < 1900, 'stopped at the timeout, not after the 2 s delay');
+  // The node's own time (the trace's), not the process's: loading the example plugins takes
+  // seconds on a busy 2-core machine.
+  const [visit] = JSON.parse(readFileSync(trace, 'utf8')) as { durationMs: number }[];
+  assert.ok(visit!.durationMs < 1900, `stopped at the timeout, not after the 2 s delay (took ${visit!.durationMs} ms)`);
   printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"slow\\" (delay, built-in) failed in exec: node \\"slow\\" took longer than its timeout of 100ms","details":{"node":"slow","type":"delay","phase":"exec","plugin":null,"code":"timeout","path":["slow"]},"store":{},"path":["slow"]}}');
   assert.is(r.stderr, 'error[timeout]: node "slow" (delay, built-in) failed in exec: node "slow" took longer than its timeout of 100ms\n');
 
@@ -146,10 +148,11 @@ test('timeout-plugin.yaml: a plugin call that overran its timeout fails the node
 
 test('timeout-parallel.yaml: the parallel node\'s timeout stops its children', async () => {
   const trace = join(work, 'timeout-parallel-trace.json');
-  const started = performance.now();
   const r = await flow('timeout-parallel.yaml', ['--input', '{"n":1}', '--json'], ['--trace', trace]);
   assert.is(r.code, 1);
-  assert.ok(performance.now() - started < 1900, 'the 2 s child was stopped with its parent');
+  // The nodes' own times (the trace's), not the process's (plugin loading is not the point).
+  const visits = JSON.parse(readFileSync(trace, 'utf8')) as { node: string; durationMs: number }[];
+  for (const v of visits) assert.ok(v.durationMs < 1900, `${v.node}: the 2 s child was stopped with its parent (took ${v.durationMs} ms)`);
   printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"fan-out\\" (parallel, built-in) failed in exec: node \\"fan-out\\" took longer than its timeout of 100ms","details":{"node":"fan-out","type":"parallel","phase":"exec","plugin":null,"code":"timeout","path":["fan-out"]},"store":{},"path":["fan-out"]}}');
   const steps = JSON.parse(readFileSync(trace, 'utf8')) as { node: string; error?: { code: string } }[];
   assert.equal(steps.map((s) => [s.node, s.error?.code ?? 'ok']), [['fan-out/quick', 'ok'], ['fan-out/slow', 'timeout'], ['fan-out', 'timeout']]);
