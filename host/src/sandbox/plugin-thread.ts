@@ -17,11 +17,17 @@ import { onlyCallInFlight, WorkerHost } from './worker-host.js';
 /**
  * How the host thread waits for the worker's answer (`Channel.waitAsync`): a spin (µs) for a
  * quick one, then, when the call is the only one in flight, a sleep on the channel woken by the
- * answer (µs), then without blocking the event loop. Both bounded: the event loop waits 270 µs at
- * most per hand-over (the spin alone was 150 µs, and burnt the CPU the worker needed).
+ * answer (µs), then without blocking the event loop. Both bounded: the event loop waits 400 µs at
+ * most per hand-over (at most 150 µs of spin, see HOST_SPIN_MAX_MICROS, and the sleep).
  */
 const HOST_SPIN_MICROS = 20;
 const HOST_SLEEP_MICROS = 250;
+/**
+ * The spin grows with the plugin's recent hand-overs (1.5 × their moving average, at most this):
+ * waking the host thread from a sleep costs 100–250 µs on a small VM, more than a short call
+ * itself, so a plugin whose answers come within ~150 µs is waited for spinning.
+ */
+const HOST_SPIN_MAX_MICROS = 150;
 /** How long an idle worker spins for the next call before it sleeps (µs). */
 const WORKER_SPIN_MICROS = 50;
 /** Host calls answered in a row before the host thread lets the event loop turn (timers, I/O). */
@@ -38,6 +44,8 @@ export interface ThreadInit {
 export class PluginThread extends WorkerHost {
   readonly #policy: SandboxPolicy;
   readonly #channel: Channel;
+  /** Moving average of how long the worker took to hand the channel back (µs). */
+  #handOverMicros = 0;
 
   constructor(init: ThreadInit) {
     const sab = createChannelBuffer();
@@ -98,7 +106,12 @@ export class PluginThread extends WorkerHost {
       let from: number = State.REQUEST;
       let hostCalls = 0;
       for (;;) {
-        const s = await this.#channel.waitAsync(from, HOST_SPIN_MICROS, onlyCallInFlight() ? HOST_SLEEP_MICROS : 0);
+        const alone = onlyCallInFlight();
+        // Spin as long as this plugin's hand-overs usually take (when they are short), then sleep.
+        const spin = alone && this.#handOverMicros <= HOST_SPIN_MAX_MICROS ? Math.min(HOST_SPIN_MAX_MICROS, Math.max(HOST_SPIN_MICROS, 1.5 * this.#handOverMicros)) : HOST_SPIN_MICROS;
+        const t0 = performance.now();
+        const s = await this.#channel.waitAsync(from, spin, alone ? HOST_SLEEP_MICROS : 0);
+        this.#handOverMicros += ((performance.now() - t0) * 1000 - this.#handOverMicros) / 8;
         if (this.dead) throw this.deathError;
         if (s === State.RESPONSE) {
           const res = JSON.parse(this.#channel.receive()) as CallResponse;
