@@ -19,7 +19,7 @@ const REVIEWS = JSON.parse(readFileSync(join(ROOT, 'examples/data/reviews.json')
  * The input of call `i` for each example's node: varied, so no call is a replay of the last, but of
  * about the same size, so that p90/p50 and p99/p50 measure the host's jitter, not the input's.
  */
-export const SOAK_INPUTS: Record<string, (i: number) => unknown> = {
+const SOAK_INPUTS: Record<string, (i: number) => unknown> = {
   sentiment: (i) => ({ text: REVIEWS[i % REVIEWS.length]!.text }),
   'word-count': (i) => ({ text: `${REVIEWS[i % REVIEWS.length]!.text} ${i}` }),
   'word-stats': (i) => ({ text: `${REVIEWS[i % REVIEWS.length]!.text} ${i}` }),

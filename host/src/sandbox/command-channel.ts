@@ -39,14 +39,18 @@ const W = {
   MEMORY: 6,
 } as const;
 
-/** Worker: publish the linear memory the instance holds. */
-export function setMemoryGauge(sab: SharedArrayBuffer, bytes: number): void {
-  Atomics.store(new Int32Array(sab, 0, HEADER_BYTES / 4), W.MEMORY, Math.ceil(bytes / 65536));
-}
-
-/** Host: the linear memory the worker's instance held after its last message. */
-export function readMemoryGauge(sab: SharedArrayBuffer): number {
-  return Atomics.load(new Int32Array(sab, 0, HEADER_BYTES / 4), W.MEMORY) * 65536;
+/** The linear memory the instance holds: the worker sets it after every message, the host reads it. */
+export class MemoryGauge {
+  readonly #words: Int32Array;
+  constructor(sab: SharedArrayBuffer) {
+    this.#words = new Int32Array(sab, 0, HEADER_BYTES / 4);
+  }
+  set(bytes: number): void {
+    Atomics.store(this.#words, W.MEMORY, Math.ceil(bytes / 65536));
+  }
+  get bytes(): number {
+    return Atomics.load(this.#words, W.MEMORY) * 65536;
+  }
 }
 const HEADER_BYTES = 32;
 /** The ring's size: what may wait for the host thread at most (besides one large message). */

@@ -17,7 +17,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PluginError, type ErrorContext } from '../errors.js';
 import type { CallHost } from '../host-api.js';
 import { guestCode, type Phase, type PhaseArgs, type PhaseResult, type RawMetadata, type RunnerFactory } from '../runner.js';
-import { createCommandBuffer, Inbox, readMemoryGauge, StdinSignal } from './command-channel.js';
+import { createCommandBuffer, Inbox, MemoryGauge, StdinSignal } from './command-channel.js';
 import type { CommandRecord, CommandWorkerInit, FromCommandWorker, ToCommandWorker } from './command-worker.js';
 import { formatBytes } from './format.js';
 import type { SandboxPolicy } from './policy.js';
@@ -39,7 +39,7 @@ class CommandInstance extends WorkerHost {
   readonly #stdin: StdinSignal;
   readonly #inbox: Inbox;
   readonly #policy: SandboxPolicy;
-  readonly #sab: SharedArrayBuffer;
+  readonly #gauge: MemoryGauge;
   /** The end of the program's stderr, when it exited (a Go panic). */
   #stderrTail = '';
   #call: InFlight | undefined;
@@ -51,7 +51,7 @@ class CommandInstance extends WorkerHost {
     const data: CommandWorkerInit = { ...init, sab, port: channel.port2 };
     super({ name: init.name, module: 'sandbox/command-worker', workerData: data, transferList: [channel.port2], startTimeoutMs: policy.timeoutMs, onDead });
     this.#policy = policy;
-    this.#sab = sab;
+    this.#gauge = new MemoryGauge(sab);
     this.#stdin = new StdinSignal(sab);
     this.#inbox = new Inbox(sab);
     this.#port = channel.port1;
@@ -60,7 +60,7 @@ class CommandInstance extends WorkerHost {
 
   /** The linear memory the instance held after its last message. */
   get memoryBytes(): number {
-    return readMemoryGauge(this.#sab);
+    return this.#gauge.bytes;
   }
 
   #where(): string {

@@ -27,7 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { LogBudget, storeDeleteBytes, storeWriteBytes, type CallLimits } from '../call-limits.js';
 import type { Phase, RawMetadata, RawPostResult } from '../runner.js';
 import { commandProtocol } from '../world-versions/index.js';
-import { FrameReader, Outbox, setMemoryGauge, StdinSignal } from './command-channel.js';
+import { FrameReader, MemoryGauge, Outbox, StdinSignal } from './command-channel.js';
 import { formatBytes } from './format.js';
 import { PluginError } from '../errors.js';
 import { instantiateGlue, type GlueModule } from './instantiate.js';
@@ -108,6 +108,7 @@ const stdinSignal = new StdinSignal(init.sab);
 const protocol = commandProtocol(init.worldVersion);
 const post = (msg: FromCommandWorker): void => parentPort!.postMessage(msg);
 const outbox = new Outbox<FromCommandWorker>(init.sab, post);
+const gauge = new MemoryGauge(init.sab);
 const where = (): string => `${init.name}${phase ? ` (${phase})` : ''}`;
 
 /** The phase of the call in flight (undefined between calls). */
@@ -225,7 +226,7 @@ function chargeStore(bytes: number): boolean {
 
 /** The call is over (its result or error goes next): stderr's unfinished line and the drop counts first. */
 function endCall(): void {
-  setMemoryGauge(init.sab, memories.reduce((n, m) => n + m.memory.buffer.byteLength, 0));
+  gauge.set(memories.reduce((n, m) => n + m.memory.buffer.byteLength, 0));
   stderr.endCall();
   flushDropped();
   logBudget = new LogBudget(init.limits);
