@@ -7,8 +7,9 @@
  * transparent, records/variants/enums/flags are equal when their fields/cases/flags have the
  * same names, order and (structurally equal) types, resources are equal when they are the same
  * resource (same owner interface and name; package versions are ignored). The names of named
- * types still matter where a component sees them (type exports of an interface), so a renamed
- * type is reported as removed + added. Package versions are ignored when identifying interfaces
+ * types still matter where a component sees them: an interface's type exports are matched by name
+ * (aliases and `use`s are type exports too), so a renamed type is reported as removed + added,
+ * and a new name for the same structure is an addition. Package versions are ignored when identifying interfaces
  * and types (the main package's own version is what the semver verdict is about).
  *
  * `breaks` says whom a change breaks, following `wasm-tools component semver-check` ("a
@@ -22,9 +23,12 @@
  * used by no world, the library case) is provided by the host: adding to it breaks 'hosts',
  * removing from it breaks 'plugins'. An interface exported by a world is provided by the plugin:
  * adding to it breaks 'plugins', removing from it breaks 'hosts'. Changing anything that exists
- * on both sides (a signature, a reachable type) breaks 'plugins'. A type that no function
- * reaches (through params and results, transitively, and through resource methods) is not seen
- * by any component: its changes break 'none'. Resources are always reachable.
+ * on both sides (a signature, a type components see) breaks 'plugins'. Which types components
+ * see follows wit-component: an exported interface exports every type it has; an imported one
+ * (and a world's own types) only the types a function reaches (through params and results,
+ * transitively, through `use`, and through resource methods; resources always count). A type
+ * only the new side reaches breaks 'hosts' when it changes (new plugins import it, old hosts
+ * offer the old one); one no side reaches breaks 'none'.
  * "By side" below means: added -> 'hosts' on the import side, 'plugins' on the export side;
  * removed -> 'plugins' on the import side, 'hosts' on the export side; 'plugins' for an interface
  * both imported and exported. World-level types count as imported.
@@ -61,21 +65,21 @@
  *   params-reordered        the parameters kept their names but not their order; plugins
  *   result-changed          a function's result type changed (or appeared/disappeared); plugins
  *   async-changed           a function became async or sync; plugins
- *   type-added/removed      a named type of an interface or world; by side when reachable,
- *                           none when no function reaches it, when it is an alias (`type x =
- *                           ...` only names a type, the structure is what components see) or
- *                           when it is the other end of a safe `type-moved` / `use-changed`
- *   type-kind-changed       a named type changed kind (record -> variant...); plugins if reachable
+ *   type-added/removed      a named type of an interface or world (an alias and a `use` too: each
+ *                           is a type export); by side when components see it, else none
+ *   type-kind-changed       a named type changed kind (record -> variant...); plugins if seen
  *   type-moved              a type defined here is now `use`d from elsewhere (or the reverse);
  *                           none when structurally identical (and not a resource), else plugins
- *                           if reachable
+ *                           if seen (the other end is a type-added/removed of its own)
  *   use-changed             a `use` now names another type; none when structurally identical
  *   alias-changed           a `type x = ...` alias (or a type replaced by/with an alias) changed;
- *                           none when structurally identical, else plugins if reachable
- *   field-added/removed/renamed/retyped, fields-reordered      record fields; plugins if reachable
+ *                           none when structurally identical, else plugins if seen
+ *   field-added/removed/renamed/retyped, fields-reordered      record fields; plugins if seen
  *   case-added/removed/renamed/retyped, cases-reordered        variant and enum cases (retyped:
- *                           a variant case's payload); plugins if reachable
- *   flag-added/removed/renamed, flags-reordered                flags; plugins if reachable
+ *                           a variant case's payload); plugins if seen
+ *   flag-added/removed/renamed, flags-reordered                flags; plugins if seen
+ *   ("plugins if seen": 'plugins' when old components see the type, 'hosts' when only new ones
+ *   do, 'none' when no component does)
  *   constructor-added/removed, method-added/removed, static-added/removed   resource functions;
  *                           by side
  *   constructor-changed, method-changed, static-changed        a resource function's signature
@@ -403,21 +407,30 @@ class View {
       f.params.forEach((p) => visitType(p.type));
       if (f.result) visitType(f.result);
     };
-    const visitIface = (iface: Interface, owner: TypeOwner): void => {
+    // An exported interface exports every type it has (wit-component encodes them all), so each
+    // is a root; an imported one imports only the types its functions use.
+    const visitIface = (iface: Interface, owner: TypeOwner, exported = false): void => {
       iface.functions.forEach(visitFunc);
-      for (const [name, d] of iface.types) if (d.kind === 'resource') visitRef({ owner, name });
+      for (const [name, d] of iface.types) if (exported || d.kind === 'resource') visitRef({ owner, name });
     };
     const main = this.r.main;
-    for (const [name, iface] of main.interfaces) visitIface(iface, { package: main.id, interface: name });
+    const exportedMain = new Set<string>();
+    for (const w of main.worlds.values()) {
+      for (const item of w.exports.values()) if (item.kind === 'interface' && this.isMain(item.ref.package)) exportedMain.add(item.ref.interface);
+    }
+    for (const [name, iface] of main.interfaces) visitIface(iface, { package: main.id, interface: name }, exportedMain.has(name));
     for (const w of main.worlds.values()) {
       for (const [name, d] of worldTypes(w)) if (d.kind === 'resource') visitRef({ owner: { package: main.id, world: w.name }, name });
-      for (const items of [w.imports, w.exports]) {
+      for (const [items, exported] of [
+        [w.imports, false],
+        [w.exports, true],
+      ] as const) {
         for (const item of items.values()) {
           if (item.kind === 'function') visitFunc(item.func);
-          else if (item.kind === 'inline-interface') visitIface(item.iface, { package: main.id, interface: item.iface.name });
+          else if (item.kind === 'inline-interface') visitIface(item.iface, { package: main.id, interface: item.iface.name }, exported);
           else if (item.kind === 'interface' && !this.isMain(item.ref.package)) {
             const iface = this.findInterface(item.ref.package, item.ref.interface);
-            if (iface) visitIface(iface, { package: item.ref.package, interface: item.ref.interface });
+            if (iface) visitIface(iface, { package: item.ref.package, interface: item.ref.interface }, exported);
           }
         }
       }
@@ -425,7 +438,10 @@ class View {
     return seen;
   }
 
-  /** Whether a type location is reachable from a function (following `use`). */
+  /**
+   * Whether a component sees a type location: reachable from a function (following `use`), or
+   * defined in an interface a world exports.
+   */
   reaches(ref: TypeRef): boolean {
     let cur = ref;
     for (let i = 0; i < MAX_CHAIN; i++) {
@@ -553,9 +569,6 @@ interface ListItem {
 
 class Differ {
   readonly changes: WitChange[] = [];
-  /** Canonical keys (new side) of types that are the target of a safe move, and (old side) their sources. */
-  private readonly movedTo = new Set<string>();
-  private readonly movedFrom = new Set<string>();
   /** Owner keys (new side) of dependency interfaces diffed as world items: their types are reported there. */
   readonly depScopes = new Set<string>();
 
@@ -584,24 +597,6 @@ class Differ {
     return eqType({ kind: 'named', ref: o }, this.A, { kind: 'named', ref: n }, this.B, false);
   }
 
-  private reaches(o: TypeRef | undefined, n: TypeRef | undefined): boolean {
-    return (o !== undefined && this.A.reaches(o)) || (n !== undefined && this.B.reaches(n));
-  }
-
-  /** First pass: find safe moves, so the other end (a type added or removed) is judged safe. */
-  findMoves(s: Scope): void {
-    for (const [name, o] of s.oldTypes) {
-      const n = s.newTypes.get(name);
-      if (!n || (o.kind !== 'use' && n.kind !== 'use')) continue;
-      const ro: TypeRef = { owner: s.oldOwner, name };
-      const rn: TypeRef = { owner: s.newOwner, name };
-      if (this.A.refKey(this.A.canonical(ro)) === this.B.refKey(this.B.canonical(rn))) continue;
-      if (!this.sameAt(ro, rn)) continue;
-      this.movedFrom.add(this.A.refKey(this.A.canonical(ro)));
-      this.movedTo.add(this.B.refKey(this.B.canonical(rn)));
-    }
-  }
-
   diffScope(s: Scope): void {
     const names = union(s.oldTypes.keys(), s.newTypes.keys());
     for (const name of names) this.diffTypeAt(s, name);
@@ -613,21 +608,24 @@ class Differ {
     const n = s.newTypes.get(name);
     const ro: TypeRef = { owner: s.oldOwner, name };
     const rn: TypeRef = { owner: s.newOwner, name };
+    // A type export is matched by name (an alias and a `use` name one too): a type components
+    // see that appears or disappears is an addition or a removal, whatever its structure.
     if (!o && n) {
       const seg = this.segment(this.B, rn);
-      const moved = this.movedTo.has(this.B.refKey(rn));
-      this.add('type-added', `${s.path}/${seg}`, moved || n.kind === 'alias' || !this.B.reaches(rn) ? 'none' : onAdd(s.side), undefined, renderDef(name, n));
+      this.add('type-added', `${s.path}/${seg}`, this.B.reaches(rn) ? onAdd(s.side) : 'none', undefined, renderDef(name, n));
       return;
     }
     if (o && !n) {
       const seg = this.segment(this.A, ro);
-      const moved = this.movedFrom.has(this.A.refKey(ro));
-      this.add('type-removed', `${s.path}/${seg}`, moved || o.kind === 'alias' || !this.A.reaches(ro) ? 'none' : onRemove(s.side), renderDef(name, o));
+      this.add('type-removed', `${s.path}/${seg}`, this.A.reaches(ro) ? onRemove(s.side) : 'none', renderDef(name, o));
       return;
     }
     if (!o || !n) return;
     const path = `${s.path}/${this.segment(this.A, ro)}`;
-    const reach: Breaks = this.reaches(ro, rn) ? 'plugins' : 'none';
+    // A component imports the types its functions reach, and a world offers every type of its
+    // interfaces: a changed type breaks old plugins when they import it, else new plugins on
+    // old hosts when they do.
+    const reach: Breaks = this.A.reaches(ro) ? 'plugins' : this.B.reaches(rn) ? 'hosts' : 'none';
     const same = this.sameAt(ro, rn);
     const oldText = renderDef(name, o);
     const newText = renderDef(name, n);
@@ -921,7 +919,6 @@ export function diffWit(oldW: WitResolve, newW: WitResolve): WitDiff {
   }
 
   for (const s of scopes) if (s.oldFuncs && !B.isMain(s.newOwner.package)) d.depScopes.add(B.ownerKey(s.newOwner));
-  for (const s of scopes) d.findMoves(s);
   for (const s of scopes) d.diffScope(s);
 
   const changes = dedupe(d.changes).sort((x, y) => cmp(x.path, y.path) || cmp(x.kind, y.kind) || cmp(x.old ?? '', y.old ?? '') || cmp(x.new ?? '', y.new ?? ''));
