@@ -37,7 +37,8 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 const PUNCT_TWO = ['->'];
 const PUNCT_ONE = new Set(['=', ',', ':', ';', '(', ')', '{', '}', '<', '>', '*', '/', '.', '@', '_']);
 
-const ID_RE = /[A-Za-z][A-Za-z0-9_-]*/y;
+/** Any letter starts a word (non-ASCII ones are lexed to be reported as invalid characters). */
+const ID_RE = /\p{L}[\p{L}\p{N}_-]*/uy;
 const VERSION_RE = /(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?/y;
 const INT_RE = /\d+/y;
 
@@ -46,9 +47,45 @@ export function witError(pos: Pos, message: string): PluginError {
   return new PluginError('invalid-wit', `${pos.file}:${pos.line}:${pos.col}: ${message}`);
 }
 
-/** Tokenizes a whole WIT text; the last token is always `eof`. */
+/** Tokenizes a whole WIT text; the last token is always `eof`. A leading byte order mark is skipped. */
 export function tokenize(text: string, file: string): Token[] {
-  return new Lexer(text, file).run();
+  const body = text.startsWith('\ufeff') ? text.slice(1) : text;
+  checkCharacters(body, file);
+  return new Lexer(body, file).run();
+}
+
+/** Bidirectional overrides (CVE-2021-42574) and code points Unicode deprecates, as wit-parser rejects them. */
+const BIDI = new Set([0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]);
+const DISCOURAGED = new Set([0x149, 0x673, 0xf77, 0xf79, 0x17a3, 0x17a4, 0x17b4, 0x17b5]);
+
+/**
+ * wit-parser checks the whole text, comments included, before it tokenizes: no control codes other
+ * than tab, line feed and carriage return, no bidirectional overrides, no deprecated code points.
+ */
+function checkCharacters(text: string, file: string): void {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.codePointAt(i) as number;
+    if (code === 10) {
+      line++;
+      lineStart = i + 1;
+      continue;
+    }
+    const bad =
+      (code < 0x20 && code !== 9 && code !== 13) || (code >= 0x7f && code <= 0x9f)
+        ? 'control character'
+        : BIDI.has(code)
+          ? 'bidirectional override character'
+          : DISCOURAGED.has(code)
+            ? 'character deprecated by Unicode'
+            : undefined;
+    if (bad) {
+      const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+      throw witError({ file, line, col: i - lineStart + 1 }, `${bad} ${hex} is not allowed in WIT, not even in a comment; remove it`);
+    }
+    if (code > 0xffff) i++;
+  }
 }
 
 /** A human-readable description of a token, for "expected X, found Y" messages. */
@@ -140,7 +177,7 @@ class Lexer {
     const pos = this.pos();
     const ch = this.text[this.offset] ?? '';
     if (ch === '%') return this.escapedId(pos);
-    if (/[A-Za-z]/.test(ch)) return this.identifier(pos);
+    if (/\p{L}/u.test(ch)) return this.identifier(pos);
     if (/\d/.test(ch)) return this.number(pos);
     if (ch === '"') return this.string(pos);
     const two = this.text.slice(this.offset, this.offset + 2);
@@ -168,7 +205,7 @@ class Lexer {
   private escapedId(pos: Pos): Token {
     this.advance(1);
     const word = this.match(ID_RE);
-    if (word === undefined) throw witError(pos, 'expected an identifier after `%`');
+    if (word === undefined) throw witError(pos, 'expected an identifier after `%` (a word starting with a letter, like `%type`)');
     checkKebab(word, pos);
     return this.take('id', word, pos);
   }
@@ -198,8 +235,8 @@ class Lexer {
 }
 
 /**
- * Checks the component model's kebab-case rule: `-`-separated words, each all lowercase or all
- * uppercase (digits allowed), the first starting with a letter.
+ * Checks the component model's kebab-case rule: `-`-separated words of ASCII letters and digits,
+ * each all lowercase or all uppercase, the first starting with a letter.
  */
 function checkKebab(word: string, pos: Pos): void {
   const hint = 'use kebab-case like `my-name` (or `MY-NAME` per word)';

@@ -10,9 +10,15 @@ import { join } from 'node:path';
 import { PluginError } from '../../host/src/errors.js';
 import type { WitResolve } from './model.js';
 import { parseWitFile } from './parse.js';
-import { resolveUnits, type SourceUnit } from './resolve.js';
+import { resolveUnits, type ResolveOptions, type SourceUnit } from './resolve.js';
 
-export interface LoadWitOptions {
+export type { ResolveOptions } from './resolve.js';
+
+/**
+ * `features`/`allFeatures` enable `@unstable(feature = ...)` items; by default they are left out,
+ * as wit-parser (and so jco and `pocket-wit types`) leaves them out.
+ */
+export interface LoadWitOptions extends ResolveOptions {
   /** More dependency packages (`.wit` files or folders), treated as if they were in `deps/`. */
   deps?: string[];
 }
@@ -21,8 +27,8 @@ export interface LoadWitOptions {
  * Parses and resolves one WIT text. It may hold nested `package ... { }` blocks; the main package
  * is the one of the top-level `package` line or, if there is none, the first package block.
  */
-export function parseWitSource(text: string, file = '<wit>'): WitResolve {
-  return resolveUnits({ label: file, files: [parseWitFile(text, file)] });
+export function parseWitSource(text: string, file = '<wit>', options: ResolveOptions = {}): WitResolve {
+  return resolveUnits({ label: file, files: [parseWitFile(text, file)] }, [], options);
 }
 
 /**
@@ -33,7 +39,7 @@ export async function loadWitPath(path: string, options: LoadWitOptions = {}): P
   const main = await loadUnit(path, true);
   const deps = (await isDirectory(path)) ? await loadDepsFolder(join(path, 'deps')) : [];
   for (const extra of options.deps ?? []) deps.push(await loadUnit(extra, false));
-  return resolveUnits(main, deps);
+  return resolveUnits(main, deps, options);
 }
 
 /** One package source: a `.wit` file, or the `*.wit` files directly inside a folder. */

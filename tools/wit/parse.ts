@@ -4,8 +4,10 @@
  * the `wasi:` packages: package declarations and nested `package ... { }` blocks, top-level
  * `use`, interfaces (types, resources, functions, `use`), worlds (imports, exports, `use`,
  * types, `include ... with { }`), feature gates (`@since`, `@unstable`, `@deprecated`,
- * `@external-id`, accepted and otherwise ignored) and every type form. It checks syntax only;
- * names are resolved by `resolve.ts`.
+ * `@external-id`, kept on the item they gate) and every type form. Besides syntax it checks what
+ * wit-parser and component validation check without names: no empty record, flags or tuple, at most
+ * 32 flags, lower-case package names, one gate of each kind per item. Names are resolved by
+ * `resolve.ts`.
  */
 
 import { describeToken, tokenize, witError, type Pos, type Token } from './lexer.js';
@@ -35,6 +37,16 @@ export type AstType =
   | { kind: 'borrow'; name: Ident }
   | { kind: 'named'; name: Ident };
 
+/** The feature gates on one item; `pos` is the first `@`. */
+export interface AstGates {
+  pos: Pos;
+  /** `@since(version = v)`; `pos` is the version's. */
+  since?: { version: string; pos: Pos };
+  /** `@unstable(feature = f)`: the item is left out unless the feature is enabled. */
+  unstable?: { feature: string; pos: Pos };
+  deprecated?: { version: string; pos: Pos };
+}
+
 export interface AstField {
   name: Ident;
   type: AstType;
@@ -50,6 +62,8 @@ export interface AstFunc {
   params: AstField[];
   result?: AstType;
   async: boolean;
+  /** Gates of a resource method, static function or constructor. */
+  gates?: AstGates;
 }
 
 export interface AstResource {
@@ -61,13 +75,14 @@ export interface AstResource {
   statics: AstFunc[];
 }
 
-export type AstTypeDef =
+export type AstTypeDef = (
   | { kind: 'record'; name: Ident; fields: AstField[] }
   | { kind: 'variant'; name: Ident; cases: AstCase[] }
   | { kind: 'enum'; name: Ident; cases: Ident[] }
   | { kind: 'flags'; name: Ident; flags: Ident[] }
   | AstResource
-  | { kind: 'alias'; name: Ident; target: AstType };
+  | { kind: 'alias'; name: Ident; target: AstType }
+) & { gates?: AstGates };
 
 export interface AstUse {
   path: UsePath;
@@ -75,14 +90,17 @@ export interface AstUse {
   pos: Pos;
 }
 
-export type AstInterfaceItem =
+/** Every item carries the gates written before it, if any. */
+export type AstInterfaceItem = (
   | { kind: 'use'; use: AstUse }
   | { kind: 'type'; def: AstTypeDef }
-  | { kind: 'func'; func: AstFunc };
+  | { kind: 'func'; func: AstFunc }
+) & { gates?: AstGates };
 
 export interface AstInterface {
   name: Ident;
   items: AstInterfaceItem[];
+  gates?: AstGates;
 }
 
 /** What a world imports or exports. */
@@ -98,15 +116,17 @@ export interface AstInclude {
   pos: Pos;
 }
 
-export type AstWorldItem =
+export type AstWorldItem = (
   | { kind: 'import' | 'export'; extern: AstExtern; pos: Pos }
   | { kind: 'use'; use: AstUse }
   | { kind: 'type'; def: AstTypeDef }
-  | { kind: 'include'; include: AstInclude };
+  | { kind: 'include'; include: AstInclude }
+) & { gates?: AstGates };
 
 export interface AstWorld {
   name: Ident;
   items: AstWorldItem[];
+  gates?: AstGates;
 }
 
 export interface AstPackageName {
@@ -123,6 +143,8 @@ export interface AstPackageBody {
   worlds: AstWorld[];
   /** The first `@since`/`@deprecated` gate, if any (such a package needs a version). */
   versionGate?: Pos;
+  /** Every `@since` version (no gate may name a version newer than the package's). */
+  sinces: { version: string; pos: Pos }[];
 }
 
 export interface AstNestedPackage {
@@ -231,7 +253,7 @@ class Parser {
   parseFile(): AstFile {
     const result: AstFile = { file: this.file, body: emptyBody(), nested: [] };
     this.body = result.body;
-    this.gates();
+    this.noGates(this.gates(), 'a package');
     if (this.is('package')) {
       const name = this.packageName();
       if (this.eat(';')) result.package = name;
@@ -240,18 +262,37 @@ class Parser {
     }
     while (this.peek().kind !== 'eof') {
       this.body = result.body;
-      this.gates();
-      if (this.is('package')) result.nested.push(this.nestedPackage(this.packageName()));
-      else this.packageItem(result.body);
+      const gates = this.gates();
+      if (this.is('package')) {
+        this.noGates(gates, 'a package');
+        result.nested.push(this.nestedPackage(this.packageName()));
+      } else this.packageItem(result.body, gates);
     }
+    this.noGates(this.gates(), 'the end of the file');
     return result;
+  }
+
+  /** Gates are not allowed here (a package, a top-level `use`, before a closing `}`). */
+  private noGates(gates: AstGates | undefined, what: string): void {
+    if (gates) throw witError(gates.pos, `a feature gate cannot be placed on ${what}; gate the interface, world or item it is about`);
+  }
+
+  /** Package names are lower-case: component validation rejects any other `ns:name`. */
+  private lowerPackageWord(ident: Ident, what: string): void {
+    if (/[A-Z]/.test(ident.name)) {
+      throw witError(ident.pos, `${what} \`${ident.name}\` has upper-case letters; package names must be lower-case: write \`${ident.name.toLowerCase()}\``);
+    }
   }
 
   private packageName(): AstPackageName {
     const pos = this.expect('package').pos;
-    const namespace = this.ident('a namespace').name;
+    const ns = this.ident('a namespace');
+    this.lowerPackageWord(ns, 'namespace');
+    const namespace = ns.name;
     this.expect(':');
-    const name = this.ident('a package name').name;
+    const pkgName = this.ident('a package name');
+    this.lowerPackageWord(pkgName, 'package name');
+    const name = pkgName.name;
     if (this.is('/') || this.is(':')) throw witError(this.peek().pos, 'nested namespaces and packages are not supported');
     const version = this.eat('@') ? this.version() : undefined;
     return version === undefined ? { namespace, name, pos } : { namespace, name, version, pos };
@@ -262,18 +303,22 @@ class Parser {
     this.body = body;
     this.expect('{');
     for (;;) {
-      this.gates();
+      const gates = this.gates();
+      if (this.is('}')) this.noGates(gates, 'the end of a package');
       if (this.eat('}')) break;
-      this.packageItem(body);
+      if (this.is('package')) throw witError(this.peek().pos, 'a package block cannot contain another package; move it to the top level');
+      this.packageItem(body, gates);
     }
     return { name, body };
   }
 
-  private packageItem(body: AstPackageBody): void {
-    if (this.is('interface')) body.interfaces.push(this.interfaceItem());
-    else if (this.is('world')) body.worlds.push(this.worldItem());
-    else if (this.is('use')) body.uses.push(this.topLevelUse());
-    else this.fail('`interface`, `world`, `use` or `package`');
+  private packageItem(body: AstPackageBody, gates: AstGates | undefined): void {
+    if (this.is('interface')) body.interfaces.push(withGates(this.interfaceItem(), gates));
+    else if (this.is('world')) body.worlds.push(withGates(this.worldItem(), gates));
+    else if (this.is('use')) {
+      this.noGates(gates, 'a top-level `use`');
+      body.uses.push(this.topLevelUse());
+    } else this.fail('`interface`, `world`, `use` or `package`');
   }
 
   private topLevelUse(): { path: UsePath; as?: Ident } {
@@ -293,7 +338,9 @@ class Parser {
 
   /** The rest of `ns:pkg/iface@version` after `ns:`. */
   private packagePath(namespace: Ident): UsePath {
+    this.lowerPackageWord(namespace, 'namespace');
     const pkg = this.ident('a package name');
+    this.lowerPackageWord(pkg, 'package name');
     if (this.is(':')) throw witError(this.peek().pos, 'nested namespaces and packages are not supported');
     this.expect('/');
     const name = this.ident('an interface or world name');
@@ -305,24 +352,44 @@ class Parser {
 
   // ---- gates ----
 
-  /** Skips `@since(...)`, `@unstable(...)`, `@deprecated(...)` and `@external-id("...")`. */
-  private gates(): void {
+  /**
+   * Reads `@since(...)`, `@unstable(...)`, `@deprecated(...)` and `@external-id("...")` before an
+   * item. Each gate at most once per item, and not both `@since` and `@unstable` (wit-parser's
+   * rules). Returns undefined when there is none.
+   */
+  private gates(): AstGates | undefined {
+    let gates: AstGates | undefined;
     let deprecated: Ident | undefined;
-    let stable = false;
     while (this.is('@')) {
-      this.bump();
+      const at = this.bump();
+      gates ??= { pos: at.pos };
       const name = this.ident('an attribute name');
       this.expect('(');
+      const once = (kind: 'since' | 'unstable' | 'deprecated'): void => {
+        if ((gates as AstGates)[kind]) throw witError(name.pos, `\`@${kind}\` is given twice on one item; keep one`);
+        const other = kind === 'since' ? 'unstable' : kind === 'unstable' ? 'since' : undefined;
+        if (other && (gates as AstGates)[other]) {
+          throw witError(name.pos, `an item cannot be both \`@since\` and \`@unstable\`; keep \`@unstable\` until the feature is released, then replace it with \`@since\``);
+        }
+      };
       if (name.name === 'since' || name.name === 'deprecated') {
+        once(name.name);
         this.gateField('version');
-        this.version();
+        const pos = this.peek().pos;
+        const version = this.version();
         this.body.versionGate ??= name.pos;
-        if (name.name === 'deprecated') deprecated = name;
-        else stable = true;
+        if (name.name === 'deprecated') {
+          deprecated = name;
+          gates.deprecated = { version, pos };
+        } else {
+          gates.since = { version, pos };
+          this.body.sinces.push({ version, pos });
+        }
       } else if (name.name === 'unstable') {
-        stable = true;
+        once('unstable');
         this.gateField('feature');
-        this.ident('a feature name');
+        const feature = this.ident('a feature name');
+        gates.unstable = { feature: feature.name, pos: feature.pos };
       } else if (name.name === 'external-id') {
         if (this.peek().kind !== 'string') this.fail('a string');
         this.bump();
@@ -331,7 +398,10 @@ class Parser {
       }
       this.expect(')');
     }
-    if (deprecated && !stable) throw witError(deprecated.pos, '`@deprecated` needs a `@since` (or `@unstable`) gate on the same item; add `@since(version = ...)`');
+    if (deprecated && !gates?.since && !gates?.unstable) {
+      throw witError(deprecated.pos, '`@deprecated` needs a `@since` (or `@unstable`) gate on the same item; add `@since(version = ...)`');
+    }
+    return gates;
   }
 
   private gateField(field: string): void {
@@ -353,13 +423,16 @@ class Parser {
     this.expect('{');
     const items: AstInterfaceItem[] = [];
     for (;;) {
-      this.gates();
+      const gates = this.gates();
+      if (this.is('}')) this.noGates(gates, 'the end of an interface');
       if (this.eat('}')) return items;
       this.keywordAsName();
-      if (this.is('use')) items.push({ kind: 'use', use: this.useItem() });
-      else if (this.isTypeDef()) items.push({ kind: 'type', def: this.typeDef() });
-      else if (this.peek().kind === 'id') items.push({ kind: 'func', func: this.namedFunc() });
+      let item: AstInterfaceItem;
+      if (this.is('use')) item = { kind: 'use', use: this.useItem() };
+      else if (this.isTypeDef()) item = { kind: 'type', def: withGates(this.typeDef(), gates) };
+      else if (this.peek().kind === 'id') item = { kind: 'func', func: this.namedFunc() };
       else this.fail('a type definition, `use` or a function `name: func(...)`');
+      items.push(withGates(item, gates));
     }
   }
 
@@ -433,24 +506,22 @@ class Parser {
       }
       case 'record':
         this.expect('{');
-        return { kind: 'record', name, fields: this.commaList('}', () => this.field('a field name')) };
+        return { kind: 'record', name, fields: nonEmpty(this.commaList('}', () => this.field('a field name')), name, 'record', 'field') };
       case 'variant':
         this.expect('{');
-        return { kind: 'variant', name, cases: this.nonEmpty(this.commaList('}', () => this.variantCase()), 'variant') };
+        return { kind: 'variant', name, cases: nonEmpty(this.commaList('}', () => this.variantCase()), name, 'variant', 'case') };
       case 'enum':
         this.expect('{');
-        return { kind: 'enum', name, cases: this.nonEmpty(this.commaList('}', () => this.ident('a case name')), 'enum') };
-      case 'flags':
+        return { kind: 'enum', name, cases: nonEmpty(this.commaList('}', () => this.ident('a case name')), name, 'enum', 'case') };
+      case 'flags': {
         this.expect('{');
-        return { kind: 'flags', name, flags: this.commaList('}', () => this.ident('a flag name')) };
+        const flags = nonEmpty(this.commaList('}', () => this.ident('a flag name')), name, 'flags', 'flag');
+        if (flags.length > 32) throw witError(name.pos, `flags \`${name.name}\` has ${flags.length} flags, more than the 32 the component model allows; split it into several flags types`);
+        return { kind: 'flags', name, flags };
+      }
       default:
         return this.resource(name);
     }
-  }
-
-  private nonEmpty<T>(items: T[], what: string): T[] {
-    if (items.length === 0) throw witError(this.peek(-1).pos, `${what} needs at least one case`);
-    return items;
   }
 
   private variantCase(): AstCase {
@@ -466,28 +537,30 @@ class Parser {
     if (this.eat(';')) return resource;
     this.expect('{');
     for (;;) {
-      this.gates();
+      const gates = this.gates();
+      if (this.is('}')) this.noGates(gates, 'the end of a resource');
       if (this.eat('}')) return resource;
-      if (this.is('constructor')) this.constructorItem(resource);
-      else this.methodItem(resource);
+      if (this.is('constructor')) this.constructorItem(resource, gates);
+      else this.methodItem(resource, gates);
     }
   }
 
-  private constructorItem(resource: AstResource): void {
+  private constructorItem(resource: AstResource, gates: AstGates | undefined): void {
     const token = this.expect('constructor');
     if (resource.ctor) throw witError(token.pos, `resource \`${resource.name.name}\` has more than one constructor`);
     const params = this.params();
     const name = { name: 'constructor', pos: token.pos };
-    resource.ctor = this.eat('->') ? { name, params, result: this.type(), async: false } : { name, params, async: false };
+    const ctor: AstFunc = this.eat('->') ? { name, params, result: this.type(), async: false } : { name, params, async: false };
+    resource.ctor = withGates(ctor, gates);
     this.expect(';');
   }
 
-  private methodItem(resource: AstResource): void {
+  private methodItem(resource: AstResource, gates: AstGates | undefined): void {
     this.keywordAsName();
     const name = this.ident('`constructor` or a method name');
     this.expect(':');
     const isStatic = this.eat('static');
-    const func = this.funcType(name);
+    const func = withGates(this.funcType(name), gates);
     this.expect(';');
     (isStatic ? resource.statics : resource.methods).push(func);
   }
@@ -518,10 +591,13 @@ class Parser {
         return { kind: 'option', inner: this.angled(() => this.type()) };
       case 'result':
         return this.resultType();
-      case 'tuple':
+      case 'tuple': {
         this.bump();
         this.expect('<');
-        return { kind: 'tuple', items: this.commaList('>', () => this.type()) };
+        const items = this.commaList('>', () => this.type());
+        if (items.length === 0) throw witError(token.pos, '`tuple<>` has no types; a tuple needs at least one (for no value, leave the type out)');
+        return { kind: 'tuple', items };
+      }
       case 'future':
       case 'stream':
         return this.optionalInner(token.text);
@@ -552,8 +628,8 @@ class Parser {
     const element = this.type();
     if (this.eat(',')) {
       const size = this.peek();
-      if (size.kind !== 'int' || !/^[1-9]\d*$/.test(size.text) || Number(size.text) > 0xffffffff) {
-        this.fail('a list length between 1 and 4294967295');
+      if (size.kind !== 'int' || !/^[1-9]\d*$/.test(size.text) || Number(size.text) > MAX_LIST_LENGTH) {
+        this.fail(`a list length between 1 and ${MAX_LIST_LENGTH} (the component model's limit)`);
       }
       this.bump();
       this.expect('>');
@@ -594,9 +670,12 @@ class Parser {
     this.expect('{');
     const items: AstWorldItem[] = [];
     for (;;) {
-      this.gates();
+      const gates = this.gates();
+      if (this.is('}')) this.noGates(gates, 'the end of a world');
       if (this.eat('}')) return { name, items };
-      items.push(this.worldDefinition());
+      const item = this.worldDefinition();
+      if (item.kind === 'type') withGates(item.def, gates);
+      items.push(withGates(item, gates));
     }
   }
 
@@ -657,5 +736,20 @@ class Parser {
 }
 
 function emptyBody(): AstPackageBody {
-  return { uses: [], interfaces: [], worlds: [] };
+  return { uses: [], interfaces: [], worlds: [], sinces: [] };
+}
+
+/** The largest fixed list length component validation accepts. */
+const MAX_LIST_LENGTH = 1073741824;
+
+/** Sets an item's gates (when there are any) and returns it. */
+function withGates<T extends { gates?: AstGates }>(item: T, gates: AstGates | undefined): T {
+  if (gates) item.gates = gates;
+  return item;
+}
+
+/** Records, variants, enums and flags need at least one member (component validation). */
+function nonEmpty<T>(items: T[], name: Ident, kind: string, member: string): T[] {
+  if (items.length === 0) throw witError(name.pos, `${kind} \`${name.name}\` is empty; it needs at least one ${member}`);
+  return items;
 }

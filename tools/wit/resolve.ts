@@ -6,6 +6,11 @@
  * resolved: named types point at the interface (or world) and name where they are *defined*,
  * `use` chains are followed, `include`s are expanded (with `with { a as b }` renames), and the
  * interfaces that imported items depend on are added as implicit imports, as wasm-tools does.
+ * Items gated `@unstable(feature = f)` are resolved (their names must be right) and then left out
+ * of the model unless `f` is enabled, as wit-parser does; a kept item that refers to one left out
+ * is an error. Names are unique case-insensitively (component validation compares kebab-case
+ * names so), packages may not depend on each other in a cycle, and no `@since` names a version
+ * newer than its package's.
  * Every error is a `PluginError('invalid-wit', '<file>:<line>:<col>: <what>; <fix>')`.
  */
 
@@ -13,9 +18,17 @@ import { witError, type Pos } from './lexer.js';
 import { interfaceName, packageKey } from './model.js';
 import type { Func, Interface, Package, PackageId, TypeDef, TypeOwner, TypeRef, WitResolve, WitType, World, WorldItem } from './model.js';
 import type {
-  AstExtern, AstFile, AstFunc, AstInclude, AstInterface, AstInterfaceItem, AstPackageBody, AstPackageName, AstType,
+  AstExtern, AstFile, AstFunc, AstGates, AstInclude, AstInterface, AstInterfaceItem, AstPackageBody, AstPackageName, AstType,
   AstTypeDef, AstUse, AstWorld, AstWorldItem, Ident, UsePath,
 } from './parse.js';
+
+/** Which `@unstable` features count as enabled. By default none: unstable items are left out. */
+export interface ResolveOptions {
+  /** Features to enable (`@unstable(feature = name)` items are kept). */
+  features?: readonly string[];
+  /** Keep every `@unstable` item. */
+  allFeatures?: boolean;
+}
 
 /** The files that form one package: a root folder or file, or one dependency. */
 export interface SourceUnit {
@@ -28,12 +41,12 @@ export interface SourceUnit {
  * Resolves a main unit and its dependencies. The main package is the unit's declared package
  * (`package x:y;`), or, when there is none, its first nested package block.
  */
-export function resolveUnits(main: SourceUnit, deps: SourceUnit[] = []): WitResolve {
+export function resolveUnits(main: SourceUnit, deps: SourceUnit[] = [], options: ResolveOptions = {}): WitResolve {
   const pool = new Map<string, PkgSource>();
   const mainKey = addUnit(pool, main);
   if (mainKey === undefined) throw witError({ file: main.label, line: 1, col: 1 }, 'no package found; start the file with `package ns:name@version;`');
   for (const dep of deps) addUnit(pool, dep);
-  return new Resolver(pool).run(mainKey);
+  return new Resolver(pool, options).run(mainKey);
 }
 
 // ---- packages from files ----
@@ -119,32 +132,63 @@ function at(pos: Pos, from?: Pos): string {
   return from && from.file === pos.file ? `${pos.line}:${pos.col}` : `${pos.file}:${pos.line}:${pos.col}`;
 }
 
-function duplicate(what: string, name: Ident, first: Pos, where: string): Error {
-  return witError(name.pos, `duplicate ${what} \`${name.name}\` in ${where} (first at ${at(first, name.pos)}); rename or remove one`);
+function duplicate(what: string, name: Ident, first: Pos, where: string, firstName = name.name): Error {
+  const same = firstName === name.name ? '' : ` \`${firstName}\`, the same name in another case: kebab-case names are case-insensitive`;
+  return witError(name.pos, `duplicate ${what} \`${name.name}\` in ${where} (first at ${at(first, name.pos)}${same}); rename or remove one`);
 }
 
-/** Reports duplicates in a list of names. */
+/** Reports duplicates in a list of names, compared case-insensitively as the component model does. */
 function checkUnique(names: Ident[], what: string, where: string): void {
-  const seen = new Map<string, Pos>();
+  const seen = new Map<string, Ident>();
   for (const name of names) {
-    const first = seen.get(name.name);
-    if (first) throw duplicate(what, name, first, where);
-    seen.set(name.name, name.pos);
+    const first = seen.get(name.name.toLowerCase());
+    if (first) throw duplicate(what, name, first.pos, where, first.name);
+    seen.set(name.name.toLowerCase(), name);
   }
+}
+
+/** `a.b.c(-pre)?(+build)?` compared by semver precedence (build metadata ignored). */
+function compareVersions(a: string, b: string): number {
+  const split = (v: string): [number[], string[] | undefined] => {
+    const [core, pre] = v.split('+')[0]!.split(/-(.*)/s) as [string, string | undefined];
+    return [core.split('.').map(Number), pre === undefined ? undefined : pre.split('.')];
+  };
+  const [ca, pa] = split(a);
+  const [cb, pb] = split(b);
+  for (let i = 0; i < 3; i++) if (ca[i] !== cb[i]) return (ca[i] as number) - (cb[i] as number);
+  if (pa === undefined || pb === undefined) return pa === pb ? 0 : pa === undefined ? 1 : -1;
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === undefined || y === undefined) return x === undefined ? -1 : 1;
+    if (x === y) continue;
+    const nx = /^\d+$/.test(x);
+    const ny = /^\d+$/.test(y);
+    if (nx && ny) return Number(x) - Number(y);
+    if (nx !== ny) return nx ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 // ---- resolution ----
 
-type Entry =
+/** `off`: the item is gated by a feature that is not enabled (it is left out of the model). */
+type Entry = (
   | { kind: 'def'; pos: Pos; def: AstTypeDef; model?: TypeDef }
   | { kind: 'use'; pos: Pos; target?: TypeRef }
-  | { kind: 'func'; pos: Pos };
+  | { kind: 'func'; pos: Pos }
+) & { off?: AstGates };
 
 /** The names visible inside one interface or world. */
 interface TypeScope {
   owner: TypeOwner;
   where: string;
   entries: Map<string, Entry>;
+  /** Lower-cased names, for case-insensitive duplicates. */
+  lower: Map<string, Ident>;
+  /** Set when the whole interface or world is left out (its items are then not checked one by one). */
+  off?: AstGates;
 }
 
 interface ItemEntry {
@@ -167,15 +211,47 @@ class Resolver {
   private readonly deps = new WeakMap<object, IfaceId[]>();
   /** Interfaces and worlds being resolved, to detect `use` and `include` cycles. */
   private readonly stack: string[] = [];
+  /** Which packages refer to which (with the first place each does), to detect package cycles. */
+  private readonly packageDeps = new Map<string, Map<string, Pos>>();
+  /** The types and functions of each resolved interface that are left out (gated off). */
+  private readonly offItems = new WeakMap<Interface, Map<string, AstGates>>();
+  /** The models of the types left out of each interface (a `use` that is left out too may name them). */
+  private readonly offTypes = new WeakMap<Interface, Map<string, TypeDef>>();
+  /** Interfaces and worlds left out (by key `pkg/name`), with their gate. */
+  private readonly offKeys = new Map<string, AstGates>();
+  /** Whether the item being converted is itself left out (then it may refer to other such items). */
+  private converting: AstGates | undefined;
+  private readonly features: ReadonlySet<string>;
 
-  constructor(private readonly pool: Map<string, PkgSource>) {
+  constructor(
+    private readonly pool: Map<string, PkgSource>,
+    private readonly options: ResolveOptions = {},
+  ) {
+    this.features = new Set(options.features ?? []);
     for (const src of pool.values()) this.items.set(src.key, indexPackage(src));
   }
 
   run(mainKey: string): WitResolve {
     const packages = new Map<string, Package>();
     for (const src of this.pool.values()) packages.set(src.key, this.resolvePackage(src));
+    this.checkPackageCycles();
     return { main: packages.get(mainKey) as Package, packages };
+  }
+
+  /** The gate that leaves an item out, when its `@unstable` feature is not enabled. */
+  private off(gates: AstGates | undefined): AstGates | undefined {
+    const feature = gates?.unstable?.feature;
+    return feature !== undefined && !this.options.allFeatures && !this.features.has(feature) ? gates : undefined;
+  }
+
+  /** Fails when an item that is kept refers to `name`, which is left out by `gate`. */
+  private checkKept(gate: AstGates | undefined, name: Ident, what: string, context: AstGates | undefined = this.converting): void {
+    if (gate === undefined || context !== undefined) return;
+    const feature = gate.unstable?.feature ?? '';
+    throw witError(
+      name.pos,
+      `${what} \`${name.name}\` is \`@unstable(feature = ${feature})\` and that feature is not enabled, so it is left out, but this item is not; gate this item with \`@unstable(feature = ${feature})\` too, or enable the feature`,
+    );
   }
 
   private resolvePackage(src: PkgSource): Package {
@@ -183,15 +259,49 @@ class Resolver {
     if (gate && src.id.version === undefined) {
       throw witError(gate, `package \`${src.key}\` uses \`@since\`/\`@deprecated\` gates, so it needs a version; declare \`package ${src.key}@x.y.z;\``);
     }
+    for (const since of src.scopes.flatMap((s) => s.body.sinces)) {
+      if (src.id.version !== undefined && compareVersions(since.version, src.id.version) > 0) {
+        throw witError(since.pos, `\`@since(version = ${since.version})\` names a version newer than the package's own (\`${src.key}\`); a gate names the release an item appeared in: use \`${src.id.version}\` or older, or \`@unstable(feature = ...)\` for an unreleased item`);
+      }
+    }
     const pkg: Package = { id: src.id, interfaces: new Map(), worlds: new Map() };
     for (const scope of src.scopes) {
       for (const alias of scope.aliases.values()) this.findItem(alias.path, scope, src, 'interface', true);
     }
     for (const entry of (this.items.get(src.key) as Map<string, ItemEntry>).values()) {
-      if (entry.kind === 'interface') pkg.interfaces.set(entry.ast.name.name, this.resolveInterface(entry));
-      else pkg.worlds.set(entry.ast.name.name, this.resolveWorld(entry));
+      const off = this.off(entry.ast.gates);
+      if (off) this.offKeys.set(`${src.key}/${entry.ast.name.name}`, off);
+      if (entry.kind === 'interface') {
+        const iface = this.resolveInterface(entry);
+        if (!off) pkg.interfaces.set(entry.ast.name.name, iface);
+      } else {
+        const world = this.resolveWorld(entry);
+        if (!off) pkg.worlds.set(entry.ast.name.name, world);
+      }
     }
     return pkg;
+  }
+
+  /** Packages may not depend on each other in a cycle (wit-parser sorts them topologically). */
+  private checkPackageCycles(): void {
+    const state = new Map<string, 'visiting' | 'done'>();
+    const path: string[] = [];
+    const visit = (key: string): void => {
+      if (state.get(key) === 'done') return;
+      state.set(key, 'visiting');
+      path.push(key);
+      for (const [dep, pos] of this.packageDeps.get(key) ?? []) {
+        if (state.get(dep) === 'visiting') {
+          const cycle = [...path.slice(path.indexOf(dep)), dep];
+          const first = this.packageDeps.get(cycle[0] as string)?.get(cycle[1] as string) ?? pos;
+          throw witError(first, `packages depend on each other in a cycle: ${cycle.map((k) => `\`${k}\``).join(' -> ')}; move the interfaces they share into one of them, or into a package of their own`);
+        }
+        visit(dep);
+      }
+      path.pop();
+      state.set(key, 'done');
+    };
+    for (const key of this.pool.keys()) visit(key);
   }
 
   // ---- finding interfaces, worlds and packages ----
@@ -219,6 +329,14 @@ class Resolver {
       if (alias) return this.findItem(alias.path, scope, src, kind, true);
     }
     const pkg = path.kind === 'local' ? src : this.findPackage(path);
+    if (path.kind === 'package') {
+      if (pkg === src) {
+        throw witError(path.pos, `package \`${src.key}\` refers to itself by its package name, which makes a dependency cycle; name its own interface alone: \`${path.name.name}\``);
+      }
+      const deps = this.packageDeps.get(src.key) ?? new Map<string, Pos>();
+      if (!deps.has(pkg.key)) deps.set(pkg.key, path.pos);
+      this.packageDeps.set(src.key, deps);
+    }
     const entry = this.items.get(pkg.key)?.get(path.name.name);
     const where = path.kind === 'local' ? '' : ` in package \`${pkg.key}\``;
     if (entry === undefined) {
@@ -252,25 +370,50 @@ class Resolver {
     if (done) return done;
     this.enter(key, pos, 'use');
     const owner = this.ownerOf(entry.src, name);
-    const iface = this.resolveBody((entry.ast as AstInterface).items, entry, owner, `interface \`${name}\``, entry.src.id);
+    const iface = this.resolveBody((entry.ast as AstInterface).items, entry, owner, `interface \`${name}\``, entry.src.id, this.off(entry.ast.gates));
     this.stack.pop();
     this.interfaces.set(key, iface);
     return iface;
   }
 
   /** Resolves the items of a named or inline interface. */
-  private resolveBody(items: AstInterfaceItem[], entry: ItemEntry, owner: TypeOwner, where: string, pkg?: PackageId): Interface {
-    const scope: TypeScope = { owner, where, entries: new Map() };
+  private resolveBody(items: AstInterfaceItem[], entry: ItemEntry, owner: TypeOwner, where: string, pkg?: PackageId, off?: AstGates): Interface {
+    const scope: TypeScope = off ? { owner, where, entries: new Map(), lower: new Map(), off } : { owner, where, entries: new Map(), lower: new Map() };
     const deps = this.resolveTypes(items, scope, entry);
     const name = owner.interface as string;
     const iface: Interface = pkg ? { name, package: pkg, types: new Map(), functions: new Map() } : { name, types: new Map(), functions: new Map() };
     this.deps.set(iface, uniqueIds([...deps.values()]));
+    const offItems = new Map<string, AstGates>();
+    const offTypes = new Map<string, TypeDef>();
+    this.offItems.set(iface, offItems);
+    this.offTypes.set(iface, offTypes);
+    const keep = (item: AstInterfaceItem, name: string): boolean => {
+      const gate = this.off(item.gates);
+      if (gate) offItems.set(name, gate);
+      return gate === undefined;
+    };
     for (const item of items) {
-      if (item.kind === 'use') for (const n of item.use.names) iface.types.set(local(n).name, this.useDef(scope, local(n)));
-      else if (item.kind === 'type') iface.types.set(item.def.name.name, this.defModel(scope, item.def.name));
+      if (item.kind === 'use') {
+        for (const n of item.use.names) (keep(item, local(n).name) ? iface.types : offTypes).set(local(n).name, this.useDef(scope, local(n)));
+      } else if (item.kind === 'type') (keep(item, item.def.name.name) ? iface.types : offTypes).set(item.def.name.name, this.defModel(scope, item.def.name));
     }
-    for (const item of items) if (item.kind === 'func') iface.functions.set(item.func.name.name, this.convertFunc(item.func, scope));
+    for (const item of items) {
+      if (item.kind !== 'func') continue;
+      const func = this.converted(scope.off ?? this.off(item.gates), () => this.convertFunc(item.func, scope));
+      if (keep(item, item.func.name.name)) iface.functions.set(item.func.name.name, func);
+    }
     return iface;
+  }
+
+  /** Runs a conversion in the context of an item that is left out (`off`) or kept. */
+  private converted<T>(off: AstGates | undefined, run: () => T): T {
+    const saved = this.converting;
+    this.converting = off;
+    try {
+      return run();
+    } finally {
+      this.converting = saved;
+    }
   }
 
   /**
@@ -280,16 +423,27 @@ class Resolver {
    */
   private resolveTypes(items: ReadonlyArray<AstInterfaceItem | AstWorldItem>, scope: TypeScope, entry: ItemEntry): Map<AstUse, IfaceId> {
     for (const item of items) {
-      if (item.kind === 'use') for (const n of item.use.names) this.declare(scope, local(n), { kind: 'use', pos: local(n).pos });
-      else if (item.kind === 'type') this.declare(scope, item.def.name, { kind: 'def', pos: item.def.name.pos, def: item.def });
-      else if (item.kind === 'func') this.declare(scope, item.func.name, { kind: 'func', pos: item.func.name.pos });
+      const off = scope.off ?? this.off(item.gates);
+      const gated = <T extends Entry>(e: T): T => (off ? { ...e, off } : e);
+      if (item.kind === 'use') for (const n of item.use.names) this.declare(scope, local(n), gated({ kind: 'use', pos: local(n).pos }));
+      else if (item.kind === 'type') this.declare(scope, item.def.name, gated({ kind: 'def', pos: item.def.name.pos, def: item.def }));
+      else if (item.kind === 'func') this.declare(scope, item.func.name, gated({ kind: 'func', pos: item.func.name.pos }));
     }
     const deps = new Map<AstUse, IfaceId>();
-    for (const item of items) if (item.kind === 'use') deps.set(item.use, this.resolveUse(item.use, scope, entry));
+    for (const item of items) {
+      if (item.kind !== 'use') continue;
+      const off = scope.off ?? this.off(item.gates);
+      const id = this.converted(off, () => this.resolveUse(item.use, scope, entry));
+      // A use that is left out brings in no implicit import.
+      if (!off || scope.off) deps.set(item.use, id);
+    }
     checkRecursion(scope);
     const defs = items.flatMap((item) => (item.kind === 'type' ? [item.def] : []));
-    for (const def of defs) if (def.kind !== 'resource') this.convertDef(def, scope);
-    for (const def of defs) if (def.kind === 'resource') this.convertDef(def, scope);
+    const convert = (def: AstTypeDef): void => {
+      this.converted(scope.off ?? this.off(def.gates), () => this.convertDef(def, scope));
+    };
+    for (const def of defs) if (def.kind !== 'resource') convert(def);
+    for (const def of defs) if (def.kind === 'resource') convert(def);
     return deps;
   }
 
@@ -298,8 +452,9 @@ class Resolver {
   }
 
   private declare(scope: TypeScope, name: Ident, entry: Entry): void {
-    const first = scope.entries.get(name.name);
-    if (first) throw duplicate('name', name, first.pos, scope.where);
+    const first = scope.lower.get(name.name.toLowerCase());
+    if (first) throw duplicate('name', name, first.pos, scope.where, first.name);
+    scope.lower.set(name.name.toLowerCase(), name);
     scope.entries.set(name.name, entry);
   }
 
@@ -308,8 +463,10 @@ class Resolver {
     const target = this.findItem(use.path, from.scope, from.src, 'interface');
     const iface = this.resolveInterface(target, pathPos(use.path));
     const targetName = interfaceName(target.src.id, iface.name);
+    this.checkKept(this.off(target.ast.gates), use.path.kind === 'local' ? use.path.name : { name: targetName, pos: use.path.pos }, 'interface');
     for (const n of use.names) {
-      const def = iface.types.get(n.name.name);
+      this.checkKept(this.offItems.get(iface)?.get(n.name.name), n.name, 'type');
+      const def = iface.types.get(n.name.name) ?? this.offTypes.get(iface)?.get(n.name.name);
       if (def === undefined) {
         const what = iface.functions.has(n.name.name) ? 'a function, not a type; only types can be `use`d' : 'not defined there; check the name';
         throw witError(n.name.pos, `\`${n.name.name}\` in interface \`${targetName}\` is ${what}`);
@@ -341,6 +498,7 @@ class Resolver {
       throw witError(name.pos, `unknown type \`${name.name}\`; define it in ${scope.where} or bring it in with \`use <interface>.{${name.name}};\``);
     }
     if (entry.kind === 'func') throw witError(name.pos, `\`${name.name}\` is a function, not a type`);
+    if (!scope.off) this.checkKept(entry.off, name, 'type');
     if (entry.kind === 'use') return entry.target as TypeRef;
     return { owner: scope.owner, name: name.name };
   }
@@ -478,17 +636,19 @@ class Resolver {
       const self = method.params.find((p) => p.name.name === 'self');
       if (self) throw witError(self.name.pos, `parameter \`self\` of method \`${method.name.name}\` is implicit; rename the parameter`);
     }
-    const ctor = def.ctor ? this.convertFunc(def.ctor, scope, 'constructor of') : undefined;
+    // A function gated off is converted (its names must be right) and then left out.
+    const convert = (f: AstFunc, what: string): Func | undefined => {
+      const off = this.converting ?? this.off(f.gates);
+      const func = this.converted(off, () => this.convertFunc(f, scope, what));
+      return this.off(f.gates) ? undefined : func;
+    };
+    const ctor = def.ctor ? convert(def.ctor, 'constructor of') : undefined;
     const ok = ctor?.result?.kind === 'result' ? ctor.result.ok : undefined;
     if (ctor?.result && !(ok?.kind === 'named' && ok.ref.owner === scope.owner && ok.ref.name === def.name.name)) {
       throw witError((def.ctor as AstFunc).name.pos, `a constructor's return type must be \`result<${def.name.name}>\` or \`result<${def.name.name}, E>\`; or leave it out`);
     }
-    return {
-      kind: 'resource',
-      constructor: ctor,
-      methods: def.methods.map((f) => this.convertFunc(f, scope, 'method')),
-      statics: def.statics.map((f) => this.convertFunc(f, scope, 'static function')),
-    };
+    const kept = (fs: AstFunc[], what: string): Func[] => fs.flatMap((f) => convert(f, what) ?? []);
+    return { kind: 'resource', constructor: ctor, methods: kept(def.methods, 'method'), statics: kept(def.statics, 'static function') };
   }
 
   // ---- worlds ----
@@ -500,19 +660,27 @@ class Resolver {
     if (done) return done;
     this.enter(`world:${key}`, pos, 'include');
     const world: World = { name: ast.name.name, package: entry.src.id, imports: new Map(), exports: new Map(), types: new Map() };
-    const scope: TypeScope = { owner: { package: entry.src.id, world: ast.name.name }, where: `world \`${ast.name.name}\``, entries: new Map() };
+    const worldOff = this.off(ast.gates);
+    const scope: TypeScope = { owner: { package: entry.src.id, world: ast.name.name }, where: `world \`${ast.name.name}\``, entries: new Map(), lower: new Map() };
+    if (worldOff) scope.off = worldOff;
     const useDeps = this.resolveTypes(ast.items, scope, entry);
     const explicit = new Set<string>();
+    // Items gated off are resolved (their names must be right) into a world that is thrown away.
+    const scratch: World = { ...world, imports: new Map(), exports: new Map(), types: new Map() };
     for (const item of ast.items) {
-      if (item.kind === 'use') {
-        for (const n of item.use.names) {
-          const def = this.useDef(scope, local(n));
-          this.deps.set(def, [useDeps.get(item.use) as IfaceId]);
-          this.addWorldType(world, local(n), def);
-        }
-      } else if (item.kind === 'type') this.addWorldType(world, item.def.name, this.defModel(scope, item.def.name));
-      else if (item.kind === 'include') this.include(item.include, entry, world);
-      else this.addExtern(world, item.kind, item.extern, entry, scope, explicit);
+      const itemOff = this.off(item.gates);
+      const into = itemOff && !worldOff ? scratch : world;
+      this.converted(worldOff ?? itemOff, () => {
+        if (item.kind === 'use') {
+          for (const n of item.use.names) {
+            const def = this.useDef(scope, local(n));
+            this.deps.set(def, [useDeps.get(item.use) as IfaceId]);
+            this.addWorldType(into, local(n), def);
+          }
+        } else if (item.kind === 'type') this.addWorldType(into, item.def.name, this.defModel(scope, item.def.name));
+        else if (item.kind === 'include') this.include(item.include, entry, into);
+        else this.addExtern(into, item.kind, item.extern, entry, scope, explicit, item.gates);
+      });
     }
     this.elaborate(world);
     this.stack.pop();
@@ -527,8 +695,8 @@ class Resolver {
   }
 
   /** Adds an import or export; an interface an `include` brought in already is not a duplicate. */
-  private addExtern(world: World, kind: 'import' | 'export', extern: AstExtern, entry: ItemEntry, scope: TypeScope, explicit: Set<string>): void {
-    const [key, item, name] = this.externItem(extern, entry, scope, world);
+  private addExtern(world: World, kind: 'import' | 'export', extern: AstExtern, entry: ItemEntry, scope: TypeScope, explicit: Set<string>, gates?: AstGates): void {
+    const [key, item, name] = this.externItem(extern, entry, scope, world, gates);
     const map = kind === 'import' ? world.imports : world.exports;
     const included = extern.kind === 'path' && !explicit.has(`${kind} ${key}`);
     explicit.add(`${kind} ${key}`);
@@ -537,16 +705,21 @@ class Resolver {
       const conflict = kind === 'import' && world.types.has(key) ? `import \`${key}\` conflicts with the type of the same name` : `duplicate ${kind} \`${key}\``;
       throw witError(name.pos, `${conflict} in world \`${world.name}\`; rename or remove one`);
     }
+    const other = key.includes('/') ? undefined : [...map.keys()].find((k) => k.toLowerCase() === key.toLowerCase());
+    if (other !== undefined) {
+      throw witError(name.pos, `${kind} \`${key}\` conflicts with ${kind} \`${other}\` in world \`${world.name}\`: kebab-case names are case-insensitive; rename one`);
+    }
     map.set(key, item);
   }
 
   /** The key a component sees for an import or export, and the item. */
-  private externItem(extern: AstExtern, entry: ItemEntry, scope: TypeScope, world: World): [string, WorldItem, Ident] {
+  private externItem(extern: AstExtern, entry: ItemEntry, scope: TypeScope, world: World, gates?: AstGates): [string, WorldItem, Ident] {
     switch (extern.kind) {
       case 'path':
       case 'named-path': {
         const target = this.findItem(extern.path, entry.scope, entry.src, 'interface');
         const iface = this.resolveInterface(target);
+        this.checkKept(this.off(target.ast.gates), extern.path.kind === 'local' ? extern.path.name : { name: pathText(extern.path), pos: extern.path.pos }, 'interface');
         const ref = { package: target.src.id, interface: iface.name };
         const name = extern.kind === 'path' ? extern.path.name : extern.name;
         return [extern.kind === 'path' ? interfaceName(target.src.id, iface.name) : extern.name.name, { kind: 'interface', ref }, name];
@@ -555,7 +728,7 @@ class Resolver {
         return [extern.name.name, { kind: 'function', func: this.convertFunc(extern.func, scope) }, extern.name];
       case 'interface': {
         const owner: TypeOwner = { package: entry.src.id, interface: extern.name.name };
-        const iface = this.resolveBody(extern.iface.items, entry, owner, `interface \`${extern.name.name}\` of world \`${world.name}\``);
+        const iface = this.resolveBody(extern.iface.items, entry, owner, `interface \`${extern.name.name}\` of world \`${world.name}\``, undefined, this.converting ?? this.off(gates));
         return [extern.name.name, { kind: 'inline-interface', iface }, extern.name];
       }
     }
@@ -565,6 +738,7 @@ class Resolver {
   private include(include: AstInclude, entry: ItemEntry, world: World): void {
     const target = this.findItem(include.path, entry.scope, entry.src, 'world');
     const included = this.resolveWorld(target, pathPos(include.path));
+    this.checkKept(this.off(target.ast.gates), include.path.kind === 'local' ? include.path.name : { name: pathText(include.path), pos: include.path.pos }, 'world');
     const renames = new Map(include.with.map((w) => [w.from.name, w.to.name]));
     for (const w of include.with) {
       if (!included.imports.has(w.from.name) && !included.exports.has(w.from.name)) {
