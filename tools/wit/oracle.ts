@@ -89,16 +89,20 @@ export function interfaceNames(text: string): string[] {
   return topLevelItems(text, 'interface');
 }
 
+/**
+ * Items gated `@unstable(...)` are left out: without their feature wit-parser leaves them out, and
+ * a world naming one (the one exporting every interface) would be an error of ours, not of the WIT.
+ */
 function topLevelItems(text: string, kind: 'world' | 'interface'): string[] {
   const names: string[] = [];
   let depth = 0;
   const stripped = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '');
-  const re = new RegExp(`[{}]|\\b${kind}\\s+(%?[a-z][a-z0-9-]*)\\s*\\{`, 'g');
+  const re = new RegExp(`[{}]|((?:@[a-z-]+\\s*\\([^)]*\\)\\s*)*)\\b${kind}\\s+(%?[a-z][a-z0-9-]*)\\s*\\{`, 'g');
   for (let m = re.exec(stripped); m; m = re.exec(stripped)) {
     if (m[0] === '{') depth++;
     else if (m[0] === '}') depth--;
     else {
-      if (depth === 0) names.push(m[1]!.replace(/^%/, ''));
+      if (depth === 0 && !/@unstable\b/.test(m[1] ?? '')) names.push(m[2]!.replace(/^%/, ''));
       depth++;
     }
   }
