@@ -1,16 +1,17 @@
 /**
  * `pocket-wit check <plugin.wasm|dir> [--world <wit>] [--json]`: does this plugin work with this
  * host (or with the host WIT given)? `pocket-wit check --old <wit> --new <wit> [--json]`: what
- * does a WIT change break, and does its version number say so? Exit 0: compatible / version
- * bump sufficient; 1: not.
+ * does a WIT change break, and does its version number say so (the diff explains, wit-component's
+ * semver_check has the last word on the verdict)? Exit 0: compatible / version bump sufficient; 1: not.
  */
 import type { CAC } from 'cac';
 import pc from 'picocolors';
 import { SilentFailure, UsageError } from '../cli-support.js';
 import { resolvePluginFile } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
-import { checkPlugin, formatPluginCheck, loadWitAny } from '../wit/check-plugin.js';
-import { diffWit, formatDiff } from '../wit/diff.js';
+import { checkPlugin, formatPluginCheck } from '../wit/check-plugin.js';
+import { checkWitChange } from '../wit/compat.js';
+import { formatDiff } from '../wit/diff.js';
 
 interface CheckOptions {
   world?: string;
@@ -35,7 +36,7 @@ export function registerCheck(cli: CAC): void {
         if (plugin !== undefined) throw new UsageError('give either a plugin, or --old and --new, not both');
         if (typeof opts.old !== 'string' || typeof opts.new !== 'string') throw new UsageError('--old and --new go together: pocket-wit check --old <wit> --new <wit>');
         if (opts.world !== undefined) throw new UsageError('--world applies to checking a plugin, not to --old/--new');
-        const diff = diffWit(await loadWitAny(opts.old), await loadWitAny(opts.new));
+        const diff = await checkWitChange(opts.old, opts.new);
         if (opts.json) process.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
         else process.stdout.write(`${formatDiff(diff, { color: color.isColorSupported }).replace(/\n*$/, '')}\n`);
         if (!diff.ok) throw new SilentFailure();

@@ -10,10 +10,11 @@ import { readPluginSection } from '../../host/src/plugin-section.js';
 import { COMMAND_WASI_INTERFACES } from '../../host/src/sandbox/command-runner.js';
 import { SANDBOX_WASI_INTERFACES } from '../../host/src/sandbox/wasi/interfaces.js';
 import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, witSource } from '../../host/src/wit-world.js';
-import { componentWitOf, type WitOrigin } from './component-wit.js';
+import { componentWitOf, nested, type WitOrigin } from './component-wit.js';
 import { diffWit, type WitChange } from './diff.js';
 import { loadWitPath, parseWitSource } from './load.js';
 import type { Package, WitResolve, WorldItem } from './model.js';
+import { oracleText, oracleTextOf, type OracleWit } from './oracle.js';
 
 export type ProblemKind = 'not-a-plugin' | 'unsupported-version' | 'missing-import' | 'missing-export' | 'type-mismatch';
 
@@ -229,7 +230,15 @@ export function formatPluginCheck(r: PluginCheckReport, color: { ok(s: string): 
 
 /** Load either side of `check --old/--new`: a `.wit` file, a WIT folder, or a `.wasm` component. */
 export async function loadWitAny(path: string): Promise<WitResolve> {
-  if (!path.endsWith('.wasm')) return loadWitPath(path);
+  return (await loadWitSide(path)).resolve;
+}
+
+/**
+ * One side of `check --old/--new`, resolved and as one WIT text for the oracle (a component: the
+ * `pocket:plugin` package it carries, or its own world, with the packages it uses nested).
+ */
+export async function loadWitSide(path: string): Promise<{ resolve: WitResolve; oracle: OracleWit }> {
+  if (!path.endsWith('.wasm')) return { resolve: await loadWitPath(path), oracle: await oracleText(path) };
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(path));
@@ -239,6 +248,12 @@ export async function loadWitAny(path: string): Promise<WitResolve> {
   const cw = await componentWitOf(bytes, path);
   if (!cw.resolve) throw new PluginError('invalid-wit', `${path} uses ${cw.missing.join(', ')}, whose WIT is unknown here: give the .wit files instead`);
   // A plugin's interesting package is the pocket:plugin one it carries; others compare as built.
-  const pkg = cw.pluginVersion ? cw.resolve.packages.get(`${WIT_PACKAGE}@${cw.pluginVersion}`) : undefined;
-  return pkg ? mainOf(cw.resolve, pkg) : cw.resolve;
+  const key = cw.pluginVersion ? `${WIT_PACKAGE}@${cw.pluginVersion}` : undefined;
+  const pkg = key ? cw.resolve.packages.get(key) : undefined;
+  const mainText = key && pkg ? cw.texts.get(key) : undefined;
+  const others = [...cw.texts].filter(([k]) => k !== key || !mainText).map(([, t]) => nested(t).block);
+  return {
+    resolve: pkg ? mainOf(cw.resolve, pkg) : cw.resolve,
+    oracle: oracleTextOf([mainText ?? cw.rootText, ...others].join('\n'), path),
+  };
 }

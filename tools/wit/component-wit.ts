@@ -29,6 +29,8 @@ export interface ComponentWit {
   rootText: string;
   /** `ns:pkg@version` → where its WIT came from. */
   origins: Map<string, WitOrigin>;
+  /** `ns:pkg@version` → its WIT text (one package, as found). */
+  texts: Map<string, string>;
   /** The `pocket:plugin` version the component exports `node` of, if any. */
   pluginVersion?: string;
   /** For a command plugin (world `pocket:plugin/command`, e.g. Go): the version its section names. */
@@ -36,7 +38,7 @@ export interface ComponentWit {
 }
 
 /** `package x:y@v;` + body → `package x:y@v { body }` (nested form, to put several in one text). */
-function nested(text: string): { id: string; block: string } {
+export function nested(text: string): { id: string; block: string } {
   const m = /^\s*package\s+([a-z0-9-]+:[a-z0-9-]+(?:@[^\s;]+)?)\s*;/m.exec(text);
   if (!m) throw new PluginError('invalid-wit', 'a WIT text without a package line cannot be nested');
   const body = text.slice(0, m.index) + text.slice(m.index + m[0].length);
@@ -82,6 +84,7 @@ export async function componentWitOf(bytes: Uint8Array, source = 'component'): P
   }
   const section = readPluginSection(bytes, source);
   const origins = new Map<string, WitOrigin>();
+  const texts = new Map<string, string>();
   const blocks: string[] = [];
   const added = new Set<string>();
   const missing: string[] = [];
@@ -106,6 +109,7 @@ export async function componentWitOf(bytes: Uint8Array, source = 'component'): P
       continue;
     }
     origins.set(key, origin);
+    texts.set(key, text);
     blocks.push(nested(text).block);
     for (const next of referencedPackages(text)) queue.push(next);
   }
@@ -115,6 +119,7 @@ export async function componentWitOf(bytes: Uint8Array, source = 'component'): P
   const base = {
     rootText,
     origins,
+    texts,
     missing,
     ...(nodeExport ? { pluginVersion: nodeExport[1]! } : {}),
     ...(commandWorld ? { commandVersion: commandWorld[1]! } : {}),

@@ -84,6 +84,11 @@
  *                           by side
  *   constructor-changed, method-changed, static-changed        a resource function's signature
  *                           (params, result, async); plugins
+ *   structural-mismatch     added by `applyOracle`, not by the diff: wit-component's semver_check
+ *                           finds a world needs more than the changes above say (path
+ *                           `world:<name>`, wasmparser's reason in `reason`); plugins when an old
+ *                           component no longer fits the new world, hosts when only a new one
+ *                           does not fit the old world
  *
  * Changes are sorted by path, then kind.
  */
@@ -115,6 +120,21 @@ export interface WitChange {
   old?: string;
   new?: string;
   breaks: Breaks;
+  /** Why (a `structural-mismatch`: wasmparser's reason, one line per level, outermost first). */
+  reason?: string[];
+}
+
+/**
+ * wit-component's `semver_check` for one world both old and new have, run both ways
+ * (`tools/wit/oracle.ts`): `oldToNew` is the check proper (does a component of the old world fit
+ * where one of the new world is expected?), `newToOld` the reverse. `breaks`: 'plugins' when
+ * old → new fails, 'hosts' when only new → old fails (an addition), 'none' when both pass.
+ */
+export interface OracleWorld {
+  world: string;
+  oldToNew: { ok: boolean; reason?: string[] };
+  newToOld: { ok: boolean; reason?: string[] };
+  breaks: Breaks;
 }
 
 export interface SemverVerdict {
@@ -138,6 +158,8 @@ export interface WitDiff {
   semver: SemverVerdict;
   /** exit code rule: false when a change breaks plugins without the required bump, or the version is not a valid increase */
   ok: boolean;
+  /** wit-component's verdict per world old and new share, when it was asked (`applyOracle`). */
+  oracle?: OracleWorld[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -963,7 +985,8 @@ function summary(changes: WitChange[]): string {
   return parts.length ? parts.join(', ') : 'no changes';
 }
 
-function semverVerdict(changes: WitChange[], oldId: PackageId, newId: PackageId): SemverVerdict {
+/** The verdict on a list of changes: the bump they need from `oldId`'s version, and whether `newId`'s has it. */
+export function semverVerdict(changes: WitChange[], oldId: PackageId, newId: PackageId): SemverVerdict {
   const level: Level = changes.some((c) => c.breaks === 'plugins') ? 'major' : changes.some((c) => c.breaks === 'hosts') ? 'minor' : 'none';
   const renamed = pkgName(oldId) !== pkgName(newId);
   const ov = oldId.version;
@@ -1004,6 +1027,38 @@ function semverVerdict(changes: WitChange[], oldId: PackageId, newId: PackageId)
 }
 
 // ---------------------------------------------------------------------------------------------
+// The oracle's verdict
+
+const BREAKS_RANK: Record<Breaks, number> = { none: 0, hosts: 1, plugins: 2 };
+
+function levelOf(changes: readonly WitChange[]): Breaks {
+  return changes.reduce<Breaks>((m, c) => (BREAKS_RANK[c.breaks] > BREAKS_RANK[m] ? c.breaks : m), 'none');
+}
+
+/**
+ * The diff with wit-component's verdict per world: the verdict and `ok` are never weaker than the
+ * oracle's. A world whose oracle verdict needs more than every change of the diff gets a
+ * `structural-mismatch` change carrying wasmparser's reason, so the report says why. The diff may
+ * say more than the oracle (an interface no world uses still counts: other packages may import it).
+ */
+export function applyOracle(d: WitDiff, oldW: WitResolve, newW: WitResolve, worlds: OracleWorld[]): WitDiff {
+  const level = levelOf(d.changes);
+  const extra: WitChange[] = [];
+  for (const w of worlds) {
+    if (BREAKS_RANK[w.breaks] <= BREAKS_RANK[level]) continue;
+    const reason = (w.breaks === 'plugins' ? w.oldToNew.reason : w.newToOld.reason) ?? [];
+    const what =
+      w.breaks === 'plugins'
+        ? 'a component of the old world no longer fits the new world'
+        : 'a component of the new world does not fit the old world (an addition old hosts lack)';
+    extra.push({ kind: 'structural-mismatch', path: `world:${w.world}`, breaks: w.breaks, new: what, reason });
+  }
+  const changes = extra.length === 0 ? d.changes : [...d.changes, ...extra].sort((x, y) => cmp(x.path, y.path) || cmp(x.kind, y.kind));
+  const verdict = extra.length === 0 ? d.semver : semverVerdict(changes, oldW.main.id, newW.main.id);
+  return { ...d, changes, semver: verdict, ok: verdict.ok, oracle: worlds };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 /** A human-readable report: changes grouped by whom they break, the semver verdict last. */
@@ -1026,6 +1081,19 @@ export function formatDiff(d: WitDiff, opts: { color?: boolean } = {}): string {
       const value =
         x.old !== undefined && x.new !== undefined ? `${x.old} → ${x.new}` : x.new !== undefined ? `+ ${x.new}` : x.old !== undefined ? `- ${x.old}` : '';
       lines.push(`  ${paint(x.kind.padEnd(width))}  ${x.path}${value ? `  ${c.dim(value)}` : ''}`);
+      for (const r of x.reason ?? []) lines.push(`    ${c.dim(r)}`);
+    }
+  }
+  if (d.oracle && d.oracle.length > 0) {
+    lines.push('', 'wit-component semver_check:');
+    for (const w of d.oracle) {
+      const text =
+        w.breaks === 'plugins'
+          ? c.red('old plugins do not fit the new world (breaks plugins)')
+          : w.breaks === 'hosts'
+            ? c.yellow('old plugins fit, new plugins need new hosts (breaks hosts)')
+            : c.green('compatible both ways (no change a component sees)');
+      lines.push(`  world ${w.world}: ${text}`);
     }
   }
   lines.push('', `${d.semver.ok ? c.green('semver ok') : c.red('semver NOT ok')}: ${d.semver.message}`);
