@@ -144,7 +144,7 @@ async function measureFloor(projectDir: string, tmpDir: string, node: string, in
   const runner = await plainJsRunner(m.name, (host) => createNodeExports(def, host, manifestInfo) as NodeExports);
   const world = `${WIT_PACKAGE}@${WORLD_VERSION}`;
   const metadata = parseMetadata(await runner.metadata(metadataHost('plain-js', silentLogSink)), world, 'plain-js');
-  const source = { source: 'plain-js', sha256: '', worldVersion: WORLD_VERSION, engine: 'plain-js', transpileCached: false };
+  const source = { source: 'plain-js', sha256: '', worldVersion: WORLD_VERSION, linkedVersion: WORLD_VERSION, engine: 'plain-js', transpileCached: false };
   const plugin = new Plugin(metadata, source, runner, silentLogSink);
   return timeCalls(plugin, node, input, warmup, count);
 }

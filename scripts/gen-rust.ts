@@ -13,7 +13,7 @@ import { generateRust } from '../tools/wit/gen-rust.js';
 import { witDir } from '../host/src/wit-world.js';
 
 /** The world version the Rust glue is generated for (Rust plugins target only this one). */
-export const RUST_GLUE_WIT_VERSION = '0.2.0';
+export const RUST_GLUE_WIT_VERSION = '0.2.1';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const RUST_BINDINGS_PATH = join(root, 'guest-sdk/rust/src/bindings.rs');

@@ -1,7 +1,7 @@
 /**
  * C plugins: the c-word-stats example and the bench-c fixture (Makefile) built with the real
  * `buildPlugin` (clang-14) and run through the real host and workflow engine; the hand-written
- * canonical-ABI glue of guest-sdk/c checked against wit/v0.2.0 (core signatures of the compiled
+ * canonical-ABI glue of guest-sdk/c checked against wit/v0.2.1 (core signatures of the compiled
  * module, struct layouts); build errors; WASI through wasi-libc (printf) builds with the reactor
  * adapter, and a plugin without it stays WASI-free.
  */
@@ -67,7 +67,7 @@ test('metadata reports the manifest identity, the node, its schemas, examples an
   assert.is(m.description, 'Word, character and line counts, written in C against the pocket:plugin ABI');
   assert.is(m.author, 'Pocket Team');
   assert.is(m.license, 'MIT');
-  assert.is(m.world, 'pocket:plugin@0.2.0');
+  assert.is(m.world, 'pocket:plugin@0.2.1');
   assert.equal(m.permissions, { memory: '4MB', timeout: '2s' });
   assert.equal(plugin.nodeTypes, ['word-stats']);
   const node = plugin.node('word-stats')!;
@@ -163,9 +163,9 @@ test('many large calls in a row on one instance', async () => {
 test('the component imports no WASI: only pocket:plugin/host', async () => {
   const wit = await componentWit(example.bytes);
   const imports = wit.split('\n').filter((l) => /^\s*import /.test(l)).map((l) => l.trim());
-  assert.equal(imports.sort(), ['import pocket:plugin/host@0.2.0;', 'import pocket:plugin/types@0.2.0;']);
+  assert.equal(imports.sort(), ['import pocket:plugin/host@0.2.1;', 'import pocket:plugin/types@0.2.1;']);
   assert.ok(!/wasi/.test(wit), wit);
-  assert.ok(wit.includes('export pocket:plugin/node@0.2.0;'));
+  assert.ok(wit.includes('export pocket:plugin/node@0.2.1;'));
 });
 
 test('runs as a workflow node, routing by its actions and writing the shared store', async () => {
@@ -285,7 +285,7 @@ function skipLimits(bytes: Uint8Array, at: number): number {
 
 let witCache: WitResolve | undefined;
 async function wit(): Promise<WitResolve> {
-  witCache ??= await loadWitPath(join(ROOT, 'wit/v0.2.0'));
+  witCache ??= await loadWitPath(join(ROOT, 'wit/v0.2.1'));
   return witCache;
 }
 
@@ -417,7 +417,7 @@ test('a C plugin using printf builds, with the WASI reactor adapter: its compone
   writeFileSync(file, readFileSync(file, 'utf8').replace('#include "pocket_plugin.h"', '#include <stdio.h>\n#include "pocket_plugin.h"').replace('  stats_t s = {0, 0, 0};', '  printf("x\\n");\n  stats_t s = {0, 0, 0};'));
   // The language builder itself: buildPlugin also runs the plugin once to read its nodes, which
   // needs a host that provides WASI (the sandbox's per-instance WASI).
-  const { component } = await buildC(readProject(dir), { witVersion: '0.2.0', steps: silentSteps });
+  const { component } = await buildC(readProject(dir), { witVersion: '0.2.1', steps: silentSteps });
   const wit = await componentWit(component);
   const imports = wit.split('\n').filter((l) => /^\s*import /.test(l)).map((l) => l.trim().replace(/^import ([^@;]+)(@[^;]*)?;$/, '$1'));
   for (const name of ['wasi:cli/stdout', 'wasi:filesystem/types', 'wasi:io/streams', 'pocket:plugin/host']) assert.ok(imports.includes(name), `${name} in ${imports.join(', ')}`);
@@ -425,7 +425,7 @@ test('a C plugin using printf builds, with the WASI reactor adapter: its compone
 });
 
 test('a C plugin without stdio stays WASI-free: no adapter, only pocket:plugin imports', async () => {
-  const { component } = await buildC(readProject(copyExample()), { witVersion: '0.2.0', steps: silentSteps });
+  const { component } = await buildC(readProject(copyExample()), { witVersion: '0.2.1', steps: silentSteps });
   const wit = await componentWit(component);
   assert.ok(!/wasi/.test(wit), wit);
 });

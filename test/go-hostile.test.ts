@@ -374,7 +374,7 @@ test('a command whose core module start function spins: loading fails with timeo
     (func $spin (loop $again (global.set $spins (i64.add (global.get $spins) (i64.const 1))) (br $again)))
     (func (export "_start"))
     (start $spin))`);
-  const component = await componentFromCore(core, { witSource: witSource('0.2.0'), world: 'command', adapter: 'command' });
+  const component = await componentFromCore(core, { witSource: witSource('0.2.1'), world: 'command', adapter: 'command' });
   await transpileComponent(await readComponent(component), { cacheDir: CACHE_DIR }); // jco's work on this thread is not the attack's
   const r = await attack('start function spins (1 s timeout)', () => loadPlugin(component, { cacheDir: CACHE_DIR, log: silentLogSink, permissions: { timeout: '1s' } }));
   expectCode(r, 'timeout', /did not finish starting within 2000 ms \(its instantiation hangs; starting gets the plugin's timeout, at least 2000 ms\); it was stopped/);

@@ -40,11 +40,11 @@ const run = (input: unknown, config?: Record<string, unknown>) => jt.runNode('js
 
 test('the built component: a command of pocket:plugin/command, with its manifest and nodes stamped in', async () => {
   const c = await readComponent(jtFile);
-  assert.is(c.section?.world, 'pocket:plugin/command@0.2.0');
+  assert.is(c.section?.world, 'pocket:plugin/command@0.2.1');
   assert.is(c.section?.engine, 'go');
   assert.equal(c.section?.nodes?.map((n) => n.type), ['json-transform']);
   assert.is(jt.source.engine, 'go');
-  assert.is(jt.source.worldVersion, '0.2.0');
+  assert.is(jt.source.worldVersion, '0.2.1');
 });
 
 test('metadata: identity, node definition with schemas and examples, permissions', () => {
@@ -54,7 +54,7 @@ test('metadata: identity, node definition with schemas and examples, permissions
   assert.is(m.description, 'JSON data transformation with multiple operations');
   assert.is(m.author, 'Pocket Team');
   assert.is(m.license, 'MIT');
-  assert.is(m.world, 'pocket:plugin@0.2.0');
+  assert.is(m.world, 'pocket:plugin@0.2.1');
   assert.equal(m.permissions, { memory: '32MB', timeout: '5s' });
   assert.is(m.nodes.length, 1);
   const n = m.nodes[0]!;

@@ -22,7 +22,7 @@ for (const engine of ENGINES) {
     assert.is(m.name, 'kitchen-sink');
     assert.is(m.version, '0.3.1');
     assert.is(m.author, 'pocket-wit tests');
-    assert.is(m.world, 'pocket:plugin@0.2.0');
+    assert.is(m.world, 'pocket:plugin@0.2.1');
     assert.equal(m.permissions, { memory: '32MB', timeout: '2s', env: ['GREETING'] });
     assert.equal(plugin.nodeTypes, ['identity', 'greet', 'phases', 'fail', 'clock', 'store', 'misuse', 'flaky', 'spin', 'patient']);
     const greet = plugin.node('greet')!;
@@ -32,7 +32,7 @@ for (const engine of ENGINES) {
     assert.equal(greet.examples, [{ name: 'ada', description: '', input: { name: 'Ada' }, output: { message: 'Hello, Ada!' } }]);
     assert.is(plugin.node('identity')!.configSchema, undefined);
     assert.is(plugin.source.engine, engine);
-    assert.is(plugin.source.worldVersion, '0.2.0');
+    assert.is(plugin.source.worldVersion, '0.2.1');
     assert.match(plugin.source.sha256, /^[0-9a-f]{64}$/);
   });
 

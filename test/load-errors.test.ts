@@ -85,7 +85,7 @@ test('a component built for an unsupported version of pocket:plugin is incompati
   const js = `import host from 'pocket:plugin/host@9.0.0';
     export const node = { metadata() { throw 'x'; }, prep() { return '{}'; }, exec() { return '{}'; }, post() { return { output: '{}', next: '' }; } };`;
   const { component } = await componentize({ witPath: wit, jsSource: js, world: 'plugin', stubWasi: true, sync: true, optSize: true });
-  await expectLoadError(new Uint8Array(component), 'incompatible', /targets pocket:plugin@9\.0\.0, which this host does not support \(supported: 0\.1\.0, 0\.2\.0\)/);
+  await expectLoadError(new Uint8Array(component), 'incompatible', /targets pocket:plugin@9\.0\.0, which this host does not support \(supported: 0\.1\.0, 0\.2\.0, 0\.2\.1, and versions semver-compatible with them[^)]*\); upgrade the host/);
 });
 
 test.run();

@@ -49,9 +49,9 @@ const count = async (input: Record<string, unknown>, config?: Record<string, unk
 /** `n` distinct words, none of them a stop word. */
 const words = (n: number): string => Array.from({ length: n }, (_, i) => `word${i}`).join(' ');
 
-test('builds a small component from Rust (engine rust, world 0.2.0)', () => {
+test('builds a small component from Rust (engine rust, world 0.2.1)', () => {
   assert.is(example.engine, 'rust');
-  assert.is(example.witVersion, '0.2.0');
+  assert.is(example.witVersion, '0.2.1');
   assert.ok(example.bytes.length < 400 * 1024, `component is ${example.bytes.length} bytes`);
   console.log(`    word-counter: ${Math.round(example.bytes.length / 1024)} KB component, built in ${(buildMs / 1000).toFixed(1)} s`);
 });
@@ -63,7 +63,7 @@ test('metadata: name, version, node word-count (text), 5MB / 3s, config defaults
   assert.is(m.description, 'Word counting and analysis plugin for Pocket');
   assert.is(m.author, 'Pocket Team');
   assert.is(m.license, 'MIT');
-  assert.is(m.world, 'pocket:plugin@0.2.0');
+  assert.is(m.world, 'pocket:plugin@0.2.1');
   assert.equal(m.permissions, { memory: '5MB', timeout: '3s' });
   assert.equal(m.nodes.map((n) => n.type), ['word-count']);
   const node = plugin.node('word-count')!;
@@ -221,9 +221,9 @@ test('log lines reach the host sink tagged with the plugin and node', async () =
 test('the component imports no WASI: only pocket:plugin/host and types', async () => {
   const wit = await componentWit(example.bytes);
   const imports = wit.split('\n').filter((l) => /^\s*import /.test(l)).map((l) => l.trim());
-  assert.equal(imports.sort(), ['import pocket:plugin/host@0.2.0;', 'import pocket:plugin/types@0.2.0;']);
+  assert.equal(imports.sort(), ['import pocket:plugin/host@0.2.1;', 'import pocket:plugin/types@0.2.1;']);
   assert.ok(!/wasi/.test(wit), wit);
-  assert.ok(wit.includes('export pocket:plugin/node@0.2.0;'));
+  assert.ok(wit.includes('export pocket:plugin/node@0.2.1;'));
 });
 
 test('runs inside a workflow, routing by its actions', async () => {
@@ -279,9 +279,9 @@ test('gen-rust --check: the committed bindings.rs matches wit/', () => {
 });
 
 test('gen-rust: sizes, alignments and flat types come from the model', async () => {
-  const gen = new RustGenerator(await loadWitPath(witDir('0.2.0')), { world: 'plugin' });
+  const gen = new RustGenerator(await loadWitPath(witDir('0.2.1')), { world: 'plugin' });
   const named = (iface: string, name: string) =>
-    ({ kind: 'named', ref: { owner: { package: { namespace: 'pocket', name: 'plugin', version: '0.2.0' }, interface: iface }, name } }) as const;
+    ({ kind: 'named', ref: { owner: { package: { namespace: 'pocket', name: 'plugin', version: '0.2.1' }, interface: iface }, name } }) as const;
   assert.equal(gen.sizeAlign(named('types', 'node-error')), [24, 4]);
   assert.equal(gen.sizeAlign({ kind: 'result', ok: named('types', 'json'), err: named('types', 'node-error') }), [28, 4]);
   assert.equal(gen.sizeAlign(named('types', 'node-example')), [48, 4]);
@@ -326,7 +326,7 @@ test('a missing Rust toolchain is build-failed naming the Debian packages', asyn
   const project = readProject(join(ROOT, 'examples/word-counter'));
   const missing = { ...TOOLS.cargo, candidates: ['/nonexistent/bin/cargo'] };
   try {
-    await buildRust(project, { witVersion: '0.2.0', steps: silentSteps }, { cargo: missing });
+    await buildRust(project, { witVersion: '0.2.1', steps: silentSteps }, { cargo: missing });
     assert.unreachable('expected build-failed');
   } catch (err) {
     assert.is((err as PluginError).code, 'build-failed');
@@ -336,7 +336,7 @@ test('a missing Rust toolchain is build-failed naming the Debian packages', asyn
     assert.match(msg, /scripts\/install-toolchains\.sh/);
   }
   try {
-    await buildRust(project, { witVersion: '0.2.0', steps: silentSteps }, { registry: '/nonexistent/registry' });
+    await buildRust(project, { witVersion: '0.2.1', steps: silentSteps }, { registry: '/nonexistent/registry' });
     assert.unreachable('expected build-failed');
   } catch (err) {
     assert.is((err as PluginError).code, 'build-failed');

@@ -35,7 +35,7 @@ function buildAndTranspile(project: string): Promise<Transpiled> {
   let entry = builds.get(project);
   if (!entry) {
     entry = (async () => {
-      const { component } = await buildC(readProject(join(ROOT, project)), { witVersion: '0.2.0', steps: silentSteps });
+      const { component } = await buildC(readProject(join(ROOT, project)), { witVersion: '0.2.1', steps: silentSteps });
       const t = await transpile(component, { name: 'plugin', instantiation: 'sync', noTypescript: true, quiet: true });
       return { component, imports: [...t.imports].sort(), files: t.files as Record<string, Uint8Array> };
     })();

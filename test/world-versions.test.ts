@@ -1,7 +1,8 @@
 /**
  * Several world versions at once: every released `pocket:plugin` version in `wit/` has a host
- * adapter; a plugin built for 0.1.0 keeps running unchanged next to one built for the newest
- * (0.2.0), which adds `cancelled()`; `pocket-wit build` targets the newest by default.
+ * adapter; a plugin built for 0.1.0 keeps running unchanged next to one built for 0.2.0, which
+ * adds `cancelled()`, and one built for the newest (0.2.1, which adds the world `command` for Go
+ * plugins); `pocket-wit build` targets the newest by default.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,7 +18,7 @@ const KITCHEN = 'test/fixtures/kitchen-sink';
 
 test('every version folder in wit/ is supported, has an adapter, and the newest is the build target', () => {
   const folders = readdirSync(join(ROOT, 'wit')).filter((d) => /^v\d/.test(d)).map((d) => d.slice(1)).sort();
-  assert.equal(folders, ['0.1.0', '0.2.0']);
+  assert.equal(folders, ['0.1.0', '0.2.0', '0.2.1']);
   assert.equal([...SUPPORTED_WORLD_VERSIONS].sort(), folders);
   assert.equal(adapterVersions().sort(), folders);
   assert.is(WORLD_VERSION, folders[folders.length - 1]);
@@ -50,10 +51,10 @@ test('a plugin built for 0.1.0 imports the 0.1.0 host and runs unchanged on this
   }
 });
 
-test('a plugin built for 0.2.0 (the default) asks cancelled() and stops when the host says so', async () => {
+test('a plugin built for 0.2.1 (the default) asks cancelled() and stops when the host says so', async () => {
   const plugin = await loadPlugin(await built(KITCHEN, 'quickjs'), { cacheDir: CACHE_DIR, log: silentLogSink });
   try {
-    assert.is(plugin.source.worldVersion, '0.2.0');
+    assert.is(plugin.source.worldVersion, '0.2.1');
     let asked = 0;
     const out = await plugin.runNode('patient', { input: { steps: 1000 }, cancelled: () => ++asked > 10 });
     assert.equal(out.output, { done: 10, stopped: true });
@@ -64,7 +65,7 @@ test('a plugin built for 0.2.0 (the default) asks cancelled() and stops when the
   }
 });
 
-test('in a workflow, a node timeout reaches a 0.2.0 plugin through cancelled() mid-call', async () => {
+test('in a workflow, a node timeout reaches a 0.2.1 plugin through cancelled() mid-call', async () => {
   const dir = tempDir();
   const wasm = await built(KITCHEN, 'quickjs');
   const file = join(dir, 'flow.yaml');
@@ -110,7 +111,7 @@ test('pocket-wit build --wit-version picks the world; an unknown version is a us
   assert.is((JSON.parse(info.stdout) as { world: string }).world, 'pocket:plugin@0.1.0');
   const bad = await runCli(['build', join(ROOT, KITCHEN), '-o', out, '--wit-version', '0.9.0']);
   assert.is(bad.code, 2);
-  assert.match(bad.stderr, /--wit-version must be one of 0\.1\.0, 0\.2\.0 \(got "0\.9\.0"\)/);
+  assert.match(bad.stderr, /--wit-version must be one of 0\.1\.0, 0\.2\.0, 0\.2\.1 \(got "0\.9\.0"\)/);
 });
 
 test.run();

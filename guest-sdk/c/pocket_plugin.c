@@ -1,9 +1,10 @@
 /*
- * pocket_plugin.c: canonical-ABI glue for the `pocket:plugin@0.2.0` world, by hand.
+ * pocket_plugin.c: canonical-ABI glue for the `pocket:plugin@0.2.1` world, by hand.
  *
- * Imports (`pocket:plugin/host@0.2.0`) and exports (`pocket:plugin/node@0.2.0`) are declared with
+ * Imports (`pocket:plugin/host@0.2.1`) and exports (`pocket:plugin/node@0.2.1`, the version being
+ * PP_WIT_VERSION) are declared with
  * their flattened core signatures; `test/c.test.ts` compares them with the signatures computed from
- * wit/v0.2.0 and the struct layouts of pocket_plugin.h with the canonical ABI's.
+ * wit/v0.2.1 and the struct layouts of pocket_plugin.h with the canonical ABI's.
  *
  * Results with more than one flat value go to memory: each export returns a pointer to a static
  * return area holding the result (for `result<_, node-error>`: tag byte at 0, payload at 4). The
@@ -16,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PP_IMPORT(name) __attribute__((import_module("pocket:plugin/host@0.2.0"), import_name(name)))
+#define PP_IMPORT(name) __attribute__((import_module("pocket:plugin/host@" PP_WIT_VERSION), import_name(name)))
 #define PP_EXPORT(name) __attribute__((export_name(name)))
 
 /* ---- Layout checks: the canonical ABI's sizes and offsets (see also test/c.test.ts) ---- */
@@ -421,7 +422,7 @@ int pp_json_get_number(pp_str_t json, const char *key, double *out) {
   return 1;
 }
 
-/* ---- Imports: pocket:plugin/host@0.2.0, flattened ---- */
+/* ---- Imports: pocket:plugin/host@0.2.1, flattened ---- */
 
 /* log: func(level: log-level, message: string, fields: option<json>) */
 PP_IMPORT("log") extern void pp__host_log(int32_t level, int32_t msg_ptr, int32_t msg_len, int32_t has_fields, int32_t fields_ptr, int32_t fields_len);
@@ -477,7 +478,7 @@ __attribute__((weak)) bool pp_post(const pp_call_t *call, pp_post_result_t *out,
 
 __attribute__((weak)) void pp_metadata(pp_metadata_t *meta) { (void)meta; }
 
-/* ---- Exports: pocket:plugin/node@0.2.0 ---- */
+/* ---- Exports: pocket:plugin/node@0.2.1 ---- */
 
 static pp_metadata_t metadata;
 static bool metadata_ready;
@@ -493,10 +494,10 @@ static const pp_metadata_t *get_metadata(void) {
 
 /* metadata: func() -> plugin-metadata. The record is returned in place (its layout is the
  * canonical one); it is long-lived, so post-return frees only the call arena. */
-PP_EXPORT("pocket:plugin/node@0.2.0#metadata")
+PP_EXPORT("pocket:plugin/node@" PP_WIT_VERSION "#metadata")
 const pp_metadata_t *pp__export_metadata(void) { return get_metadata(); }
 
-PP_EXPORT("cabi_post_pocket:plugin/node@0.2.0#metadata")
+PP_EXPORT("cabi_post_pocket:plugin/node@" PP_WIT_VERSION "#metadata")
 void pp__post_metadata(int32_t ret) {
   (void)ret;
   arena_free_all();
@@ -553,7 +554,7 @@ static void finish(bool ok, pp_error_t *err) {
 static pp_error_t fresh_error(void) { return (pp_error_t){PP_PLUGIN_ERROR, {NULL, 0}, {false, {NULL, 0}}}; }
 
 /* prep: func(node-type: string, config: json, input: json) -> result<json, node-error> */
-PP_EXPORT("pocket:plugin/node@0.2.0#prep")
+PP_EXPORT("pocket:plugin/node@" PP_WIT_VERSION "#prep")
 pp_ret_t *pp__export_prep(int32_t t, int32_t tl, int32_t c, int32_t cl, int32_t i, int32_t il) {
   pp_call_t call = {PP_PREP, arg(t, tl), arg(c, cl), arg(i, il), {"", 0}, {"", 0}};
   pp_error_t err = fresh_error();
@@ -565,7 +566,7 @@ pp_ret_t *pp__export_prep(int32_t t, int32_t tl, int32_t c, int32_t cl, int32_t 
 }
 
 /* exec: func(node-type: string, config: json, prep-result: json) -> result<json, node-error> */
-PP_EXPORT("pocket:plugin/node@0.2.0#exec")
+PP_EXPORT("pocket:plugin/node@" PP_WIT_VERSION "#exec")
 pp_ret_t *pp__export_exec(int32_t t, int32_t tl, int32_t c, int32_t cl, int32_t p, int32_t pl) {
   pp_call_t call = {PP_EXEC, arg(t, tl), arg(c, cl), {"", 0}, arg(p, pl), {"", 0}};
   pp_error_t err = fresh_error();
@@ -577,7 +578,7 @@ pp_ret_t *pp__export_exec(int32_t t, int32_t tl, int32_t c, int32_t cl, int32_t 
 }
 
 /* post: func(node-type, config, input, prep-result, exec-result) -> result<post-result, node-error> */
-PP_EXPORT("pocket:plugin/node@0.2.0#post")
+PP_EXPORT("pocket:plugin/node@" PP_WIT_VERSION "#post")
 pp_ret_t *pp__export_post(int32_t t, int32_t tl, int32_t c, int32_t cl, int32_t i, int32_t il, int32_t p, int32_t pl, int32_t e, int32_t el) {
   pp_call_t call = {PP_POST, arg(t, tl), arg(c, cl), arg(i, il), arg(p, pl), arg(e, el)};
   pp_error_t err = fresh_error();
@@ -592,19 +593,19 @@ pp_ret_t *pp__export_post(int32_t t, int32_t tl, int32_t c, int32_t cl, int32_t 
   return &ret_area;
 }
 
-PP_EXPORT("cabi_post_pocket:plugin/node@0.2.0#prep")
+PP_EXPORT("cabi_post_pocket:plugin/node@" PP_WIT_VERSION "#prep")
 void pp__post_prep(int32_t ret) {
   (void)ret;
   arena_free_all();
 }
 
-PP_EXPORT("cabi_post_pocket:plugin/node@0.2.0#exec")
+PP_EXPORT("cabi_post_pocket:plugin/node@" PP_WIT_VERSION "#exec")
 void pp__post_exec(int32_t ret) {
   (void)ret;
   arena_free_all();
 }
 
-PP_EXPORT("cabi_post_pocket:plugin/node@0.2.0#post")
+PP_EXPORT("cabi_post_pocket:plugin/node@" PP_WIT_VERSION "#post")
 void pp__post_post(int32_t ret) {
   (void)ret;
   arena_free_all();

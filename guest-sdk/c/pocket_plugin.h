@@ -1,8 +1,8 @@
 /*
- * pocket_plugin.h: the C guest SDK of pocket-wit, for the `pocket:plugin@0.2.0` world.
+ * pocket_plugin.h: the C guest SDK of pocket-wit, for the `pocket:plugin@0.2.1` world.
  *
  * The canonical-ABI glue (imports, exports, cabi_realloc, post-return functions) lives in
- * pocket_plugin.c, written by hand against wit/v0.2.0; `test/c.test.ts` checks it against the WIT.
+ * pocket_plugin.c, written by hand against wit/v0.2.1; `test/c.test.ts` checks it against the WIT.
  *
  * An author implements:
  *   bool pp_exec(const pp_call_t *call, pp_str_t *out, pp_error_t *err);          required
@@ -39,8 +39,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** The world version this header and pocket_plugin.c implement. */
-#define PP_WIT_VERSION "0.2.0"
+/** The world version this header and pocket_plugin.c implement (the names of the imports and exports). */
+#ifndef PP_WIT_VERSION
+#define PP_WIT_VERSION "0.2.1"
+#endif
 
 #ifdef __cplusplus
 extern "C" {

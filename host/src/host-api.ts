@@ -11,7 +11,7 @@
  * the phase, only if it succeeds; log records carry the plugin's name; and every cap of
  * `call-limits.ts` (action name, error, logs, store) is enforced here, once.
  */
-import type * as HostInterface from './generated/wit/v0.2.0/interfaces/pocket-plugin-host.js';
+import type * as HostInterface from './generated/wit/v0.2.1/interfaces/pocket-plugin-host.js';
 import {
   actionNameProblem,
   capError,

@@ -36,7 +36,7 @@ export {
 export { readPluginSection, writePluginSection, PLUGIN_SECTION, type PluginSection } from './plugin-section.js';
 export { defaultCacheDir } from './cache.js';
 export * from './sandbox/index.js';
-export { WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, SUPPORTED_WORLD_VERSIONS, witDir, witSource } from './wit-world.js';
+export { WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, SUPPORTED_WORLD_VERSIONS, COMMAND_WORLD_VERSIONS, resolveWorldVersion, semverTrack, witDir, witSource } from './wit-world.js';
 export * from './workflow/index.js';
 export * from './installed/index.js';
 export { WatchedPlugin, type ReloadEvent, type WatchOptions } from './hot-reload.js';

@@ -107,6 +107,7 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
     source: component.source,
     sha256: component.sha256,
     worldVersion: transpiled.worldVersion,
+    linkedVersion: transpiled.linkVersion,
     transpileCached: transpiled.cached,
     ...(component.section ? { engine: component.section.engine } : {}),
   };

@@ -80,6 +80,11 @@ export interface PluginSource {
   sha256: string;
   /** World version it targets, e.g. `0.1.0`. */
   worldVersion: string;
+  /**
+   * The version the host runs it as: `worldVersion` when this host supports it, else the newest
+   * supported version of the same semver track (a plugin of `0.2.7` on a host of 0.2.1: `0.2.1`).
+   */
+  linkedVersion: string;
   /** Build engine recorded by `pocket-wit build`, if any. */
   engine?: string;
   /** True when the transpiled form came from the disk cache. */

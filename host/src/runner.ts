@@ -8,7 +8,7 @@
  *
  * This module holds only types and the error mapping every runner shares, below all stages.
  */
-import type * as Types from './generated/wit/v0.2.0/interfaces/pocket-plugin-types.js';
+import type * as Types from './generated/wit/v0.2.1/interfaces/pocket-plugin-types.js';
 import { capDetailsText, capMessage, type CallLimits } from './call-limits.js';
 import { PluginError, type ErrorCode, type ErrorContext } from './errors.js';
 import type { CallHost, LogSink } from './host-api.js';

@@ -14,7 +14,8 @@ import { PluginError } from './errors.js';
 import { SANDBOX_WASI_INTERFACES } from './sandbox/wasi/interfaces.js';
 import { defaultCacheDir } from './cache.js';
 import type { ComponentFile } from './component.js';
-import { HOST_INTERFACES, NODE_INTERFACE, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, splitVersionedName, toolchainRoot } from './wit-world.js';
+import { COMMAND_WORLD_VERSIONS, compareVersions, HOST_INTERFACES, NODE_INTERFACE, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, resolveWorldVersion, splitVersionedName, toolchainRoot } from './wit-world.js';
+import { hostFunctionsOf } from './world-versions/index.js';
 
 export interface TranspiledComponent {
   component: ComponentFile;
@@ -24,8 +25,13 @@ export interface TranspiledComponent {
   entry: string;
   /** Names of the core wasm files the glue asks for. */
   coreFiles: string[];
-  /** The world version the plugin was built against (from its exports). */
+  /** The world version the plugin was built against (from its exports, or its section for a command). */
   worldVersion: string;
+  /**
+   * The supported version the host links it with: `worldVersion` itself when this host has it,
+   * else the newest supported version of its semver track (`resolveWorldVersion`).
+   */
+  linkVersion: string;
   /**
    * `plugin`: a component of the world `pocket:plugin/plugin` (exports the node interface).
    * `command`: a WASI command of the world `pocket:plugin/command` (a Go plugin), run
@@ -42,6 +48,23 @@ interface CacheMeta {
   imports: string[];
   exports: [string, string][];
   coreFiles: string[];
+  /** The functions the glue takes from each `pocket:plugin/*` import, by unversioned interface name. */
+  hostFunctions: Record<string, string[]>;
+}
+
+/**
+ * The functions jco's glue takes from each `pocket:plugin/*` import (camelCase, as the host's
+ * import objects name them): exactly the functions the component imports. Read from the glue's
+ * `const { log, storeGet } = imports['pocket:plugin/host'];` lines.
+ */
+export function glueHostFunctions(glue: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const m of glue.matchAll(/const \{([^}]*)\} = imports\['(pocket:plugin\/[^']+)'\];/g)) {
+    const iface = splitVersionedName(m[2]!).name.slice(WIT_PACKAGE.length + 1);
+    const names = m[1]!.split(',').map((n) => n.trim().split(':')[0]!.trim()).filter(Boolean);
+    out[iface] = [...new Set([...(out[iface] ?? []), ...names])].sort();
+  }
+  return out;
 }
 
 let jcoVersionMemo: string | undefined;
@@ -72,18 +95,40 @@ export function commandWorldVersion(imports: string[], exports: [string, string]
   return foreign.length === 0 ? WORLD_VERSION : undefined;
 }
 
-function checkCommandVersion(version: string, source: string): string {
-  if (!SUPPORTED_WORLD_VERSIONS.includes(version)) {
-    throw new PluginError(
-      'incompatible',
-      `${source} targets ${WIT_PACKAGE}/command@${version}, which this host does not support (supported: ${SUPPORTED_WORLD_VERSIONS.join(', ')}); rebuild the plugin with this pocket-wit`,
-    );
-  }
-  return version;
+/** The fix an `incompatible` version error ends with. */
+function versionFix(version: string, supported: readonly string[]): string {
+  const rebuild = `rebuild the plugin with this pocket-wit (\`pocket-wit build\` targets ${WIT_PACKAGE}@${WORLD_VERSION}, \`--wit-version\` picks one of ${supported.join(', ')})`;
+  const newest = [...supported].sort(compareVersions).pop();
+  return newest !== undefined && version && compareVersions(version, newest) > 0 ? `upgrade the host to a pocket-wit that runs ${WIT_PACKAGE}@${version}, or ${rebuild}` : rebuild;
 }
 
-/** Check the component's world from its import and export names; returns the world version. */
-export function checkWorld(imports: string[], exports: [string, string][], source: string): string {
+/**
+ * The version a command plugin (world `pocket:plugin/command@<version>`) is linked with: the
+ * newest command world of its semver track (Go plugins built before 0.2.1 name `command@0.2.0`,
+ * the same track as 0.2.1, where the world was released).
+ */
+function checkCommandVersion(version: string, source: string): { worldVersion: string; linkVersion: string } {
+  const link = resolveWorldVersion(version, COMMAND_WORLD_VERSIONS);
+  if (link === undefined) {
+    throw new PluginError(
+      'incompatible',
+      `${source} targets ${WIT_PACKAGE}/command@${version || '(unversioned)'}, which this host does not run: it runs ${WIT_PACKAGE}/command ${COMMAND_WORLD_VERSIONS.join(', ')} and versions semver-compatible with them (same minor below 1.0.0, same major from 1.0.0); ${versionFix(version, COMMAND_WORLD_VERSIONS)}`,
+    );
+  }
+  return { worldVersion: version, linkVersion: link };
+}
+
+/**
+ * Check the component's world from its import and export names (and, when known, the functions it
+ * imports from each `pocket:plugin` interface); returns the version it targets and the supported
+ * version the host links it with.
+ */
+export function checkWorld(
+  imports: string[],
+  exports: [string, string][],
+  source: string,
+  hostFunctions?: Record<string, readonly string[]>,
+): { worldVersion: string; linkVersion: string } {
   const nodeExport = exports.find(([name]) => splitVersionedName(name).name === NODE_INTERFACE);
   if (!nodeExport) {
     const names = exports.map(([n]) => n).join(', ') || 'nothing';
@@ -93,11 +138,28 @@ export function checkWorld(imports: string[], exports: [string, string][], sourc
     );
   }
   const version = splitVersionedName(nodeExport[0]).version ?? '';
-  if (!SUPPORTED_WORLD_VERSIONS.includes(version)) {
+  const linkVersion = resolveWorldVersion(version);
+  if (linkVersion === undefined) {
     throw new PluginError(
       'incompatible',
-      `${source} targets ${WIT_PACKAGE}@${version || '(unversioned)'}, which this host does not support (supported: ${SUPPORTED_WORLD_VERSIONS.join(', ')}); rebuild the plugin with this pocket-wit`,
+      `${source} targets ${WIT_PACKAGE}@${version || '(unversioned)'}, which this host does not support (supported: ${SUPPORTED_WORLD_VERSIONS.join(', ')}, and versions semver-compatible with them: same minor below 1.0.0, same major from 1.0.0); ${versionFix(version, SUPPORTED_WORLD_VERSIONS)}`,
     );
+  }
+  // A newer patch of a supported track may import host functions this host's version lacks.
+  if (hostFunctions && linkVersion !== version) {
+    const provided = hostFunctionsOf(linkVersion);
+    const missing: string[] = [];
+    for (const [iface, fns] of Object.entries(hostFunctions)) {
+      const have = provided.get(iface);
+      if (iface === 'types') continue;
+      for (const fn of fns) if (!have?.has(fn)) missing.push(`${WIT_PACKAGE}/${iface}@${version}#${kebab(fn)}`);
+    }
+    if (missing.length > 0) {
+      throw new PluginError(
+        'incompatible',
+        `${source} targets ${WIT_PACKAGE}@${version} and imports ${missing.join(', ')}, which this host lacks: its newest compatible version is ${WIT_PACKAGE}@${linkVersion} (supported: ${SUPPORTED_WORLD_VERSIONS.join(', ')}); upgrade the host to one that supports ${WIT_PACKAGE}@${version}, or rebuild the plugin with \`pocket-wit build --wit-version ${linkVersion}\``,
+      );
+    }
   }
   // WASI is provided per instance by the sandbox, built from the plugin's permissions.
   const unknown = imports.filter((name) => {
@@ -110,7 +172,12 @@ export function checkWorld(imports: string[], exports: [string, string][], sourc
       `${source} imports ${unknown.join(', ')}, which this host does not provide (it provides ${HOST_INTERFACES.join(', ')} and, in its sandbox, the WASI interfaces ${SANDBOX_WASI_INTERFACES.join(', ')})`,
     );
   }
-  return version;
+  return { worldVersion: version, linkVersion };
+}
+
+/** `storeGet` → `store-get`: a glue name as the WIT names it. */
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 let worker: Worker | undefined;
@@ -160,10 +227,11 @@ export async function transpileComponent(component: ComponentFile, options: { ca
   if (existsSync(metaPath)) {
     try {
       const meta = JSON.parse(await readFile(metaPath, 'utf8')) as CacheMeta;
+      if (!meta.hostFunctions) throw new Error('a cache entry of an older pocket-wit');
       const command = commandWorldVersion(meta.imports, meta.exports, component);
       const kind = command === undefined ? 'plugin' : 'command';
-      const worldVersion = command === undefined ? checkWorld(meta.imports, meta.exports, component.source) : checkCommandVersion(command, component.source);
-      return { component, dir, entry: join(dir, 'plugin.js'), coreFiles: meta.coreFiles, worldVersion, kind, imports: meta.imports, cached: true };
+      const versions = command === undefined ? checkWorld(meta.imports, meta.exports, component.source, meta.hostFunctions) : checkCommandVersion(command, component.source);
+      return { component, dir, entry: join(dir, 'plugin.js'), coreFiles: meta.coreFiles, ...versions, kind, imports: meta.imports, cached: true };
     } catch (err) {
       if (err instanceof PluginError) throw err;
       // A damaged cache entry is rebuilt below.
@@ -179,10 +247,12 @@ export async function transpileComponent(component: ComponentFile, options: { ca
   }
   const command = commandWorldVersion(result.imports, result.exports, component);
   const kind = command === undefined ? 'plugin' : 'command';
-  const worldVersion = command === undefined ? checkWorld(result.imports, result.exports, component.source) : checkCommandVersion(command, component.source);
+  const glue = result.files['plugin.js'];
+  const hostFunctions = glue ? glueHostFunctions(new TextDecoder().decode(glue)) : {};
+  const versions = command === undefined ? checkWorld(result.imports, result.exports, component.source, hostFunctions) : checkCommandVersion(command, component.source);
 
   const coreFiles = Object.keys(result.files).filter((f) => f.endsWith('.wasm'));
-  const meta: CacheMeta = { imports: result.imports, exports: result.exports, coreFiles };
+  const meta: CacheMeta = { imports: result.imports, exports: result.exports, coreFiles, hostFunctions };
   // Write into a private folder, then rename: readers never see a half-written entry.
   const tmp = join(root, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { recursive: true });
@@ -197,5 +267,5 @@ export async function transpileComponent(component: ComponentFile, options: { ca
     // Another process finished the same entry first; use theirs.
     await rm(tmp, { recursive: true, force: true });
   }
-  return { component, dir, entry: join(dir, 'plugin.js'), coreFiles, worldVersion, kind, imports: result.imports, cached: false };
+  return { component, dir, entry: join(dir, 'plugin.js'), coreFiles, ...versions, kind, imports: result.imports, cached: false };
 }

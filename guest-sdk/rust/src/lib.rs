@@ -2,7 +2,7 @@
 //!
 //! Write nodes by implementing [`Node`], list them in a [`Plugin`], and export the plugin with
 //! [`export_plugin!`]. Build with `pocket-wit build` (it compiles for `wasm32-unknown-unknown`
-//! and wraps the module into a component of world `pocket:plugin@0.2.0`).
+//! and wraps the module into a component of world `pocket:plugin@0.2.1`).
 //!
 //! ```ignore
 //! use pocket_plugin::{export_plugin, json, Context, Node, NodeDefinition, NodeError, Plugin, Value};
@@ -44,7 +44,7 @@ use std::marker::PhantomData;
 pub use serde_json::{self, json, Map, Value};
 
 /// The `pocket:plugin` version this SDK's glue was generated for.
-pub const WIT_VERSION: &str = "0.2.0";
+pub const WIT_VERSION: &str = "0.2.1";
 
 // ---- errors -------------------------------------------------------------------------------------
 

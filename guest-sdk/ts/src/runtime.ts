@@ -8,22 +8,22 @@
  * both against the node's schemas (published in `metadata()`) and applies their defaults at
  * every depth before it calls the plugin, for plugins in every language.
  */
-/// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-host.d.ts" />
-/// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-node.d.ts" />
-/// <reference path="./generated/wit/v0.2.0/interfaces/pocket-plugin-types.d.ts" />
+/// <reference path="./generated/wit/v0.2.1/interfaces/pocket-plugin-host.d.ts" />
+/// <reference path="./generated/wit/v0.2.1/interfaces/pocket-plugin-node.d.ts" />
+/// <reference path="./generated/wit/v0.2.1/interfaces/pocket-plugin-types.d.ts" />
 import type { TSchema } from 'typebox';
 import { NodeError, type AnyNodeDef, type FetchInit, type FetchResponse, type NodeContext, type NodeEnv, type NodeExampleDef, type NodeFiles, type PluginDef } from './index.js';
 import { isDenied, wasiErrorCode } from './capabilities/errors.js';
-import type * as Types from 'pocket:plugin/types@0.2.0';
+import type * as Types from 'pocket:plugin/types@0.2.1';
 
-type LatestHost = typeof import('pocket:plugin/host@0.2.0');
+type LatestHost = typeof import('pocket:plugin/host@0.2.1');
 /**
  * The host imports, as generated from `wit/` (`pocket:plugin/host`, newest version). A plugin
  * built for an older version gets that version's imports: functions added later may be absent.
  */
 export type HostImports = Omit<LatestHost, 'cancelled'> & Partial<Pick<LatestHost, 'cancelled'>>;
 /** The exports a plugin provides, as generated from `wit/` (`pocket:plugin/node`). */
-export type NodeExports = typeof import('pocket:plugin/node@0.2.0');
+export type NodeExports = typeof import('pocket:plugin/node@0.2.1');
 
 /** The manifest fields the build passes in. */
 export interface ManifestInfo {

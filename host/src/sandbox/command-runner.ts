@@ -230,7 +230,7 @@ export const COMMAND_WASI_INTERFACES: readonly string[] = SANDBOX_WASI_INTERFACE
  */
 export const commandRunner: RunnerFactory = async (transpiled, { name, policy, engine }) => {
   const compiled = await engine.compile(transpiled, { memoryBytes: policy.memoryBytes, name });
-  const init = { entry: transpiled.entry, modules: compiled.modules, name, worldVersion: transpiled.worldVersion, maxOutputBytes: policy.maxOutputBytes, limits: policy.callLimits, memoryBytes: policy.memoryBytes, memoryPlan: compiled.memoryPlan };
+  const init = { entry: transpiled.entry, modules: compiled.modules, name, worldVersion: transpiled.linkVersion, maxOutputBytes: policy.maxOutputBytes, limits: policy.callLimits, memoryBytes: policy.memoryBytes, memoryPlan: compiled.memoryPlan };
   let instance: CommandInstance | undefined;
   let closed = false;
   let queue: Promise<unknown> = Promise.resolve();

@@ -17,7 +17,7 @@ export const inProcessRunner: RunnerFactory = async (transpiled, { name, engine 
   }
   const compiled = await engine.compile(transpiled, { name });
   const glue = await engine.glue(transpiled);
-  const version = transpiled.worldVersion;
+  const version = transpiled.linkVersion;
   let current: CallHost | undefined;
   let instance: NodeExports | undefined;
   const imports = hostImportsFor(version, () => current);

@@ -57,7 +57,7 @@ export class PluginThread extends WorkerHost {
       name: init.name,
       entry: transpiled.entry,
       modules,
-      worldVersion: transpiled.worldVersion,
+      worldVersion: transpiled.linkVersion,
       memoryBytes: p.memoryBytes,
       memoryPlan: init.compiled.memoryPlan,
       maxOutputBytes: p.maxOutputBytes,

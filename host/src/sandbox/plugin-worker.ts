@@ -28,6 +28,7 @@ export interface PluginWorkerInit {
   entry: string;
   /** Compiled core modules (memories capped), by the names the glue asks for. */
   modules: Record<string, WebAssembly.Module>;
+  /** The supported world version the instance is linked with (`TranspiledComponent.linkVersion`). */
   worldVersion: string;
   memoryBytes: number;
   /** How the cap was split across the modules' memories: each core instance is checked against it. */

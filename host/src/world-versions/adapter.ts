@@ -1,5 +1,5 @@
 /** What the host needs to know to run a plugin built against one version of `pocket:plugin`. */
-import type * as LatestNode from '../generated/wit/v0.2.0/interfaces/pocket-plugin-node.js';
+import type * as LatestNode from '../generated/wit/v0.2.1/interfaces/pocket-plugin-node.js';
 import type { HostCalls } from '../host-api.js';
 
 /** The exports of one plugin instance, as the latest world's `node` interface. */

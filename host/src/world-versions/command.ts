@@ -7,7 +7,7 @@
  * `{"t":"reply",…}` answering a host call. Plugin → host: `result`, `error`, and the host calls
  * `log`, `store-get`, `store-set`, `store-delete`, `now`, `cancelled`.
  */
-import type * as Types from '../generated/wit/v0.2.0/interfaces/pocket-plugin-types.js';
+import type * as Types from '../generated/wit/v0.2.1/interfaces/pocket-plugin-types.js';
 
 type Phase = 'prep' | 'exec' | 'post';
 

@@ -11,11 +11,15 @@ import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE } from '../wit-world.js';
 import type { NodeExports, WorldAdapter } from './adapter.js';
 import { v0_1_0 } from './v0_1_0.js';
 import { v0_2_0 } from './v0_2_0.js';
+import { v0_2_1 } from './v0_2_1.js';
 
 export type { NodeExports, WorldAdapter } from './adapter.js';
 export { commandProtocol, type CommandProtocol } from './command.js';
 
-const ADAPTERS = new Map<string, WorldAdapter>([v0_1_0, v0_2_0].map((a) => [a.version, a]));
+/** The functions of `node` the host calls. */
+const NODE_FUNCTIONS = ['metadata', 'prep', 'exec', 'post'] as const satisfies readonly (keyof NodeExports)[];
+
+const ADAPTERS = new Map<string, WorldAdapter>([v0_1_0, v0_2_0, v0_2_1].map((a) => [a.version, a]));
 
 /** The adapter of one world version; `incompatible` when this host has none. */
 export function worldAdapter(version: string): WorldAdapter {
@@ -37,7 +41,25 @@ export function hostImportsFor(version: string, current: () => HostCalls | undef
 export function nodeExportsFor(version: string, exports: Record<string, unknown>, plugin: string): NodeExports {
   const node = worldAdapter(version).nodeExports(exports);
   if (!node) throw new PluginError('incompatible', `${plugin} does not export the ${WIT_PACKAGE}/node interface`);
+  // A plugin of a newer compatible version may lack a function the host calls.
+  const missing = NODE_FUNCTIONS.filter((fn) => typeof (node as unknown as Record<string, unknown>)[fn] !== 'function');
+  if (missing.length > 0) {
+    throw new PluginError('incompatible', `${plugin} does not export ${missing.map((fn) => `${WIT_PACKAGE}/node#${fn}`).join(', ')}, which this host calls (it runs ${WIT_PACKAGE}@${version})`);
+  }
   return node;
+}
+
+/**
+ * The functions one version's adapter provides for each host interface, by interface name
+ * (`host`) and as jco's glue names them (camelCase: `storeGet`). Used at load to refuse a plugin
+ * of a newer compatible version that imports a function this host lacks.
+ */
+export function hostFunctionsOf(version: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [iface, impl] of Object.entries(worldAdapter(version).hostImports(() => undefined))) {
+    out.set(iface, new Set(Object.keys(impl as object)));
+  }
+  return out;
 }
 
 /** Versions with an adapter (for tests: every version in `wit/` must have one). */

@@ -18,8 +18,8 @@ export interface LanguageBuildResult {
   /** Recorded in the section: `quickjs`, `starlingmonkey`, `rust`, `go`, `c`. */
   engine: string;
   /**
-   * The world the component implements, e.g. `pocket:plugin@0.2.0` (default) or, for a WASI
-   * command plugin, `pocket:plugin/command@0.2.0`.
+   * The world the component implements, e.g. `pocket:plugin@0.2.1` (default) or, for a WASI
+   * command plugin, `pocket:plugin/command@0.2.1`.
    */
   world?: string;
 }

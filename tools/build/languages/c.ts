@@ -1,6 +1,6 @@
 /**
  * Builds C plugin projects with clang-14 for wasm32-wasi (reactor), against the hand-written guest
- * SDK in `guest-sdk/c`, then wraps the core module into a component of `pocket:plugin@0.2.0`.
+ * SDK in `guest-sdk/c`, then wraps the core module into a component of `pocket:plugin@0.2.1` (the build target).
  * A plugin may use WASI through wasi-libc (stdio, files, environment, clocks, random, exit): then
  * the module imports `wasi_snapshot_preview1` and is wrapped with jco's preview1 reactor adapter;
  * the host gives each instance only what its manifest permissions grant. A plugin that uses none

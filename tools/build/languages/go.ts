@@ -31,7 +31,7 @@ function goCacheRoot(): string {
 
 export const buildGo: LanguageBuilder = async (project, ctx) => {
   if (!/^world command\b/m.test(witSource(ctx.witVersion))) {
-    throw new PluginError('build-failed', `Go plugins need pocket:plugin@0.2.0 or later (the world "command"); ${ctx.witVersion} has no command world`);
+    throw new PluginError('build-failed', `Go plugins need pocket:plugin@0.2.1 or later (the world "command"); ${ctx.witVersion} has no command world`);
   }
   const go = findTool(TOOLS.go, `the Go plugin ${project.manifest.name}`);
   const sdk = join(toolchainRootPath(), 'guest-sdk', 'go');
