@@ -78,7 +78,8 @@ export async function generateTypes(witPath: string, options: TypegenOptions): P
     files = await types(staged, {
       ...(options.world ? { worldName: options.world } : {}),
       guest: options.side === 'guest',
-      name: options.world ?? 'world',
+      // The file name: a world written `%world` (a keyword escaped) is `world`, as WIT means it.
+      name: (options.world ?? 'world').replace(/^%/, ''),
       ...(options.side === 'host' ? { instantiation: 'sync' } : {}),
       quiet: true,
     });
