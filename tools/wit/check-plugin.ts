@@ -251,7 +251,16 @@ export async function loadWitSide(path: string): Promise<{ resolve: WitResolve; 
   const key = cw.pluginVersion ? `${WIT_PACKAGE}@${cw.pluginVersion}` : undefined;
   const pkg = key ? cw.resolve.packages.get(key) : undefined;
   const mainText = key && pkg ? cw.texts.get(key) : undefined;
-  const others = [...cw.texts].filter(([k]) => k !== key || !mainText).map(([, t]) => nested(t).block);
+  // Versions are erased for the oracle: one text per package name (a `ns:pkg/x@v` in a doc comment
+  // names a package too; a package never uses another version of itself).
+  const names = new Set(mainText ? [WIT_PACKAGE] : []);
+  const others: string[] = [];
+  for (const [k, t] of cw.texts) {
+    const name = k.replace(/@.*$/, '');
+    if (names.has(name)) continue;
+    names.add(name);
+    others.push(nested(t).block);
+  }
   return {
     resolve: pkg ? mainOf(cw.resolve, pkg) : cw.resolve,
     oracle: oracleTextOf([mainText ?? cw.rootText, ...others].join('\n'), path),
