@@ -148,6 +148,9 @@ export const MUTATIONS: Mutation[] = [
   // the documented policy difference: interfaces no world uses
   { name: 'unused-interface-function-added', edits: [['f: func(x: u32) -> u32;', 'f: func(x: u32) -> u32;\n  g: func();']], policy: 'unused-interface' },
   { name: 'unused-interface-param-retyped', edits: [['f: func(x: u32) -> u32;', 'f: func(x: u64) -> u32;']], policy: 'unused-interface' },
+  // `@unstable` items: left out unless their feature is enabled (by wit-parser and by ours)
+  { name: 'unstable-import-function-added', edits: [['log: func(msg: string);', 'log: func(msg: string);\n  @unstable(feature = fancy)\n  trace: func(msg: string);']] },
+  { name: 'unstable-export-type-added', edits: [['type extra = u32;', 'type extra = u32;\n  @unstable(feature = fancy)\n  record later { l: u8 }']] },
 ];
 
 const SERIES = ['0.0.3', '0.4.2', '1.4.2'] as const;
