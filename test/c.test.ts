@@ -433,7 +433,7 @@ test('a C plugin without stdio stays WASI-free: no adapter, only pocket:plugin i
 test('C plugins build for the newest world only', async () => {
   const err = await failure(buildPlugin(join(ROOT, 'examples/c-word-stats'), { witVersion: '0.1.0', out: join(tempDir(), 'x.wasm') }));
   assert.is(err.code, 'build-failed');
-  assert.match(err.message, /pocket:plugin@0\.2\.0 only .* not @0\.1\.0/);
+  assert.match(err.message, /pocket:plugin@0\.2\.1 only .* not @0\.1\.0/);
 });
 
 test.run();

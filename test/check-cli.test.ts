@@ -96,7 +96,7 @@ test('a plugin for a version this host does not know: unsupported-version, with 
   const r = await runCli(['check', file]);
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /not compatible: 1 problem\n/);
-  assert.match(r.stdout, /the plugin targets pocket:plugin@9\.0\.0, but the host runs pocket:plugin@0\.1\.0, pocket:plugin@0\.2\.0; rebuild the plugin with `pocket-wit build --wit-version 0\.2\.0`, or upgrade the host/);
+  assert.match(r.stdout, /the plugin targets pocket:plugin@9\.0\.0, but the host runs pocket:plugin@0\.1\.0, pocket:plugin@0\.2\.0, pocket:plugin@0\.2\.1; rebuild the plugin with `pocket-wit build --wit-version 0\.2\.1`, or upgrade the host/);
 });
 
 test('a plugin whose WIT types differ from the host\'s (same version number) is reported item by item', async () => {

@@ -350,7 +350,7 @@ test('Rust plugins target the newest world only: --wit-version 0.1.0 is a clear 
     assert.unreachable('expected build-failed');
   } catch (err) {
     assert.is((err as PluginError).code, 'build-failed');
-    assert.match((err as PluginError).message, /Rust plugins are built for pocket:plugin@0\.2\.0 only/);
+    assert.match((err as PluginError).message, /Rust plugins are built for pocket:plugin@0\.2\.1 only/);
   }
 });
 

@@ -135,7 +135,7 @@ test('sandbox-c-hang: instantiation finishes without POCKET_SANDBOX_HANG and nev
   }
   const ok = instantiateHang(dir, [['HOME', '/root']], 20_000);
   assert.is(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /instantiated: .*pocket:plugin\/node@0\.2\.0/);
+  assert.match(ok.stdout, /instantiated: .*pocket:plugin\/node@0\.2\.1/);
   const empty = instantiateHang(dir, [['POCKET_SANDBOX_HANG', '']], 20_000);
   assert.is(empty.status, 0, empty.stderr);
   const hang = instantiateHang(dir, [['POCKET_SANDBOX_HANG', '1']], 2_500);
