@@ -197,4 +197,36 @@ test('Go plugins built before 0.2.1 (pocket:plugin/command@0.2.0) keep loading; 
   );
 });
 
+test('check agrees with the loader: a 0.2.7 plugin using what 0.2.1 has is compatible; one importing a function 0.2.1 lacks is not; 0.3.0 is unsupported', async () => {
+  const { checkPlugin } = await import('../tools/wit/check-plugin.js');
+  const fits = await checkPlugin(await cPluginFor('0.2.7', witAt('0.2.7')));
+  assert.is(fits.compatible, true, JSON.stringify(fits.problems));
+  const frob = await checkPlugin(await cPluginFor('0.2.7', witAt('0.2.7', { hostAddition: 'frobnicate: func() -> bool;' }), { 'frob.c': FROB }));
+  assert.is(frob.compatible, false);
+  assert.ok(frob.problems.some((p) => p.kind === 'missing-import' && /frobnicate/.test(p.path + p.message)), JSON.stringify(frob.problems));
+  const other = await checkPlugin(await cPluginFor('0.3.0', witAt('0.3.0')));
+  assert.is(other.compatible, false);
+  assert.equal(other.problems.map((p) => p.kind), ['unsupported-version']);
+});
+
+test('check compares only the plugin\'s own world: a plugin whose carried WIT has another world the host\'s lacks (a 0.2.0 build made while world command sat in 0.2.0) is compatible', async () => {
+  const { checkPlugin } = await import('../tools/wit/check-plugin.js');
+  const wasm = await built('examples/sentiment-analyzer', 'quickjs', '0.2.0');
+  const bytes = new Uint8Array(readFileSync(wasm));
+  const section = readPluginSection(bytes, wasm)!;
+  assert.ok(section.wit, 'a pocket-wit build carries its WIT');
+  const file = join(tempDir('pocket-wit-semver-world-'), 'extra-world.wasm');
+  writeFileSync(file, writePluginSection(bytes, { ...section, wit: `${section.wit}\nworld command {\n}\n` }));
+  const report = await checkPlugin(file);
+  assert.is(report.compatible, true, JSON.stringify(report.problems));
+  // A change in the plugin's own world still counts.
+  const own = join(tempDir('pocket-wit-semver-world-'), 'own-world.wasm');
+  const retyped = section.wit!.replace('fields: option<json>);', 'fields: option<json>, extra: u32);');
+  assert.is.not(retyped, section.wit);
+  writeFileSync(own, writePluginSection(bytes, { ...section, wit: retyped }));
+  const changed = await checkPlugin(own);
+  assert.is(changed.compatible, false, 'a retyped host function in the plugin\'s world is a mismatch');
+  assert.ok(changed.problems.some((p) => p.kind === 'type-mismatch' && p.path.includes('log')), JSON.stringify(changed.problems));
+});
+
 test.run();

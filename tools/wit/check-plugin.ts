@@ -6,10 +6,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PluginError } from '../../host/src/errors.js';
+import { readComponent } from '../../host/src/component.js';
 import { readPluginSection } from '../../host/src/plugin-section.js';
+import { transpileComponent } from '../../host/src/transpile.js';
 import { COMMAND_WASI_INTERFACES } from '../../host/src/sandbox/command-runner.js';
 import { SANDBOX_WASI_INTERFACES } from '../../host/src/sandbox/wasi/interfaces.js';
-import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, witSource } from '../../host/src/wit-world.js';
+import { COMMAND_WORLD_VERSIONS, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, resolveWorldVersion, witSource } from '../../host/src/wit-world.js';
 import { componentWitOf, nested, type WitOrigin } from './component-wit.js';
 import { diffWit, type WitChange } from './diff.js';
 import { loadWitPath, parseWitSource } from './load.js';
@@ -82,12 +84,14 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
     host = await loadWitPath(options.world);
     hostVersions = host.main.id.version ? [host.main.id.version] : [];
   } else {
-    const v = cw.pluginVersion && SUPPORTED_WORLD_VERSIONS.includes(cw.pluginVersion) ? cw.pluginVersion : WORLD_VERSION;
+    // As the loader links it: its own version, else the newest of its semver track (0.2.7 → 0.2.1).
+    const v = (cw.pluginVersion && resolveWorldVersion(cw.pluginVersion)) ?? WORLD_VERSION;
     host = parseWitSource(witSource(v), `wit/v${v}`);
     hostVersions = [...SUPPORTED_WORLD_VERSIONS];
   }
   const hostPkg = `${host.main.id.namespace}:${host.main.id.name}`;
-  const hostWorld = host.main.worlds.get(WORLD_NAME) ?? (host.main.worlds.size === 1 ? [...host.main.worlds.values()][0] : undefined);
+  const hostWorldName = host.main.worlds.has(WORLD_NAME) ? WORLD_NAME : host.main.worlds.size === 1 ? [...host.main.worlds.keys()][0]! : undefined;
+  const hostWorld = hostWorldName === undefined ? undefined : host.main.worlds.get(hostWorldName);
   if (!hostWorld) {
     throw new PluginError('invalid-wit', `${options.world ?? 'the host WIT'} has no world "${WORLD_NAME}" (it has: ${[...host.main.worlds.keys()].join(', ') || 'none'}); give the host's pocket:plugin package`);
   }
@@ -115,13 +119,25 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
   const version = cw.pluginVersion;
   if (version) {
     report.typesFrom = cw.origins.get(`${WIT_PACKAGE}@${version}`);
-    const runs = options.world ? hostVersions.some((h) => linkCompatible(h, version)) : SUPPORTED_WORLD_VERSIONS.includes(version);
+    const runs = options.world ? hostVersions.some((h) => linkCompatible(h, version)) : resolveWorldVersion(version) !== undefined;
     if (!runs) {
       problem(
         'unsupported-version',
         `${WIT_PACKAGE}@${version}`,
         `the plugin targets ${WIT_PACKAGE}@${version}, but the host runs ${hostVersions.map((v) => `${hostPkg}@${v}`).join(', ') || hostPkg}; rebuild the plugin with \`pocket-wit build --wit-version ${hostVersions[hostVersions.length - 1] ?? WORLD_VERSION}\`, or upgrade the host`,
       );
+    }
+  }
+  // A newer patch of a supported track whose WIT it does not carry (not built by pocket-wit): what
+  // it imports from the host is known only from its code. Ask the loader's own check (transpiled
+  // as `loadPlugin` does, cached), so check and load agree on a function this host lacks.
+  const linked = version ? resolveWorldVersion(version) : undefined;
+  if (version && !options.world && linked !== undefined && linked !== version && cw.missing.includes(`${WIT_PACKAGE}@${version}`)) {
+    try {
+      await transpileComponent(await readComponent(typeof input === 'string' ? input : bytes), {});
+    } catch (err) {
+      if (!(err instanceof PluginError) || err.code !== 'incompatible') throw err;
+      problem('missing-import', `${WIT_PACKAGE}@${version}`, err.message);
     }
   }
   for (const key of cw.missing) {
@@ -164,8 +180,12 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
     const used = new Set([...root.imports.keys(), ...root.exports.keys()].filter((k) => k.startsWith(`${hostPkg}/`)).map((k) => k.slice(hostPkg.length + 1)));
     const relevant = (c: WitChange): boolean => {
       if (c.breaks !== 'plugins' || c.kind === 'version-changed' || c.kind === 'package-renamed') return false;
+      // Only what the plugin's world uses counts: other worlds of the package (e.g. `command`,
+      // added in 0.2.1) are not the plugin's business.
       const iface = /^interface:([^/]+)/.exec(c.path)?.[1];
-      return iface ? used.has(iface) : true;
+      if (iface) return used.has(iface);
+      const w = /^world:([^/]+)/.exec(c.path)?.[1];
+      return w === undefined || w === hostWorldName;
     };
     for (const c of diff.changes.filter(relevant)) {
       const detail = c.old !== undefined || c.new !== undefined ? `: plugin has ${c.old ?? 'nothing'}, host has ${c.new ?? 'nothing'}` : '';
@@ -192,11 +212,11 @@ function checkCommandPlugin(
   report.world = `${WIT_PACKAGE}/command@${version ?? '?'}`;
   report.typesFrom = 'jco-wasi';
   if (againstWit) problem('unsupported-version', report.world, 'a command plugin (Go) is checked against the versions this host runs; drop --world');
-  else if (!version || !SUPPORTED_WORLD_VERSIONS.includes(version)) {
+  else if (!version || resolveWorldVersion(version, COMMAND_WORLD_VERSIONS) === undefined) {
     problem(
       'unsupported-version',
       report.world,
-      `the plugin targets ${report.world}, but the host runs ${SUPPORTED_WORLD_VERSIONS.map((v) => `${WIT_PACKAGE}/command@${v}`).join(', ')}; rebuild it with \`pocket-wit build\``,
+      `the plugin targets ${report.world}, but the host runs ${COMMAND_WORLD_VERSIONS.map((v) => `${WIT_PACKAGE}/command@${v}`).join(', ')} (and what is semver-compatible with it); rebuild it with \`pocket-wit build\``,
     );
   }
   if (!exports.some((e) => e.startsWith('wasi:cli/run@'))) problem('missing-export', 'wasi:cli/run', 'a command plugin must export wasi:cli/run; build it with `pocket-wit build`');
