@@ -294,7 +294,23 @@ test('`..` leaving the preopen is refused with not-permitted', () => {
   assert.not.ok(existsSync(join(base, 'escaped')));
   const sub = ro.openAt(FOLLOW, 'sub', { directory: true }, READ);
   assert.is(thrown(() => sub.openAt(FOLLOW, '../../secret.txt', {}, READ)), 'not-permitted', 'from a subdirectory too');
-  assert.is(readText(sub, '../hello.txt'), 'hello, sandbox', 'a subdirectory may reach up to the root');
+});
+
+test('`..` above the directory descriptor a path is resolved from is refused, even inside the preopen (WASI: each descriptor is a boundary)', () => {
+  const { ro } = setup();
+  const sub = ro.openAt(FOLLOW, 'sub', { directory: true }, READ);
+  for (const path of ['../hello.txt', '..', './../hello.txt', '../sub/inner.txt']) {
+    assert.is(thrown(() => sub.openAt(FOLLOW, path, {}, READ)), 'not-permitted', path);
+    assert.is(thrown(() => sub.statAt(FOLLOW, path)), 'not-permitted', path);
+  }
+  // rust/interesting_paths of wasi-testsuite: climbing above the descriptor and back down.
+  assert.is(thrown(() => ro.openAt(FOLLOW, 'sub/../../ro/hello.txt', {}, READ)), 'not-permitted');
+  // Down and back up to the descriptor itself is fine, from the root and from the subdirectory.
+  assert.is(readText(ro, 'sub/../hello.txt'), 'hello, sandbox');
+  assert.is(sub.statAt(FOLLOW, '.').type, 'directory');
+  // A symlink followed from the subdirectory may not lead above it either.
+  assert.is(thrown(() => sub.openAt(FOLLOW, 'up-in-link', {}, READ)), 'not-permitted');
+  sub.dispose();
 });
 
 test('absolute paths and /etc/passwd are not reachable', () => {
@@ -333,7 +349,8 @@ test('symlinks that stay inside the tree work', () => {
   assert.is(readText(ro, 'sub/up-in-link'), 'hello, sandbox');
   assert.is(readText(ro, 'sub/up-link/hello.txt'), 'hello, sandbox');
   const viaLink = ro.openAt(FOLLOW, 'sub-link', { directory: true }, READ);
-  assert.is(readText(viaLink, '../hello.txt'), 'hello, sandbox', '.. from a directory reached through a link is its real parent');
+  assert.is(readText(viaLink, 'inner.txt'), 'inner', 'a directory reached through a link is the real one');
+  assert.is(thrown(() => viaLink.openAt(FOLLOW, '../hello.txt', {}, READ)), 'not-permitted', 'and its descriptor is a boundary like any other');
 });
 
 test('symlink-at and link-at are refused with not-permitted', () => {

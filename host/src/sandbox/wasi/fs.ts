@@ -4,13 +4,15 @@
  *
  * - The preopens are exactly the granted directories (guest path → a descriptor rooted at the
  *   host path); nothing else, never `/`.
- * - Every guest path goes through `resolvePath` (paths.ts): absolute paths, `..` above the root,
- *   absolute symlinks and symlinks leading out of the tree fail with `not-permitted`. Files are
+ * - Every guest path goes through `resolvePath` (paths.ts): absolute paths, `..` above the
+ *   directory descriptor the path is resolved from (each one is its own boundary, as in WASI),
+ *   absolute symlinks and symlinks leading out of it fail with `not-permitted`. Files are
  *   then opened with `O_NOFOLLOW` on the resolved path, and (where `/proc` exists) the opened
  *   descriptor's real path is checked to be inside the root, which catches a directory swapped
  *   for a symlink between resolution and `open`.
- * - `symlink-at` and `link-at` always fail with `not-permitted` (a guest could otherwise plant a
- *   link for a later escape, or hard-link a file it may not write).
+ * - `symlink-at` and `link-at` always fail with `not-permitted`, by policy (docs/SECURITY.md,
+ *   "Links"): a guest could otherwise plant a link for a later escape, or hard-link a file it may
+ *   not write; plugins do not need to make links.
  * - A directory granted read-only refuses every change with `read-only`: opening with
  *   `create`, `truncate` or the `write` flag, `write`, `write-via-stream`, `append-via-stream`,
  *   `set-size`, `set-times(-at)`, `create-directory-at`, `remove-directory-at`,

@@ -4,10 +4,14 @@
  * Node has no `openat`, so every guest path is resolved here, one component at a time, against
  * the host directory the preopen is rooted at: `lstat` each component, follow symlinks by hand
  * (their targets are spliced into the remaining components), and keep the walk inside the root.
- * Refused with `not-permitted`: an absolute guest path, a `..` that would climb above the root, a
- * symlink with an absolute target, a relative symlink whose target climbs above the root. The
- * result is a host path whose directories are all real (no symlinks) and inside the root; callers
- * then operate on it without following a final symlink (`O_NOFOLLOW`, `lstat`, ...).
+ * Refused with `not-permitted`: an absolute guest path, a `..` that would climb above the
+ * directory the path is resolved from, a symlink with an absolute target, a relative symlink
+ * whose target climbs above that directory. That directory (the descriptor's, `base`) is the
+ * boundary, not only the preopen root: WASI gives each directory descriptor its own confinement
+ * (wasmtime's cap-std does the same), so `sub/../x` from a descriptor of `sub`'s parent works but
+ * `../x` from a descriptor of `sub` is refused, though both stay inside the root. The result is a
+ * host path whose directories are all real (no symlinks) and inside the root; callers then
+ * operate on it without following a final symlink (`O_NOFOLLOW`, `lstat`, ...).
  */
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { fsErrorCode, type FsErrorCode } from './errors.js';
@@ -71,7 +75,9 @@ export function resolvePath(root: string, base: readonly string[], path: string,
       continue;
     }
     if (segment === '..') {
-      if (current.length === 0) refuse('not-permitted');
+      // Each directory descriptor is its own boundary (as in WASI hosts built on cap-std): `..`
+      // may climb back up to `base`, never above it, even while still inside the root.
+      if (current.length <= base.length) refuse('not-permitted');
       current.pop();
       if (isFinal) {
         lastStat = statOrThrow(hostPath(root, current));
