@@ -31,6 +31,7 @@ import { FrameReader, MemoryGauge, Outbox, StdinSignal } from './command-channel
 import { formatBytes } from './format.js';
 import { PluginError } from '../errors.js';
 import { instantiateGlue, type GlueModule } from './instantiate.js';
+import { commandRun } from './run-command.js';
 import type { MemoryPlan, MemoryShare } from './memory-cap.js';
 import { StdioCapture } from './stdio-capture.js';
 import { createWasi, WasiExit } from './wasi/index.js';
@@ -377,9 +378,7 @@ async function main(): Promise<void> {
       memoryPlan: init.memoryPlan,
       onMemory: (memory, share) => memories.push({ memory, share }),
     });
-    const runIface = (exports.run ?? Object.entries(exports).find(([k]) => k.startsWith('wasi:cli/run'))?.[1]) as { run?: () => unknown } | undefined;
-    if (!runIface?.run) throw new Error('the component does not export wasi:cli/run');
-    run = runIface.run.bind(runIface);
+    run = commandRun(exports);
   } catch (err) {
     // A refusal of the instantiation itself (memory-limit: core instances over the cap) says what it is.
     const used = memories.reduce((n, m) => n + m.memory.buffer.byteLength, 0);
