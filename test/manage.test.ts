@@ -112,7 +112,7 @@ test('info shows nodes with schemas and examples, permissions, world, size, sha2
   const r = await cli(['info', 'sentiment-analyzer']);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^sentiment-analyzer 1\.1\.0 — Text sentiment analysis with configurable thresholds\n/, r.stdout + r.stderr);
-  assert.match(r.stdout, /world: pocket:plugin@0\.2\.0 +engine: quickjs +size: [\d.]+ MB\n  sha256: [0-9a-f]{64}\n/);
+  assert.match(r.stdout, /world: pocket:plugin@0\.2\.1 +engine: quickjs +size: [\d.]+ MB\n  sha256: [0-9a-f]{64}\n/);
   assert.match(r.stdout, /from: .*sentiment-1\.1\.0/);
   assert.match(r.stdout, /permissions \(10MB 5s\):\n  memory: 10MB\n  timeout: 5s\n  env: none\n  filesystem: none\n  network: none\n/);
   assert.match(r.stdout, /node sentiment \(ai\): Text sentiment analysis\n  config:\n    threshold\?: number = 0\.1 — /);
