@@ -55,13 +55,6 @@ function mainOf(resolve: WitResolve, pkg: Package): WitResolve {
   return { main: pkg, packages: resolve.packages };
 }
 
-/** Major-compatible in the semver sense the component model uses for linking (0.x: same minor). */
-function linkCompatible(a: string, b: string): boolean {
-  const [am, an] = a.split('.').map(Number);
-  const [bm, bn] = b.split('.').map(Number);
-  return am === bm && (am !== 0 || an === bn);
-}
-
 /** Check a plugin component (path or bytes) against this host, or against a host WIT. */
 export async function checkPlugin(input: string | Uint8Array, options: CheckPluginOptions = {}): Promise<PluginCheckReport> {
   const source = typeof input === 'string' ? input : 'component';
@@ -119,7 +112,7 @@ export async function checkPlugin(input: string | Uint8Array, options: CheckPlug
   const version = cw.pluginVersion;
   if (version) {
     report.typesFrom = cw.origins.get(`${WIT_PACKAGE}@${version}`);
-    const runs = options.world ? hostVersions.some((h) => linkCompatible(h, version)) : resolveWorldVersion(version) !== undefined;
+    const runs = options.world ? resolveWorldVersion(version, hostVersions) !== undefined : resolveWorldVersion(version) !== undefined;
     if (!runs) {
       problem(
         'unsupported-version',

@@ -19,6 +19,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readCustomSections } from '../../host/src/component-sections.js';
 import { PluginError } from '../../host/src/errors.js';
 
 /** One WIT package as text, its dependencies nested as `package ns:name@v { … }` blocks. */
@@ -160,36 +161,6 @@ export function eraseVersions(text: string): string {
     .replace(/(\b[a-z][a-z0-9-]*:[a-z][a-z0-9-]*(?:\/%?[a-z][a-z0-9-]*)?)@[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?/g, '$1');
 }
 
-/** The custom sections of a core module: name and payload. */
-function customSections(bytes: Uint8Array): { name: string; data: Uint8Array }[] {
-  const out: { name: string; data: Uint8Array }[] = [];
-  let i = 8;
-  const leb = (): number => {
-    let result = 0;
-    let shift = 0;
-    let byte: number;
-    do {
-      byte = bytes[i++]!;
-      result += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return result;
-  };
-  while (i < bytes.length) {
-    const id = bytes[i++];
-    const len = leb();
-    const end = i + len;
-    if (id === 0) {
-      const nameLen = leb();
-      const name = new TextDecoder().decode(bytes.subarray(i, i + nameLen));
-      i += nameLen;
-      out.push({ name, data: bytes.subarray(i, end) });
-    }
-    i = end;
-  }
-  return out;
-}
-
 /** The child s-expressions (as [start, end) ranges) of the one that opens at `at` in WAT text `t`. */
 function children(t: string, at: number): [number, number][] {
   const out: [number, number][] = [];
@@ -250,9 +221,9 @@ export async function oracleSemverCheck(oldWit: OracleWit, newWit: OracleWit, wo
   let worldType: string;
   try {
     const core = await componentEmbed({ dummy: true, witSource: newText, world, stringEncoding: 'utf8' });
-    const section = customSections(core).find((s) => s.name.startsWith('component-type'));
+    const section = [...readCustomSections(core)].find(([name]) => name.startsWith('component-type'))?.[1];
     if (!section) throw new Error('no component-type section in the embedded module');
-    const t = await print(section.data);
+    const t = await print(section);
     const outer = child(t, t.indexOf('('), 'type');
     const outerComponent = child(t, outer[0], 'component');
     const inner = child(t, outerComponent[0], 'type');
