@@ -20,6 +20,7 @@ import { registerRemove } from './commands/remove.js';
 import { registerValidate } from './commands/validate.js';
 import { registerTest } from './commands/test.js';
 import { registerPack } from './commands/pack.js';
+import { registerWit } from './commands/wit.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRemove(cli);
   registerCheck(cli);
   registerTypes(cli);
+  registerWit(cli);
   registerInit(cli);
   cli.help();
   cli.version(version);
