@@ -21,6 +21,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerTest } from './commands/test.js';
 import { registerPack } from './commands/pack.js';
 import { registerWit } from './commands/wit.js';
+import { registerStamp } from './commands/stamp.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   registerValidate(cli);
   registerTest(cli);
   registerPack(cli);
+  registerStamp(cli);
   registerInstall(cli);
   registerList(cli);
   registerInfo(cli);

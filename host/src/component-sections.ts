@@ -92,3 +92,38 @@ export function appendCustomSection(bytes: Uint8Array, name: string, payload: Ui
   out.set(payload, pos);
   return out;
 }
+
+/**
+ * A copy of `bytes` without any top-level custom section named `name` (every other section kept
+ * as it is, in order); `bytes` itself when it has none. Nested sections (inside core modules or
+ * inner components) are left alone.
+ */
+export function removeCustomSection(bytes: Uint8Array, name: string): Uint8Array {
+  const keep: Uint8Array[] = [bytes.subarray(0, 8)];
+  let removed = false;
+  let pos = 8;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  while (pos < bytes.length) {
+    const begin = pos;
+    const id = bytes[pos++]!;
+    const size = readU32(bytes, pos);
+    const end = size.next + size.value;
+    if (end > bytes.length) throw new RangeError(`section ${id} runs past the end of the file`);
+    let drop = false;
+    if (id === 0) {
+      const nameLen = readU32(bytes, size.next);
+      drop = decoder.decode(bytes.subarray(nameLen.next, nameLen.next + nameLen.value)) === name;
+    }
+    if (drop) removed = true;
+    else keep.push(bytes.subarray(begin, end));
+    pos = end;
+  }
+  if (!removed) return bytes;
+  const out = new Uint8Array(keep.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of keep) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

@@ -4,8 +4,8 @@
  */
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { PluginError, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, witSource, writePluginSection } from './toolchain.js';
-import { loadPlugin, silentLogSink, type NodeDefinition } from '../../host/src/index.js';
+import { PluginError, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION } from './toolchain.js';
+import { stampComponent } from './stamp.js';
 import { readProject, type PluginProject } from './project.js';
 import type { JsEngine } from './bundle-ts.js';
 import { DEFAULT_JS_ENGINE, JS_ENGINES } from './componentize-js.js';
@@ -36,15 +36,6 @@ export interface BuildResult {
 }
 
 
-async function readNodes(component: Uint8Array): Promise<NodeDefinition[]> {
-  const plugin = await loadPlugin(component, { log: silentLogSink, pool: 1, permissions: { env: [], filesystem: [], network: [] } });
-  try {
-    return plugin.metadata.nodes;
-  } finally {
-    await plugin.close();
-  }
-}
-
 export async function buildPlugin(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
   const steps = options.steps ?? silentSteps;
   const engine = options.engine ?? DEFAULT_JS_ENGINE;
@@ -73,18 +64,13 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
       built = await buildC(project, ctx);
       break;
   }
-  const component = built.component;
   // The node definitions go into the plugin section too, so that tools can list and describe the
-  // plugin without running it. Reading them runs the author's own code, once, here.
-  const nodes = await steps.step('reading node definitions', () => readNodes(component), (n) => n.map((d) => d.type).join(', '));
-  const bytes = writePluginSection(component, {
-    format: 1,
-    world: built.world ?? `${WIT_PACKAGE}@${witVersion}`,
-    engine: built.engine,
-    manifest: project.manifest,
-    nodes,
-    wit: witSource(witVersion),
-  });
+  // plugin without running it. Reading them runs the author's own code, once, here (sandboxed).
+  const { bytes } = await steps.step(
+    'reading node definitions',
+    () => stampComponent(built.component, { manifest: project.manifest, witVersion, engine: built.engine, ...(built.world ? { world: built.world } : {}) }),
+    (s) => (s.section.nodes ?? []).map((d) => d.type).join(', '),
+  );
   const out = options.out ?? project.defaultOutput;
   await steps.step(`writing ${out}`, async () => {
     await mkdir(dirname(out), { recursive: true });

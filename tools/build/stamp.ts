@@ -1,0 +1,63 @@
+/**
+ * The `pocket-wit:plugin` section of a component (see `host/src/plugin-section.ts`): its node
+ * definitions, read by running the component's `metadata` export once in a sandboxed worker that
+ * is granted nothing, then written with the manifest, the world, the engine and the WIT.
+ * `pocket-wit build` stamps every component it makes with it; `pocket-wit stamp` stamps one that
+ * another toolchain made.
+ */
+import { loadPlugin, silentLogSink, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, witSource, writePluginSection } from '../../host/src/index.js';
+import type { Manifest, NodeDefinition, PluginMetadata, PluginSection } from '../../host/src/index.js';
+
+/**
+ * The component's metadata (name, version, node definitions), from its own `metadata` export:
+ * run once in a worker with no environment, no directories and no hosts granted.
+ */
+export async function readComponentMetadata(component: Uint8Array): Promise<PluginMetadata> {
+  const plugin = await loadPlugin(component, { log: silentLogSink, pool: 1, permissions: { env: [], filesystem: [], network: [] } });
+  try {
+    return plugin.metadata;
+  } finally {
+    await plugin.close();
+  }
+}
+
+export interface StampOptions {
+  /** The plugin's manifest, already validated (`readManifest`). */
+  manifest: Manifest;
+  /** The `pocket:plugin` version the component targets. */
+  witVersion: string;
+  /**
+   * The world the component implements; default `pocket:plugin@<witVersion>` (a WASI command
+   * plugin, e.g. Go, is `pocket:plugin/command@<witVersion>`).
+   */
+  world?: string;
+  /** How it was built: `quickjs`, `starlingmonkey`, `rust`, `go`, `c`, or `external`. */
+  engine: string;
+  /** Node definitions already read with {@link readComponentMetadata}; read here when omitted. */
+  nodes?: NodeDefinition[];
+}
+
+export interface Stamped {
+  /** The component with the section appended. */
+  bytes: Uint8Array;
+  /** What the section holds. */
+  section: PluginSection;
+}
+
+/**
+ * `component` (which must have no `pocket-wit:plugin` section yet) with the section appended.
+ * The WIT text is the released one of `witVersion`; a version this pocket-wit does not ship gets
+ * none (the field is optional).
+ */
+export async function stampComponent(component: Uint8Array, options: StampOptions): Promise<Stamped> {
+  const nodes = options.nodes ?? (await readComponentMetadata(component)).nodes;
+  const section: PluginSection = {
+    format: 1,
+    world: options.world ?? `${WIT_PACKAGE}@${options.witVersion}`,
+    engine: options.engine,
+    manifest: options.manifest,
+    nodes,
+    ...(SUPPORTED_WORLD_VERSIONS.includes(options.witVersion) ? { wit: witSource(options.witVersion) } : {}),
+  };
+  return { bytes: writePluginSection(component, section), section };
+}
