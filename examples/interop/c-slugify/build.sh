@@ -12,10 +12,10 @@ OUT="${1:-$HERE/dist}"
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 cd "$HERE"
 BIN=../../../node_modules/.bin   # jco, installed with the repository's `npm install`
+POCKET_WIT="${POCKET_WIT:-node ../../../dist/pocket-wit.mjs}"  # this repository's CLI (npm run build); elsewhere: npx pocket-wit
 
 # 1. The pocket:plugin WIT package, where wit/world.wit includes it from: wit/deps/pocket-plugin/
-rm -rf wit/deps/pocket-plugin
-cp -r ../../../wit/v0.2.1 wit/deps/pocket-plugin
+$POCKET_WIT wit --out wit --dep
 
 # 2. C → a core module: wasm32-wasi, a reactor (a library, no main), linked with wasi-libc.
 clang-14 --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -Wall \

@@ -86,8 +86,10 @@ _Static_assert(sizeof(node_error_t) == 24 && sizeof(ret_t) == 28 && offsetof(ret
 
 /* ---- Metadata: everything the host learns about the plugin (it calls metadata() once) ---- */
 
+/* Each example names its separator: with SLUG_SEPARATOR granted and set, the default would change
+ * the result, and `pocket-wit test` / `install` run the examples under the granted permissions. */
 static const example_t examples[] = {
-  {S("hello"), S("Two words, punctuation dropped"), NONE, S("{\"text\":\"Hello, World!\"}"), SOME("{\"slug\":\"hello-world\",\"words\":2}")},
+  {S("hello"), S("Two words, punctuation dropped"), SOME("{\"separator\":\"-\"}"), S("{\"text\":\"Hello, World!\"}"), SOME("{\"slug\":\"hello-world\",\"words\":2}")},
   {S("underscore"), S("A separator from the config"), SOME("{\"separator\":\"_\"}"), S("{\"text\":\"C to Wasm\"}"), SOME("{\"slug\":\"c_to_wasm\",\"words\":3}")},
 };
 

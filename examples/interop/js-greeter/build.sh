@@ -11,10 +11,10 @@ OUT="${1:-$HERE/dist}"
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 cd "$HERE"
 BIN=../../../node_modules/.bin   # componentize-js, installed with the repository's `npm install`
+POCKET_WIT="${POCKET_WIT:-node ../../../dist/pocket-wit.mjs}"  # this repository's CLI (npm run build); elsewhere: npx pocket-wit
 
 # 1. The pocket:plugin WIT package, where wit/world.wit includes it from: wit/deps/pocket-plugin/
-rm -rf wit/deps/pocket-plugin
-cp -r ../../../wit/v0.2.1 wit/deps/pocket-plugin
+$POCKET_WIT wit --out wit --dep
 
 # 2. JS → component. wit/ holds one package with one world (greeter: pocket:plugin/plugin plus
 #    wasi:cli/environment), so no --world-name is needed. --disable leaves out the engine's own

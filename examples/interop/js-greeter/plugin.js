@@ -65,7 +65,7 @@ export const node = {
     return {
       name: 'interop-greeter',
       version: '1.0.0',
-      description: 'Greets a name; plain JS built with componentize-js, no pocket-wit build',
+      description: 'Greets a name; plain JS built by componentize-js or componentize-qjs, not pocket-wit',
       author: 'Pocket Team',
       license: 'MIT',
       nodes: [
@@ -103,7 +103,7 @@ export const node = {
     checkType(nodeType);
     const { name } = parse(prepResult, 'prep result');
     const env = new Map(getEnvironment());
-    const greeting = parse(config, 'config').greeting ?? env.get('GREETING') ?? 'Hello';
+    const greeting = parse(config, 'config').greeting ?? (env.get('GREETING') || 'Hello'); // unset or empty: Hello
     const message = `${greeting}, ${name}!`;
     return JSON.stringify({ message, length: message.length });
   }),

@@ -15,11 +15,11 @@ OUT="${1:-$HERE/dist}"
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 cd "$HERE"
 BIN=../../../node_modules/.bin   # jco, installed with the repository's `npm install`
+POCKET_WIT="${POCKET_WIT:-node ../../../dist/pocket-wit.mjs}"  # this repository's CLI (npm run build); elsewhere: npx pocket-wit
 RUSTC="${RUSTC:-/usr/bin/rustc}"
 
 # 1. The pocket:plugin WIT package, where wit/world.wit includes it from: wit/deps/pocket-plugin/
-rm -rf wit/deps/pocket-plugin
-cp -r ../../../wit/v0.2.1 wit/deps/pocket-plugin
+$POCKET_WIT wit --out wit --dep
 
 # 2. Rust → a core module: a cdylib for wasm32-unknown-unknown, without debug info.
 "$RUSTC" --edition 2021 --crate-type cdylib --target wasm32-unknown-unknown -O -C strip=debuginfo \

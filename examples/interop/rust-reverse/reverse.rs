@@ -94,7 +94,7 @@ fn store_get(key: &str) -> Option<String> {
     unsafe { host_store_get(key.as_ptr(), key.len(), &mut ret) };
     if ret.is_some == 0 { return None; }
     // Allocated through cabi_realloc with alignment 1: ours now.
-    Some(unsafe { String::from_raw_parts(ret.val.ptr as *mut u8, ret.val.len, ret.val.len) })
+    Some(unsafe { owned(ret.val.ptr as *mut u8, ret.val.len) })
 }
 
 fn store_set(key: &str, json: &str) { unsafe { host_store_set(key.as_ptr(), key.len(), json.as_ptr(), json.len()) } }
@@ -118,8 +118,14 @@ pub unsafe extern "C" fn cabi_realloc(old: *mut u8, old_size: usize, align: usiz
     p
 }
 
-/// Takes over a string argument the host allocated with cabi_realloc(_, _, 1, len).
-unsafe fn arg(ptr: *mut u8, len: usize) -> String { String::from_utf8_unchecked(Vec::from_raw_parts(ptr, len, len)) }
+/// Takes over a string the host allocated with cabi_realloc(_, _, 1, len) (an empty one may come
+/// with any pointer, allocated or not: nothing to take over).
+unsafe fn owned(ptr: *mut u8, len: usize) -> String {
+    if len == 0 { return String::new(); }
+    String::from_utf8_unchecked(Vec::from_raw_parts(ptr, len, len))
+}
+
+unsafe fn arg(ptr: *mut u8, len: usize) -> String { owned(ptr, len) }
 
 static mut RET: Ret = Ret { is_err: 0, val: Payload { ok: Str { ptr: std::ptr::null(), len: 0 } } };
 /// The strings the current result points to, freed in cabi_post_*.
