@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeComponent, isPluginError, probePlugin, readComponent, transpileComponent, type ProbeResult } from '../host/src/index.js';
+import { describeComponent, isPluginError, probePlugin, readComponent, transpileComponent, type PluginDescription, type ProbeResult } from '../host/src/index.js';
 import { buildPlugin } from './build/build.js';
 import { isProjectDir, readProject } from './build/project.js';
 import { silentSteps, type StepReporter } from './ui/steps.js';
@@ -22,6 +22,8 @@ export interface ValidationReport {
   file?: string;
   problems: ValidationProblem[];
   probe?: ProbeResult;
+  /** What the component says about itself (from its section, or its metadata() without one). */
+  description?: PluginDescription;
 }
 
 export async function validatePlugin(target: string, steps: StepReporter = silentSteps): Promise<ValidationReport> {
@@ -61,11 +63,9 @@ export async function validatePlugin(target: string, steps: StepReporter = silen
   try {
     const component = await readComponent(file);
     await transpileComponent(component);
-    if (!component.section) {
-      problems.push({ check: 'component', message: `${file} has no pocket-wit:plugin section`, fix: 'build the plugin with `pocket-wit build`' });
-    } else {
-      await describeComponent(file); // the embedded manifest and node definitions are readable
-    }
+    // The embedded manifest and node definitions are readable; without the section (another
+    // toolchain built it), its metadata() answers in a worker with nothing granted.
+    report.description = await describeComponent(file);
   } catch (err) {
     if (!isPluginError(err)) throw err;
     problems.push({ check: 'component', message: err.message, fix: err.code === 'incompatible' ? 'rebuild the plugin against this pocket-wit\'s world' : 'rebuild it with `pocket-wit build`' });

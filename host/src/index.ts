@@ -35,6 +35,7 @@ export {
 } from './manifest.js';
 export { readPluginSection, writePluginSection, PLUGIN_SECTION, type PluginSection } from './plugin-section.js';
 export { defaultCacheDir } from './cache.js';
+export { learnedMetadata, NOTHING_GRANTED } from './learned-metadata.js';
 export * from './sandbox/index.js';
 export { WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, SUPPORTED_WORLD_VERSIONS, COMMAND_WORLD_VERSIONS, resolveWorldVersion, semverTrack, witDir, witSource } from './wit-world.js';
 export * from './workflow/index.js';

@@ -14,7 +14,8 @@ import { WIT_PACKAGE } from './wit-world.js';
 import { sharedEngine, type Engine } from './sandbox/engine.js';
 import { resolvePolicy, type PermissionsGrant, type SandboxPolicy, type SizeLimits } from './sandbox/policy.js';
 import { selectRunner, type Isolation } from './sandbox/runners.js';
-import { findManifestFile } from './manifest.js';
+import { findManifestFile, type PermissionsDecl } from './manifest.js';
+import { learnedMetadata, NOTHING_GRANTED, rememberMetadata } from './learned-metadata.js';
 import { basename, dirname, resolve } from 'node:path';
 
 export interface LoadOptions {
@@ -68,30 +69,46 @@ function defaultBaseDir(source: string | Uint8Array): string {
   return dir;
 }
 
-/** Load a plugin component from a `.wasm` path or its bytes. */
+/** Whether two policies give a plugin the same memory, time, environment, folders and hosts. */
+function samePolicy(a: SandboxPolicy, b: SandboxPolicy): boolean {
+  const key = (p: SandboxPolicy): string => JSON.stringify([p.memoryBytes, p.timeoutMs, p.env, p.dirs, p.network]);
+  return key(a) === key(b);
+}
+
+/**
+ * Load a plugin component from a `.wasm` path or its bytes. A component without the
+ * `pocket-wit:plugin` section (built by another toolchain) gets the permissions its `metadata()`
+ * declares, learned once per sha256 in the sandbox with nothing granted (`learned-metadata.ts`).
+ */
 export async function loadPlugin(source: string | Uint8Array, options: LoadOptions = {}): Promise<Plugin> {
   const component = await readComponent(source);
   const transpiled = await transpileComponent(component, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir });
-  const name = component.section?.manifest.name ?? component.source;
+  // A component without the pocket-wit:plugin section (another toolchain built it) declares its
+  // permissions in its metadata: learned once in the sandbox with nothing granted, then cached.
+  const learned = component.section ? undefined : learnedMetadata(component.sha256, options.cacheDir);
+  const learning = !component.section && !learned;
+  const declared = component.section?.manifest.permissions ?? learned?.permissions;
+  let name = component.section?.manifest.name ?? learned?.name ?? component.source;
+  const log = options.log ?? stderrLogSink();
+  const baseDir = options.baseDir ?? defaultBaseDir(source);
   // A command plugin (Go) gets no filesystem, environment or network WASI: its policy says so, so
   // `plugin.permissions` (and the CLI's grant line) show what it really gets.
   const grant: PermissionsGrant | undefined =
     transpiled.kind === 'command' ? { ...options.permissions, env: [], filesystem: [], network: [] } : options.permissions;
-  const policy: SandboxPolicy = resolvePolicy(name, component.section?.manifest.permissions, {
-    baseDir: options.baseDir ?? defaultBaseDir(source),
-    ...(grant ? { grant } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-  });
-  const log = options.log ?? stderrLogSink();
-  for (const message of policy.warnings) log({ level: 'warn', message, plugin: name });
+  const policyFor = (pluginName: string, decl: PermissionsDecl | undefined, granted: PermissionsGrant | undefined): SandboxPolicy =>
+    resolvePolicy(pluginName, decl, { baseDir, ...(granted ? { grant: granted } : {}), ...(options.limits ? { limits: options.limits } : {}) });
+  let policy = policyFor(name, declared, learning ? { ...grant, ...NOTHING_GRANTED } : grant);
+  if (!learning) for (const message of policy.warnings) log({ level: 'warn', message, plugin: name });
   const factory = selectRunner(transpiled, options.isolation ?? 'worker', name);
-  const runner: PluginRunner = await factory(transpiled, {
-    name,
-    policy,
-    log,
-    engine: options.engine ?? sharedEngine(),
-    ...(options.pool !== undefined ? { poolSize: options.pool } : {}),
-  });
+  const startRunner = (p: SandboxPolicy): Promise<PluginRunner> =>
+    factory(transpiled, {
+      name,
+      policy: p,
+      log,
+      engine: options.engine ?? sharedEngine(),
+      ...(options.pool !== undefined ? { poolSize: options.pool } : {}),
+    });
+  let runner = await startRunner(policy);
   let raw;
   try {
     const host = metadataHost(name, log, policy.callLimits);
@@ -100,6 +117,21 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
     await runner.close();
     const err = toPluginError(thrown, { plugin: name, phase: 'metadata' });
     throw new PluginError(err.code === 'trap' ? 'invalid-plugin' : err.code, `${name}: metadata() failed: ${err.message}`, { cause: err });
+  }
+  if (learning) {
+    // What it asks for decides what it gets: restart it under that (narrowed by the grant) and
+    // its own name, unless both are what it learned under.
+    const asked = parseMetadata(raw, `${WIT_PACKAGE}@${transpiled.worldVersion}`, component.source);
+    rememberMetadata(component.sha256, asked, options.cacheDir);
+    const renamed = asked.name !== name;
+    name = asked.name;
+    const real = policyFor(name, asked.permissions, grant);
+    for (const message of real.warnings) log({ level: 'warn', message, plugin: name });
+    if (renamed || !samePolicy(real, policy)) {
+      await runner.close();
+      runner = await startRunner(real);
+    }
+    policy = real;
   }
   const world = `${WIT_PACKAGE}@${transpiled.worldVersion}`;
   const metadata = parseMetadata(raw, world, component.source);

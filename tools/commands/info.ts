@@ -1,10 +1,12 @@
-/** `pocket-wit info <name|path> [--json]`: everything about one plugin, without running it. */
+/**
+ * `pocket-wit info <name|path> [--json]`: everything about one plugin, without running it; a
+ * component another toolchain built (no `pocket-wit:plugin` section) is described by its
+ * `metadata()`, called in a sandboxed worker with nothing granted, once per sha256.
+ */
 import type { CAC } from 'cac';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describeComponent, listInstalled, openInstalled, pluginsDir, summarizePermissions, type JsonSchema, type PermissionsDecl } from '../../host/src/index.js';
-import { isProjectDir } from '../build/project.js';
-import { resolvePluginFile } from '../plugin-source.js';
+import { describeComponent, listInstalled, pluginsDir, summarizePermissions, type JsonSchema, type PermissionsDecl } from '../../host/src/index.js';
+import { resolvePluginArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
 
 /** One line per permission, readable. */
@@ -44,17 +46,10 @@ export function registerInfo(cli: CAC): void {
     .option('--json', 'Print as JSON')
     .action(async (arg: string, opts: { dir?: string; json?: boolean }) => {
       const dir = pluginsDir(opts.dir ? resolve(opts.dir) : undefined);
-      let file: string;
-      let origin: string;
-      // A path says so (a slash, `.wasm`, or `.`); anything else is an installed plugin's name.
-      const looksLikePath = arg.includes('/') || arg.endsWith('.wasm') || arg === '.';
-      if (looksLikePath && existsSync(arg) && (arg.endsWith('.wasm') || isProjectDir(arg))) {
-        file = await resolvePluginFile(arg, createStepReporter());
-        origin = resolve(arg);
-      } else {
-        file = await openInstalled(dir, arg);
-        origin = (await listInstalled(dir)).find((p) => p.name === arg)?.lock.source ?? 'unknown';
-      }
+      // On disk first (a .wasm or a project folder), else an installed plugin's name.
+      const resolved = await resolvePluginArg(arg, createStepReporter(), { dir });
+      const file = resolved.file;
+      const origin = resolved.installed ? ((await listInstalled(dir)).find((p) => p.name === arg)?.lock.source ?? 'unknown') : resolve(arg);
       const d = await describeComponent(file);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ ...d, origin })}\n`);
@@ -64,6 +59,7 @@ export function registerInfo(cli: CAC): void {
       out.push(`${d.name} ${d.version}${d.description ? ` — ${d.description}` : ''}\n`);
       if (d.author || d.license) out.push(`  author: ${d.author ?? '-'}   license: ${d.license ?? '-'}\n`);
       out.push(`  world: ${d.world}   engine: ${d.engine}   size: ${(d.size / 1024 / 1024).toFixed(1)} MB\n  sha256: ${d.sha256}\n  file: ${d.path}\n  from: ${origin}\n`);
+      if (d.describedBy === 'metadata') out.push(`  described by: its metadata() (no pocket-wit:plugin section: another toolchain built it; run in the sandbox with nothing granted)\n`);
       out.push(`permissions (${summarizePermissions(d.permissions)}):\n${formatPermissions(d.permissions)}`);
       for (const n of d.nodes) {
         out.push(`node ${n.type} (${n.category}): ${n.description}\n`);

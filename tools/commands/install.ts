@@ -3,7 +3,9 @@
  *
  * Before the consent prompt nothing of the plugin runs: the component is only read (its
  * `pocket-wit:plugin` section: identity, nodes, the permissions that will be enforced) and
- * checked against the host's world. An archive is never built: it must carry its component
+ * checked against the host's world. A component without the section (another toolchain built it)
+ * is asked for its `metadata()`, and only that, in a sandboxed worker with nothing granted (no
+ * environment, files or network; the default memory and time limits). An archive is never built: it must carry its component
  * (`pocket-wit pack` puts it there). A project directory, the author's own folder, is built
  * first. Once the user consents, the plugin's metadata and declared examples run in a worker,
  * under exactly the consented permissions, and the consent is recorded in the lock file.
@@ -44,11 +46,14 @@ function refused(source: string, problems: { check: string; message: string }[])
   });
 }
 
-/** Read the component and check it against this host, running none of its code. */
+/**
+ * Read the component and check it against this host. A component `pocket-wit build` made runs
+ * none of its code here; one another toolchain made (no `pocket-wit:plugin` section) has its
+ * `metadata()` called in a sandboxed worker with nothing granted, and nothing else.
+ */
 async function inspect(file: string, source: string): Promise<PluginDescription> {
   try {
     const component = await readComponent(file);
-    if (!component.section) throw new PluginError('invalid-plugin', `${file} has no pocket-wit:plugin section; build the plugin with \`pocket-wit build\``);
     await transpileComponent(component); // the world is one this host runs; generates glue, runs nothing
     return await describeComponent(file);
   } catch (err) {
@@ -60,6 +65,9 @@ async function inspect(file: string, source: string): Promise<PluginDescription>
 async function installFile(file: string, sourceArg: string, opts: InstallOptions, steps: StepReporter): Promise<void> {
   const d = await steps.step('reading the component', () => inspect(file, sourceArg));
   const name = opts.name ?? d.name;
+  if (d.describedBy === 'metadata') {
+    process.stderr.write(`${file} has no pocket-wit:plugin section (another toolchain built it): what follows is what its metadata() declared, run in the sandbox with nothing granted\n`);
+  }
   process.stderr.write(`${name} ${d.version}: ${d.description}\n  nodes: ${d.nodes.map((n) => `${n.type} (${n.category})`).join(', ')}\n  permissions: ${summarizePermissions(d.permissions)}\n${formatPermissions(d.permissions, '    ')}`);
   if (!(await confirm(`install ${name} ${d.version}?`, opts.yes))) {
     process.stderr.write('not installed\n');

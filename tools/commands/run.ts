@@ -4,14 +4,15 @@ import { grantForInstalled, loadPlugin, stderrLogSink, type LogLevel } from '../
 import { resolve } from 'node:path';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { grantFromFlags, readJsonFlag, UsageError } from '../cli-support.js';
-import { resolvePluginFile } from '../plugin-source.js';
+import { resolvePluginArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 
 export function registerRun(cli: CAC): void {
   cli
-    .command('run <plugin> <node-type>', 'Run one node of a plugin (a .wasm file or a project directory, built on demand)')
+    .command('run <plugin> <node-type>', 'Run one node of a plugin (a .wasm file, a project directory built on demand, or an installed plugin\'s name)')
+    .option('--dir <dir>', 'Plugin directory to look installed names up in (default: $POCKET_HOME/plugins)')
     .option('--input <json>', 'The node input: JSON text or @file.json')
     .option('--config <json>', 'The node config: JSON text or @file.json')
     .option('--store <json>', 'Initial shared store: a JSON object or @file.json')
@@ -24,7 +25,7 @@ export function registerRun(cli: CAC): void {
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'info' })
     .option('--json', 'Print {"output": ..., "next": ...} (or {"error": ...}) as JSON on stdout')
     .example(`pocket-wit run examples/sentiment-analyzer sentiment --input '{"text":"This is amazing!"}' --json`)
-    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyAll?: boolean; logLevel: string; json?: boolean }) => {
+    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyAll?: boolean; logLevel: string; json?: boolean; dir?: string }) => {
       if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
       const input = readJsonFlag('input', opts.input);
       const config = readJsonFlag('config', opts.config);
@@ -36,7 +37,7 @@ export function registerRun(cli: CAC): void {
         throw new UsageError('--store must be a JSON object of key/value pairs');
       }
       const grant = grantFromFlags(opts);
-      const file = await resolvePluginFile(pluginArg, createStepReporter());
+      const { file } = await resolvePluginArg(pluginArg, createStepReporter(), opts.dir ? { dir: opts.dir } : {});
       // An installed plugin (in a lock-managed plugin directory) is integrity-checked and gets at most
       // what was consented to at install, as in `flow`.
       const permissions = await grantForInstalled(resolve(file), grant);

@@ -19,6 +19,7 @@ import {
   summarizePermissions,
   transpileComponent,
   WIT_PACKAGE,
+  EXTERNAL_ENGINE,
   type ComponentFile,
   type Manifest,
   type PluginSection,
@@ -27,9 +28,6 @@ import { binaryKind, readCustomSections, removeCustomSection } from '../../host/
 import { readComponentMetadata, stampComponent } from '../build/stamp.js';
 import { UsageError } from '../cli-support.js';
 import { createStepReporter, silentSteps, type StepReporter } from '../ui/steps.js';
-
-/** The engine recorded for a component pocket-wit did not build, unless `--engine` names one. */
-export const EXTERNAL_ENGINE = 'external';
 
 const ENGINE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 

@@ -50,7 +50,7 @@ async function describeOrPlaceholder(path: string, name: string, entry: LockEntr
     return await describeComponent(path);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    return { name, version: entry.version, description: `unreadable: ${reason}`, nodes: [], permissions: {}, world: entry.world, engine: 'unknown', sha256: await fileSha256(path), size, path };
+    return { name, version: entry.version, description: `unreadable: ${reason}`, nodes: [], permissions: {}, world: entry.world, engine: 'unknown', describedBy: 'section', sha256: await fileSha256(path), size, path };
   }
 }
 
