@@ -12,10 +12,13 @@ export function registerValidate(cli: CAC): void {
       const report = await validatePlugin(target, createStepReporter());
       const examples = report.probe?.examples ?? [];
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ valid: report.problems.length === 0, problems: report.problems, examples: examples.map((e) => ({ node: e.node, example: e.example, status: e.status })) })}\n`);
+        process.stdout.write(`${JSON.stringify({ valid: report.problems.length === 0, section: report.description ? report.description.describedBy === 'section' : undefined, problems: report.problems, examples: examples.map((e) => ({ node: e.node, example: e.example, status: e.status })) })}\n`);
       } else if (report.problems.length === 0) {
         const m = report.probe!.metadata;
         process.stdout.write(`ok: ${m.name} ${m.version} is valid (${m.nodes.length} node${m.nodes.length === 1 ? '' : 's'}, ${examples.length} example${examples.length === 1 ? '' : 's'} checked)\n`);
+        if (report.description?.describedBy === 'metadata') {
+          process.stdout.write(`note: it has no pocket-wit:plugin section (another toolchain built it), so tools learn it by calling its metadata() in the sandbox; \`pocket-wit stamp\` adds the section\n`);
+        }
       } else {
         for (const p of report.problems) process.stdout.write(`problem [${p.check}]: ${p.message}\n  fix: ${p.fix}\n`);
       }
