@@ -7,13 +7,14 @@
  * - every function, resource, method and static function of that WIT's interfaces is there (the
  *   shipped declarations can lag the WIT: e.g. `exit-with-code`);
  * - no source but host/src/sandbox/wasi/interfaces.ts writes the version out; the guest SDK
- *   imports WASI unversioned, and the bundle pins it to `WASI_VERSION`.
+ *   imports WASI unversioned, and the bundle pins it to `WASI_VERSION`. examples/interop (built
+ *   with upstream tools only) names a concrete version: one the host provides.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { preview1AdapterReactorPath } from '@bytecodealliance/jco';
 import { createWasi, disposeWasi, SANDBOX_WASI_INTERFACES as FROM_INDEX, type WasiIo } from '../host/src/sandbox/wasi/index.js';
@@ -144,14 +145,27 @@ test('no source writes the WASI version out but host/src/sandbox/wasi/interfaces
   const version = new RegExp(`(?<![\\d.])${escape(WASI_VERSION)}(?![\\d])`);
   const versionedImport = /wasi:[a-z-]+\/[a-z-]+@\d+\.\d+\.\d+/;
   const offenders: string[] = [];
+  const upstream: string[] = [];
   for (const file of sourceFiles()) {
     const rel = relative(ROOT, file);
     if (rel === home) continue;
+    // examples/interop holds what a user writes outside this repository, for upstream tools
+    // (componentize-js, jco, rustc): its WIT and imports must name a concrete WASI version. That
+    // version only has to be one the host provides: 0.2.x with x at most WASI_VERSION's patch.
+    const outside = rel.split(sep).join('/').startsWith('examples/interop/');
     readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      if (version.test(line) || versionedImport.test(line)) offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
+      if (outside) {
+        for (const m of line.matchAll(/wasi:[a-z-]+\/[a-z-]+@(\d+\.\d+\.\d+)/g)) upstream.push(`${rel}:${i + 1}: ${m[1]}`);
+      } else if (version.test(line) || versionedImport.test(line)) offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
     });
   }
   assert.equal(offenders, [], `use WASI_VERSION (host/src/sandbox/wasi/interfaces.ts) instead:\n${offenders.join('\n')}`);
+  const [major, minor, patch] = WASI_VERSION.split('.').map(Number) as [number, number, number];
+  for (const u of upstream) {
+    const [m, n, p] = u.slice(u.lastIndexOf(' ') + 1).split('.').map(Number) as [number, number, number];
+    assert.ok(m === major && n === minor && p <= patch, `${u}: the host provides WASI ${major}.${minor}.0 to ${WASI_VERSION}`);
+  }
+  assert.ok(upstream.length > 0, 'examples/interop names the WASI version its greeter imports');
   assert.match(readFileSync(join(ROOT, home), 'utf8'), version);
 });
 
