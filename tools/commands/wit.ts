@@ -17,7 +17,7 @@
  */
 import type { CAC } from 'cac';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { PluginError } from '../../host/src/errors.js';
 import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, witDir, witSource } from '../../host/src/wit-world.js';
@@ -146,7 +146,11 @@ async function writeFiles(root: string, files: PackageFile[], packageDirs: strin
   for (const f of pending) {
     const path = join(root, f.path);
     await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(path, f.content);
+    // Written beside and renamed into place: another run writing the same package at once (two
+    // build scripts in one folder) sees no file or the whole file, never a half-written one.
+    const temp = `${path}.${process.pid}.tmp`;
+    await writeFile(temp, f.content);
+    await rename(temp, path);
     reports.push({ path, bytes: f.content.length, status: 'written' });
   }
   for (const path of extra) {
