@@ -83,6 +83,22 @@ for (const version of [WORLD_VERSION, OLD]) {
   });
 }
 
+test('wit --version X is --wit-version X (--version=X too); --version alone and before another command is pocket-wit\'s', async () => {
+  for (const args of [['wit', '--version', '0.1.0'], ['wit', '--version=v0.1.0']]) {
+    const r = await runCli(args);
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(r.stdout.startsWith('package pocket:plugin@0.1.0;\n'), `${args.join(' ')}: ${r.stdout.slice(0, 80)}`);
+  }
+  const unknown = await runCli(['wit', '--version', '9.9']);
+  assert.is(unknown.code, 1);
+  assert.match(unknown.stderr, /error\[not-found\]: pocket:plugin@9\.9 is not a released version/);
+  for (const args of [['wit', '--version'], ['--version']]) {
+    const own = await runCli(args);
+    assert.is(own.code, 0, own.stderr);
+    assert.match(own.stdout, /^pocket-wit\/\d+\.\d+\.\d+ /, args.join(' '));
+  }
+});
+
 test('--json without --out: the text in a summary; v-prefixed versions are taken', async () => {
   const r = await runCli(['wit', '--wit-version', 'v0.2.0', '--json']);
   assert.is(r.code, 0, r.stderr);

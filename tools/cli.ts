@@ -25,7 +25,22 @@ import { registerStamp } from './commands/stamp.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * `pocket-wit wit --version 0.2.0` asks for a WIT version (the way other WIT tools spell it): for
+ * `wit`, a `--version` followed by a version is `--wit-version`. Anywhere else, and alone,
+ * `--version` is pocket-wit's own.
+ */
+export function witVersionAlias(argv: string[]): string[] {
+  if (argv.slice(2).find((a) => !a.startsWith('-')) !== 'wit') return argv;
+  return argv.flatMap((a, i) => {
+    if (a === '--version' && /^v?\d/.test(argv[i + 1] ?? '')) return ['--wit-version'];
+    if (a.startsWith('--version=')) return [`--wit-version=${a.slice('--version='.length)}`];
+    return [a];
+  });
+}
+
+export async function main(rawArgv: string[]): Promise<number> {
+  const argv = witVersionAlias(rawArgv);
   const cli = cac('pocket-wit');
   registerBuild(cli);
   registerRun(cli);

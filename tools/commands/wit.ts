@@ -13,7 +13,8 @@
  *   `--out DIR` as `DIR/pocket-plugin-<version>.wasm`, or to stdout when stdout is not a terminal.
  *
  * Existing files that differ are never overwritten without `--force`. The version flag is
- * `--wit-version`, as in `build`: `--version` is the toolchain's own.
+ * `--wit-version`, as in `build`; `wit --version X` is rewritten to it (tools/cli.ts
+ * `witVersionAlias`), and `--version` alone is the toolchain's own.
  */
 import type { CAC } from 'cac';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -168,7 +169,7 @@ function summary(reports: FileReport[], cwd: string): string {
 export function registerWit(cli: CAC): void {
   cli
     .command('wit', `Write the ${WIT_PACKAGE} WIT package for other toolchains: WIT text on stdout, a WIT folder (--out), or a binary WIT package (--wasm)`)
-    .option('--wit-version <version>', `The world version (default: the newest, ${WORLD_VERSION}; released: ${SUPPORTED_WORLD_VERSIONS.join(', ')})`)
+    .option('--wit-version <version>', `The world version, also --version <version> (default: the newest, ${WORLD_VERSION}; released: ${SUPPORTED_WORLD_VERSIONS.join(', ')})`)
     .option('-o, --out <path>', 'Folder to write the .wit files to (the package at its root); with --wasm a .wasm file, or a folder for pocket-plugin-<version>.wasm')
     .option('--dep', `With --out: write under <out>/deps/${DEP_FOLDER}/, for a project whose own world includes ${WIT_PACKAGE}`)
     .option('--wasm', 'Write the binary WIT package (as `wasm-tools component wit --wasm` makes it); to stdout only when it is not a terminal')
