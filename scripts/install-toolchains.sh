@@ -3,6 +3,7 @@
 #   C:    clang-14, lld-14, wasi-libc, libclang-rt-14-dev-wasm32
 #   Rust: rustc 1.63 with the wasm32 std (libstd-rust-dev-wasm32), cargo, Debian's serde_json
 #   Go:   golang-1.23-go from bookworm-backports
+#   Browser tests of the HTML reports (pocket-wit graph, flow --report): Debian's chromium
 # Needs root (or sudo) and Debian's apt. Safe to run again: installed packages are skipped.
 set -eu
 
@@ -11,7 +12,7 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 need=""
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 cargo librust-serde-json-dev golang-1.23-go; do
+for p in clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 cargo librust-serde-json-dev golang-1.23-go chromium; do
   have "$p" || need="$need $p"
 done
 
