@@ -29,6 +29,8 @@ import { grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-
 import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
 import { createStepReporter } from '../ui/steps.js';
 import { progressBar } from '../ui/terminal.js';
+import { BatchReportCollector } from '../report/batch-data.js';
+import { writeBatchReport } from '../report/batch-report.js';
 
 interface FlowOptions {
   input?: string;
@@ -36,6 +38,7 @@ interface FlowOptions {
   plugins?: string | string[];
   check?: boolean;
   trace?: string;
+  report?: string;
   batch?: string;
   out?: string;
   resume?: boolean;
@@ -111,6 +114,7 @@ export function registerFlow(cli: CAC): void {
     .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects; repeatable; searched first')
     .option('--check', 'Only check the workflow: every problem, with its location')
     .option('--trace <file>', 'Write every step (node, phases, action, duration, sizes, retries) as JSON')
+    .option('--report <file>', 'Write a self-contained HTML report: of a run (with --trace), or with --batch of the batch (items/s, node latencies, failures by code)')
     .option('--batch <file>', 'Run once per line of a JSONL file (one JSON input per line)')
     .option('--out <file>', 'With --batch: where results go, as JSONL in input order, each written as soon as it and all before it are done')
     .option('--resume', 'With --batch: continue the --out file of an interrupted run (skip the inputs it records, run the rest, append)')
@@ -394,6 +398,10 @@ async function runBatchCommand(
   let failed = plan.startFailed;
   let retried = plan.startRetried;
   const started = performance.now();
+  // --report: each item's summary as it is written (the out records stay as they are).
+  const report = opts.report
+    ? new BatchReportCollector({ workflow, batchFile: plan.batchFile, out: plan.out, concurrency, inputs: inputs.length, ...(plan.resume ? { resumed: start } : {}) })
+    : undefined;
   try {
     if (start < inputs.length) {
       bar?.start(inputs.length, start, { failed });
@@ -410,6 +418,7 @@ async function runBatchCommand(
             ...(grant ? { permissions: grant } : {}),
             ...(opts.watch ? { watch: true, onReload: dedupe(reportReload) } : {}),
             onProgress: (done, _total, f) => bar?.update(start + done, { failed: plan.startFailed + f }),
+            ...(report ? { timings: true } : {}),
           },
           (r) => {
             if (!open) return;
@@ -426,6 +435,7 @@ async function runBatchCommand(
             if (!record.ok) failed++;
             if (r.retried) retried++;
             writeAll(fd, `${JSON.stringify(record)}\n`);
+            report?.add({ line, ok: record.ok, ...(record.ok ? {} : { error: record.error, input: inputs[index] }), ...(parseError ? { notJson: true } : {}), ...(r.timing ? { timing: r.timing } : {}) });
           },
         );
       } finally {
@@ -437,6 +447,10 @@ async function runBatchCommand(
     closeSync(fd);
   }
   const seconds = (performance.now() - started) / 1000;
+  if (report && opts.report) {
+    writeBatchReport(opts.report, report.finish());
+    process.stderr.write(`report: ${opts.report}\n`);
+  }
   const n = inputs.length;
   const summary = { inputs: n, ok: n - failed, failed, retried, ...(plan.resume ? { resumed: start } : {}), out: plan.out, seconds: Number(seconds.toFixed(2)), concurrency };
   if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -8,7 +8,7 @@ import { grantForInstalled } from '../installed/store.js';
 import { builtinNodeTypes } from './builtins/index.js';
 import { Flow, WorkflowRunError, type TraceStep } from './engine.js';
 import { NodeRegistry } from './node-types.js';
-import type { BatchItemResult, FromWorker, ToWorker, WorkerInit } from './batch.js';
+import type { BatchItemResult, FromWorker, ItemTiming, ToWorker, WorkerInit } from './batch.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -58,13 +58,24 @@ function retriesIn(trace: TraceStep[]): number {
   return trace.reduce((n, step) => n + (step.instanceRetries?.length ?? 0), 0);
 }
 
+/** The item's summary for a batch report: when it finished, how long it took, each node visit. */
+function timingOf(started: number, trace: TraceStep[]): ItemTiming {
+  const now = performance.now();
+  return {
+    finishedAt: performance.timeOrigin + now,
+    ms: now - started,
+    steps: trace.map((s) => ({ node: s.node, ms: s.durationMs, retries: s.retries, instanceRetries: s.instanceRetries?.length ?? 0 })),
+  };
+}
+
 async function runItem(flow: Flow, msg: { index: number; input: unknown }): Promise<BatchItemResult> {
   let result: BatchItemResult;
+  const started = performance.now();
   try {
     const store = new Map(Object.entries(init.store ?? {}));
     const r = await flow.run({ input: msg.input, store, log: silentLogSink, ...(init.stepLimit ? { stepLimit: init.stepLimit } : {}) });
     const retried = retriesIn(r.trace);
-    result = { index: msg.index, ok: true, output: r.output, action: r.action, path: r.path, store: r.store, ...(retried ? { retried } : {}) };
+    result = { index: msg.index, ok: true, output: r.output, action: r.action, path: r.path, store: r.store, ...(retried ? { retried } : {}), ...(init.timings ? { timing: timingOf(started, r.trace) } : {}) };
   } catch (err) {
     const code = isPluginError(err) ? err.code : 'plugin-error';
     const message = err instanceof Error ? err.message : String(err);
@@ -78,6 +89,7 @@ async function runItem(flow: Flow, msg: { index: number; input: unknown }): Prom
           ? { code, message, node: err.node, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}), ...attempts }
           : { code, message, ...attempts },
       ...(retried ? { retried } : {}),
+      ...(init.timings ? { timing: timingOf(started, err instanceof WorkflowRunError ? err.trace : []) } : {}),
     };
   }
   return result;

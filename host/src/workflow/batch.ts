@@ -31,6 +31,30 @@ export interface BatchOptions {
   permissions?: PermissionsGrant;
   /** Reload events from the workers (with watch). */
   onReload?: (event: ReloadEvent) => void;
+  /** Give every result a `timing` summary (for `flow --batch --report`); off by default. */
+  timings?: boolean;
+}
+
+/**
+ * One node visit of an item, as its trace step names it (`flow/node` inside nested flows):
+ * how long it took, its exec attempts beyond the first, and its phase calls retried on a fresh
+ * instance.
+ */
+export interface StepTiming {
+  node: string;
+  ms: number;
+  retries: number;
+  instanceRetries: number;
+}
+
+/**
+ * A compact summary of one item's run, not its whole trace: when it finished (epoch ms, the
+ * worker's clock), how long the run took, and its node visits in order (the failing one last).
+ */
+export interface ItemTiming {
+  finishedAt: number;
+  ms: number;
+  steps: StepTiming[];
 }
 
 /**
@@ -39,12 +63,13 @@ export interface BatchOptions {
  * failed again carries both `attempts`.
  */
 export type BatchItemResult =
-  | { index: number; ok: true; output: unknown; action: string; path: string[]; store: Record<string, unknown>; retried?: number }
+  | { index: number; ok: true; output: unknown; action: string; path: string[]; store: Record<string, unknown>; retried?: number; timing?: ItemTiming }
   | {
       index: number;
       ok: false;
       error: { code: ErrorCode; message: string; node?: string; phase?: string; plugin?: string; attempts?: Attempt[] };
       retried?: number;
+      timing?: ItemTiming;
     };
 
 /** Messages between the batch and its workers. */
@@ -63,6 +88,7 @@ export interface WorkerInit {
   cacheDir?: string;
   store?: Record<string, unknown>;
   watch?: boolean;
+  timings?: boolean;
 }
 
 function workerEntry(): { url: URL; execArgv: string[] } {
@@ -96,6 +122,7 @@ export async function runBatch(inputs: unknown[], options: BatchOptions, emit: (
     ...(options.store !== undefined ? { store: options.store } : {}),
     ...(options.watch ? { watch: true } : {}),
     ...(options.permissions ? { permissions: options.permissions } : {}),
+    ...(options.timings ? { timings: true } : {}),
   };
   const pending = new Map<number, BatchItemResult>();
   let nextToEmit = 0;

@@ -4,4 +4,4 @@ export { NodeRegistry, pluginNodeTypes, type NodeType, type NodeRunContext } fro
 export { validateWorkflow } from './validate.js';
 export { Flow, WorkflowRunError, DEFAULT_STEP_LIMIT, type RunOptions, type RunResult, type TraceStep } from './engine.js';
 export { builtinNodeTypes } from './builtins/index.js';
-export { runBatch, type BatchOptions, type BatchItemResult } from './batch.js';
+export { runBatch, type BatchOptions, type BatchItemResult, type ItemTiming, type StepTiming } from './batch.js';
