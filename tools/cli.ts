@@ -10,6 +10,7 @@ import { reportError, SilentFailure, UsageError } from './cli-support.js';
 import { registerBuild } from './commands/build.js';
 import { registerRun } from './commands/run.js';
 import { registerFlow } from './commands/flow.js';
+import { registerGraph } from './commands/graph.js';
 import { registerCheck } from './commands/check.js';
 import { registerTypes } from './commands/types.js';
 import { registerInit } from './commands/init.js';
@@ -45,6 +46,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerBuild(cli);
   registerRun(cli);
   registerFlow(cli);
+  registerGraph(cli);
   registerValidate(cli);
   registerTest(cli);
   registerPack(cli);

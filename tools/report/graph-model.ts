@@ -86,7 +86,7 @@ export interface GraphModel {
   start: string;
   /** Every node in definition order, a group before its nodes. */
   nodes: GraphNode[];
-  /** Every connection, in definition order (nested flows' after their group's own). */
+  /** Every connection (a nested flow's before those of the workflow holding it). */
   edges: GraphEdge[];
   /** Problems that belong to no node (a missing start node, plugin version pins, ...). */
   problems: GraphProblem[];
@@ -130,6 +130,13 @@ function nodeIndexOf(path: string): number | undefined {
 /** A nested workflow's problems that the check reports on the node including it (drawn inside the group instead). */
 function nestedMessage(message: string, node: WorkflowNodeDef, child?: string): boolean {
   return child === undefined ? message.startsWith(`config of node "${node.name}" (flow): in `) : message.startsWith(`config of node "${node.name}" (parallel): nodes: config of "${child}" (flow): in `);
+}
+
+/** The child of a parallel node that a problem reported on the parallel node is about. */
+function parallelChildOf(node: GraphNode, message: string, model: GraphModel): GraphNode | undefined {
+  const m = /^config of node "(?:[^"]|\\")*" \(parallel\): nodes: (?:unknown node type "(?:[^"]|\\")*" for "([^"]+)"$|config of "([^"]+)" \()/.exec(message);
+  const name = m?.[1] ?? m?.[2];
+  return name === undefined ? undefined : model.nodes.find((c) => c.parent === node.id && c.name === name);
 }
 
 /** The plugin (and its version) offering a node type. */
@@ -244,6 +251,8 @@ function addWorkflow(source: WorkflowSource, ctx: Context, prefix: string, paren
       }
     }
     if (!target && /^connections\.\d+$/.test(p.path)) target = nodes.get(def.connections?.[Number(p.path.split('.')[1])]?.from ?? '');
+    // A parallel's problem with one of its nodes is drawn on that node.
+    if (target?.kind === 'parallel') target = parallelChildOf(target, p.message, ctx.model) ?? target;
     (target ? target.problems : ctx.model.problems).push(toProblem(p, file, ctx));
   }
 

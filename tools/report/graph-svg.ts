@@ -45,7 +45,7 @@ const STYLE = `
 .pw-graph .plugin > .box { fill: #eff6ff; stroke: #2563eb; }
 .pw-graph .group > .box { fill: #ffffff; stroke: #475569; }
 .pw-graph .unknown > .box, .pw-graph .missing > .box { fill: #fef2f2; stroke-dasharray: 4 3; }
-.pw-graph .cluster { fill: #f1f5f9; stroke: #94a3b8; stroke-dasharray: 6 3; }
+.pw-graph .cluster { fill: #64748b; fill-opacity: 0.07; stroke: #94a3b8; stroke-dasharray: 6 3; }
 .pw-graph .start > .box { stroke-width: 2.6; }
 .pw-graph .warning > .box { stroke: #d97706; stroke-width: 2.6; }
 .pw-graph .error > .box { stroke: #dc2626; stroke-width: 2.6; }
@@ -123,6 +123,17 @@ function where(p: GraphProblem): string {
   return p.line !== undefined ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
 }
 
+/**
+ * A problem as its node's box shows it: without the "config of node ... :" prefix (the box says
+ * which node) and without the explanation after a `;` (the tooltip and the page have it all).
+ */
+export function shortMessage(message: string): string {
+  return message
+    .replace(/^config of node "(?:[^"\\]|\\.)*" \([^)]*\): (nodes: )?/, '')
+    .replace(/ in node "(?:[^"\\]|\\.)*"/, '')
+    .split('; ')[0]!;
+}
+
 /** The box of one node (a leaf, or a group's head), measured. */
 interface Box {
   node: GraphNode;
@@ -137,7 +148,7 @@ interface Box {
 function measure(node: GraphNode, model: GraphModel): Box {
   const sub = nodeSubtitle(node, model);
   const badges = badgesOf(node).map((b) => ({ ...b, width: textWidth(b.text, BADGE_SIZE) + 10 }));
-  const problems = node.problems.map((p) => clip(`${p.severity}: ${p.message}`, PROBLEM_CHARS));
+  const problems = node.problems.map((p) => clip(`${p.severity}: ${shortMessage(p.message)}`, PROBLEM_CHARS));
   const badgeRow = badges.reduce((w, b) => w + b.width + 4, -4);
   const width = Math.max(110, textWidth(node.name, NAME_SIZE), textWidth(sub, SUB_SIZE), badgeRow, ...problems.map((p) => textWidth(p, SUB_SIZE))) + 2 * PAD_X;
   const height = 8 + LINE * 2 + (badges.length ? BADGE_H + 4 : 0) + problems.length * (LINE - 2) + 4;
