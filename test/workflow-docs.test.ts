@@ -129,10 +129,14 @@ test('timeout.yaml: the delay is stopped by the node timeout; the trace step mat
 
   const [step] = JSON.parse(readFileSync(trace, 'utf8')) as Record<string, unknown>[];
   const docStep = JSON.parse(/```json\n([\s\S]*?)^```$/m.exec(DOC)![1]!) as Record<string, unknown>;
-  assert.equal(Object.keys(step!), ['step', 'node', 'type', 'startedAt', 'durationMs', 'phases', 'retries', 'inputBytes', 'error']);
+  assert.equal(Object.keys(step!), ['step', 'node', 'type', 'startedAt', 'offsetMs', 'durationMs', 'phases', 'retries', 'inputBytes', 'error', 'spans']);
   assert.equal(Object.keys(docStep), Object.keys(step!));
   for (const key of ['step', 'node', 'type', 'retries', 'inputBytes', 'error']) assert.equal(docStep[key], step![key], key);
   assert.equal(Object.keys(step!.phases as object), ['prep']);
+  // The spans as the page shows them, but for their times: prep, then the one exec attempt, stopped by the timeout.
+  const untimed = (spans: unknown): unknown => (spans as Record<string, unknown>[]).map(({ startMs: _s, durationMs: _d, ...rest }) => rest);
+  assert.equal(untimed(step!.spans), [{ phase: 'prep' }, { phase: 'exec', attempt: 1, failed: true, code: 'timeout' }]);
+  assert.equal(untimed(docStep.spans), untimed(step!.spans));
 });
 
 test('timeout-plugin.yaml: a plugin call that overran its timeout fails the node once it returns', async () => {

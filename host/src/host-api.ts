@@ -67,6 +67,21 @@ export interface CallContext {
    * the abort reason when that is a PluginError) and a fresh instance serves the next call.
    */
   signal?: AbortSignal;
+  /**
+   * Told of every store call and log record the plugin makes during the call, with the key or
+   * level only (the workflow engine records them in the trace). Must be cheap and must not throw.
+   */
+  onHostCall?: (event: HostCallEvent) => void;
+}
+
+/** A host call a plugin made, as `CallContext.onHostCall` is told of it: never a value. */
+export interface HostCallEvent {
+  call: 'store-get' | 'store-set' | 'store-delete' | 'log';
+  phase: CallPhase;
+  /** The store key (store calls). */
+  key?: string;
+  /** The record's level (log). */
+  level?: LogLevel;
 }
 
 /** What a host call is made during: a lifecycle phase, or `metadata` (at load). */
@@ -190,7 +205,9 @@ export class CallHost implements HostCalls {
   log(level: string, message: string, fields?: string | Record<string, unknown>): void {
     const text = String(message);
     if (!this.#logs.admit(text, fields)) return;
-    this.#deliver(LEVELS.has(level) ? (level as LogLevel) : 'info', text, toFields(fields));
+    const lvl = LEVELS.has(level) ? (level as LogLevel) : 'info';
+    this.ctx.onHostCall?.({ call: 'log', phase: this.phase, level: lvl });
+    this.#deliver(lvl, text, toFields(fields));
   }
 
   #deliver(level: LogLevel, message: string, fields: Record<string, unknown> | undefined): void {
@@ -207,6 +224,7 @@ export class CallHost implements HostCalls {
 
   /** The value of `key` as JSON text (the call's own pending write first), or undefined. */
   storeGet(key: string): string | undefined {
+    this.ctx.onHostCall?.({ call: 'store-get', phase: this.phase, key });
     const pending = this.#writes.get(key);
     const value = pending ? (pending.value === DELETED ? undefined : pending.value) : this.ctx.store.get(key);
     return value === undefined ? undefined : JSON.stringify(value);
@@ -249,6 +267,7 @@ export class CallHost implements HostCalls {
 
   /** Set `key` to a JSON value given as text (applied when the call succeeds). */
   storeSet(key: string, json: string): void {
+    this.ctx.onHostCall?.({ call: 'store-set', phase: this.phase, key });
     if (!this.#writable(key) || !this.#buffering) return;
     const bytes = storeWriteBytes(key, json);
     if (!this.#charge(bytes)) return;
@@ -272,6 +291,7 @@ export class CallHost implements HostCalls {
 
   /** Delete `key` (applied when the call succeeds); whether it was set, as the call sees the store. */
   storeDelete(key: string): boolean {
+    this.ctx.onHostCall?.({ call: 'store-delete', phase: this.phase, key });
     if (!this.#writable(key) || !this.#buffering || !this.#charge(storeDeleteBytes(key))) return false;
     const prev = this.#writes.get(key);
     const existed = prev ? prev.value !== DELETED : this.ctx.store.get(key) !== undefined;

@@ -10,7 +10,7 @@ export { PluginError, isPluginError, type Attempt, type ErrorCode, type ErrorCon
 export { loadPlugin, type LoadOptions } from './load.js';
 export { Plugin, type EffectivePermissions, type NodeCallOptions, type NodeResult, type PluginSource, type RunNodeOptions } from './plugin.js';
 export type { JsonSchema, NodeDefinition, NodeExample, PluginMetadata } from './metadata.js';
-export { CallHost, stderrLogSink, silentLogSink, type CallContext, type CallPhase, type HostCalls, type LogLevel, type LogRecord, type LogSink, type SharedStore } from './host-api.js';
+export { CallHost, stderrLogSink, silentLogSink, type CallContext, type CallPhase, type HostCallEvent, type HostCalls, type LogLevel, type LogRecord, type LogSink, type SharedStore } from './host-api.js';
 export { readComponent, type ComponentFile } from './component.js';
 export { transpileComponent, checkWorld, type TranspiledComponent } from './transpile.js';
 export { toPluginError, type Phase, type PhaseArgs, type PhaseResult, type PluginRunner, type RunnerContext, type RunnerFactory, type RunnerStats } from './runner.js';
@@ -39,5 +39,6 @@ export { learnedMetadata, NOTHING_GRANTED } from './learned-metadata.js';
 export * from './sandbox/index.js';
 export { WIT_PACKAGE, WORLD_NAME, WORLD_VERSION, SUPPORTED_WORLD_VERSIONS, COMMAND_WORLD_VERSIONS, resolveWorldVersion, semverTrack, witDir, witSource } from './wit-world.js';
 export * from './workflow/index.js';
+export { MAX_CALLS_PER_STEP, type TraceSpan, type TraceCall, type SpanPhase } from './workflow/trace.js';
 export * from './installed/index.js';
 export { WatchedPlugin, type ReloadEvent, type WatchOptions } from './hot-reload.js';

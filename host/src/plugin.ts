@@ -52,6 +52,8 @@ export interface NodeCallOptions {
    * phase and the first attempt's error. The workflow engine records it in the step's trace.
    */
   onRetry?: (phase: Phase, failure: PluginError) => void;
+  /** Told of every store call and log record the plugin makes (key or level only); see `CallContext`. */
+  onHostCall?: CallContext['onHostCall'];
 }
 
 /**
@@ -176,6 +178,7 @@ export class Plugin {
     if (options.now) ctx.now = options.now;
     if (options.cancelled) ctx.cancelled = options.cancelled;
     if (options.signal) ctx.signal = options.signal;
+    if (options.onHostCall) ctx.onHostCall = options.onHostCall;
     const config = toJson(this.#schemas.check(type, 'config', options.config ?? {}), 'config', { plugin: this.name, node: type });
     return { ctx, config };
   }

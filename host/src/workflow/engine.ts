@@ -13,6 +13,7 @@ import { parseDuration } from '../manifest.js';
 import { formatProblem, readWorkflow, WorkflowInvalidError, type WorkflowNodeDef, type WorkflowProblem, type WorkflowSource } from './definition.js';
 import type { NodeRegistry, NodeRunContext, NodeType } from './node-types.js';
 import { validateWorkflow } from './validate.js';
+import { StepRecorder, type TraceCall, type TraceSpan } from './trace.js';
 
 export const DEFAULT_STEP_LIMIT = 1000;
 const MAX_FLOW_DEPTH = 16;
@@ -26,6 +27,8 @@ export interface TraceStep {
   plugin?: string;
   action?: string;
   startedAt: string;
+  /** When the visit started, in ms from the run's start. */
+  offsetMs: number;
   durationMs: number;
   phases: { prep?: number; exec?: number; post?: number };
   /** Exec attempts beyond the first. */
@@ -38,6 +41,19 @@ export interface TraceStep {
   inputBytes: number;
   outputBytes?: number;
   error?: { phase: string; code: ErrorCode; message: string };
+  /** Every phase call in order: prep, each exec attempt and the waits between them, post. */
+  spans: TraceSpan[];
+  /** The store calls and log records of the node's plugin, in order (absent when none). */
+  calls?: TraceCall[];
+  /** Host calls made beyond the ones recorded in `calls` (absent when none). */
+  callsDropped?: number;
+}
+
+/** The state one run's visits share (nested flows and child nodes included). */
+interface RunState {
+  steps: number;
+  /** The run's start (performance.now()): trace times are counted from it. */
+  origin: number;
 }
 
 export interface RunOptions {
@@ -68,6 +84,8 @@ export interface RunResult {
 /** A run that stopped at a failing node. The store and trace up to that point are kept. */
 export class WorkflowRunError extends PluginError {
   readonly node: string;
+  /** The failing node's type. */
+  readonly nodeType: string;
   readonly phase: string;
   readonly plugin: string | undefined;
   readonly store: Record<string, unknown>;
@@ -83,6 +101,7 @@ export class WorkflowRunError extends PluginError {
       ...(info.cause.attempts ? { attempts: info.cause.attempts } : {}),
     });
     this.node = info.node;
+    this.nodeType = info.type;
     this.phase = info.phase;
     this.plugin = info.plugin;
     this.store = info.store;
@@ -209,7 +228,7 @@ export class Flow {
   async run(options: RunOptions = {}): Promise<RunResult> {
     const store = options.store ?? new Map<string, unknown>();
     const trace: TraceStep[] = [];
-    const state = { steps: 0 };
+    const state: RunState = { steps: 0, origin: performance.now() };
     const result = await this.#run(options.input, { ...options, store }, trace, state, '');
     return { ...result, store: storeObject(store), trace };
   }
@@ -218,7 +237,7 @@ export class Flow {
     input: unknown,
     options: RunOptions & { store: NonNullable<RunOptions['store']> },
     trace: TraceStep[],
-    state: { steps: number },
+    state: RunState,
     prefix: string,
   ): Promise<{ output: unknown; path: string[]; action: string }> {
     const limit = options.stepLimit ?? DEFAULT_STEP_LIMIT;
@@ -252,16 +271,18 @@ export class Flow {
     input: unknown,
     options: RunOptions & { store: NonNullable<RunOptions['store']> },
     trace: TraceStep[],
-    state: { steps: number },
+    state: RunState,
     path: string[],
   ): Promise<{ output: unknown; next: string }> {
     const started = performance.now();
-    const step: TraceStep = {
+    const rec = new StepRecorder(state.origin);
+    const step: Omit<TraceStep, 'spans'> = {
       step: trace.length + 1,
       node: name,
       type: def.type,
       ...(type.plugin ? { plugin: type.plugin } : {}),
       startedAt: new Date().toISOString(),
+      offsetMs: Math.round((started - state.origin) * 1000) / 1000,
       durationMs: 0,
       phases: {},
       retries: 0,
@@ -287,18 +308,21 @@ export class Flow {
     const onOuterAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const signal = controller.signal;
+    const log = options.log ?? silentLogSink;
     const ctx: NodeRunContext = {
       config: def.config ?? {},
       store: options.store,
       node: name,
-      log: options.log ?? silentLogSink,
+      log,
       signal,
       cancelled,
       baseDir: dirname(this.source.file),
       ...(options.now ? { now: options.now } : {}),
+      onHostCall: (event) => rec.hostCall(event),
       onRetry: (phase, failure) => {
         (step.instanceRetries ??= []).push({ phase, code: failure.code, message: failure.message });
-        ctx.log({ level: 'warn', message: `${phase} failed because its instance died (${failure.code}); retrying once on a fresh instance: ${failure.message}`, plugin: type.plugin ?? 'pocket', node: name });
+        rec.instanceDied(failure);
+        log({ level: 'warn', message: `${phase} failed because its instance died (${failure.code}); retrying once on a fresh instance: ${failure.message}`, plugin: type.plugin ?? 'pocket', node: name });
       },
       // Children run under this node's signal: its timeout (or a cancelled run) stops them too.
       runChild: async (typeName, config, childInput, childName) => {
@@ -312,16 +336,16 @@ export class Flow {
     let phase = 'prep';
     try {
       const t0 = performance.now();
-      const prep = await raced(type.prep(input, ctx), signal);
+      const prep = await rec.span('prep', () => raced(type.prep(input, ctx), signal));
       step.phases.prep = performance.now() - t0;
       checkDeadline();
       phase = 'exec';
       const t1 = performance.now();
-      const exec = await this.#execWithRetry(def, type, prep, ctx, step, checkDeadline);
+      const exec = await this.#execWithRetry(def, type, prep, ctx, step, rec, checkDeadline);
       step.phases.exec = performance.now() - t1;
       phase = 'post';
       const t2 = performance.now();
-      const out = await raced(type.post(input, prep, exec, ctx), signal);
+      const out = await rec.span('post', () => raced(type.post(input, prep, exec, ctx), signal));
       step.phases.post = performance.now() - t2;
       checkDeadline();
       step.action = out.next || 'default';
@@ -338,19 +362,28 @@ export class Flow {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuterAbort);
       step.durationMs = performance.now() - started;
-      trace.push(step);
-      options.onStep?.(step);
+      const done: TraceStep = { ...step, spans: rec.spans, ...(rec.calls.length ? { calls: rec.calls } : {}), ...(rec.callsDropped ? { callsDropped: rec.callsDropped } : {}) };
+      trace.push(done);
+      options.onStep?.(done);
     }
   }
 
-  async #execWithRetry(def: WorkflowNodeDef, type: NodeType, prep: unknown, ctx: NodeRunContext, step: TraceStep, checkDeadline: () => void): Promise<unknown> {
+  async #execWithRetry(
+    def: WorkflowNodeDef,
+    type: NodeType,
+    prep: unknown,
+    ctx: NodeRunContext,
+    step: Omit<TraceStep, 'spans'>,
+    rec: StepRecorder,
+    checkDeadline: () => void,
+  ): Promise<unknown> {
     const retry = def.retry;
     const attempts = retry?.max_attempts ?? 1;
     let delay = retry?.delay ? parseDuration(retry.delay) : 0;
     const maxDelay = retry?.max_delay ? parseDuration(retry.max_delay) : Infinity;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await raced(type.exec(prep, ctx), ctx.signal);
+        const result = await rec.span('exec', () => raced(type.exec(prep, ctx), ctx.signal), attempt);
         checkDeadline();
         return result;
       } catch (err) {
@@ -358,7 +391,7 @@ export class Flow {
         if (attempt >= attempts || ctx.signal.aborted) throw err;
         step.retries++;
         ctx.log({ level: 'warn', message: `exec failed (attempt ${attempt} of ${attempts}), retrying in ${Math.round(Math.min(delay, maxDelay))} ms: ${(err as Error).message}`, plugin: type.plugin ?? 'pocket', node: ctx.node });
-        await sleep(Math.min(delay, maxDelay), ctx.signal);
+        await rec.span('wait', () => sleep(Math.min(delay, maxDelay), ctx.signal), attempt);
         delay = delay * (retry?.multiplier ?? 1);
       }
     }

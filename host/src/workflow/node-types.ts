@@ -3,7 +3,7 @@
  * the same shape (prep / exec / post), so the engine does not care which it runs.
  */
 import { PluginError } from '../errors.js';
-import type { LogSink, SharedStore } from '../host-api.js';
+import type { HostCallEvent, LogSink, SharedStore } from '../host-api.js';
 import type { JsonSchema } from '../metadata.js';
 import type { Plugin } from '../plugin.js';
 import type { WatchedPlugin } from '../hot-reload.js';
@@ -25,6 +25,8 @@ export interface NodeRunContext {
   now?: () => number;
   /** Told when a plugin phase call is retried on a fresh instance after its instance died. */
   onRetry?: (phase: string, failure: PluginError) => void;
+  /** Told of every store call and log record a plugin node makes (the engine traces them). */
+  onHostCall?: (event: HostCallEvent) => void;
   /**
    * Run a node type (with a config) on an input inside this run: same store, same registry.
    * Built-ins such as `parallel` use it.
@@ -69,6 +71,7 @@ export function pluginNodeTypes(source: Plugin | WatchedPlugin): NodeType[] {
       signal: ctx.signal,
       ...(ctx.now ? { now: ctx.now } : {}),
       ...(ctx.onRetry ? { onRetry: ctx.onRetry } : {}),
+      ...(ctx.onHostCall ? { onHostCall: ctx.onHostCall } : {}),
     });
     const nodeType: NodeType = {
       type: def.type,
