@@ -8,7 +8,10 @@
 import type { ItemTiming } from '../../host/src/index.js';
 import { countPerBucket, histogram, percentile, wantsLogScale, type Bin } from './stats.js';
 
-/** Failed items shown one by one (the rest are counted; every failure is in `--out`). */
+/**
+ * Failed items shown one by one, shared fairly among the error codes (a rare code keeps its rows
+ * next to a frequent one); the rest are counted, and every failure is in `--out`.
+ */
 export const MAX_FAILED_ROWS = 1000;
 /** Characters of an input shown for a failed item, and of its message. */
 export const EXCERPT_CHARS = 120;
@@ -118,6 +121,26 @@ function excerptOf(item: BatchReportItem): string {
   return shorten(text, EXCERPT_CHARS);
 }
 
+/**
+ * Split `total` among groups wanting `wants[i]` each: every group gets the same share, and what a
+ * small group leaves goes to the others (water filling). The shares sum to at most `total`.
+ */
+export function fairShares(wants: readonly number[], total: number): number[] {
+  const shares = wants.map(() => 0);
+  let left = total;
+  let open = wants.map((_, i) => i).filter((i) => wants[i]! > 0);
+  while (left > 0 && open.length > 0) {
+    const each = Math.max(1, Math.floor(left / open.length));
+    for (const i of open) {
+      const give = Math.min(each, wants[i]! - shares[i]!, left);
+      shares[i]! += give;
+      left -= give;
+    }
+    open = open.filter((i) => shares[i]! < wants[i]!);
+  }
+  return shares;
+}
+
 export class BatchReportCollector {
   readonly #context: BatchReportContext;
   readonly #startedAt: number;
@@ -129,8 +152,7 @@ export class BatchReportCollector {
   readonly #finished: number[] = [];
   #firstStart = Infinity;
   readonly #nodes = new Map<string, { ms: number[]; retries: number; instanceRetries: number }>();
-  readonly #codes = new Map<string, FailureGroup>();
-  readonly #rows: FailedRow[] = [];
+  readonly #codes = new Map<string, { count: number; rows: FailedRow[] }>();
 
   /** `startedAt`: epoch ms when the batch started (the items/s chart starts there). */
   constructor(context: BatchReportContext, startedAt: number = performance.timeOrigin + performance.now()) {
@@ -164,11 +186,10 @@ export class BatchReportCollector {
     this.#failed++;
     const code = item.error?.code ?? 'plugin-error';
     let group = this.#codes.get(code);
-    if (!group) this.#codes.set(code, (group = { code, count: 0, lines: [] }));
+    if (!group) this.#codes.set(code, (group = { count: 0, rows: [] }));
     group.count++;
-    if (this.#rows.length >= MAX_FAILED_ROWS) return;
-    group.lines.push(item.line);
-    this.#rows.push({
+    if (group.rows.length >= MAX_FAILED_ROWS) return; // no code can get more rows than this
+    group.rows.push({
       line: item.line,
       code,
       ...(item.error?.node ? { node: item.error.node } : {}),
@@ -205,7 +226,12 @@ export class BatchReportCollector {
         instanceRetries: n.instanceRetries,
       };
     });
-    const groups = [...this.#codes.values()].sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+    const quota = fairShares(
+      [...this.#codes.values()].map((g) => g.rows.length),
+      MAX_FAILED_ROWS,
+    );
+    const kept = [...this.#codes].map(([code, g], i) => ({ code, count: g.count, rows: g.rows.slice(0, quota[i]) }));
+    const groups: FailureGroup[] = kept.map((g) => ({ code: g.code, count: g.count, lines: g.rows.map((r) => r.line) })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
     return {
       ...this.#context,
       items: this.#items,
@@ -219,7 +245,7 @@ export class BatchReportCollector {
       rate: { offsetSeconds: (chartStart - this.#startedAt) / 1000, bucketSeconds, perSecond: this.#finished.length ? perSecond : [] },
       nodes,
       groups,
-      rows: [...this.#rows].sort((a, b) => a.line - b.line),
+      rows: kept.flatMap((g) => g.rows).sort((a, b) => a.line - b.line),
       generatedAt: new Date(endedAt).toISOString(),
     };
   }

@@ -25,7 +25,7 @@ dl.summary { display: grid; grid-template-columns: repeat(auto-fill, minmax(150p
 dl.summary div { border: 1px solid #d8dde3; border-radius: 6px; padding: 8px 10px; }
 dl.summary dt { color: #5a6470; font-size: 12px; }
 dl.summary dd { margin: 0; font-size: 20px; font-weight: 600; }
-dl.summary .failed dd { color: #b42318; }
+dl.summary .failed.some dd { color: #b42318; }
 .note { background: #f3f6f9; border-left: 3px solid #8aa4c0; padding: 6px 10px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e6e9ed; vertical-align: top; }
@@ -65,7 +65,7 @@ function summary(d: BatchReportData): string {
 <dl class="summary">
 ${cell('items', formatNumber(d.items), 'items')}
 ${cell('ok', formatNumber(d.ok), 'ok')}
-${cell('failed', formatNumber(d.failed), d.failed ? 'failed' : '')}
+${cell('failed', formatNumber(d.failed), d.failed ? 'failed some' : 'failed')}
 ${cell('retried', retried, 'retried')}
 ${cell('duration', `${d.seconds.toFixed(2)} s`, 'duration')}
 ${cell('items/s', formatNumber(d.itemsPerSecond), 'rate')}
