@@ -31,6 +31,8 @@ import { createStepReporter } from '../ui/steps.js';
 import { progressBar } from '../ui/terminal.js';
 import { BatchReportCollector } from '../report/batch-data.js';
 import { writeBatchReport } from '../report/batch-report.js';
+import { buildGraphModel } from '../report/graph-model.js';
+import { writeRunReport, type RunOutcome } from '../report/run-report.js';
 
 interface FlowOptions {
   input?: string;
@@ -113,8 +115,8 @@ export function registerFlow(cli: CAC): void {
     .option('--store <json>', 'Initial shared store: a JSON object or @file.json')
     .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects; repeatable; searched first')
     .option('--check', 'Only check the workflow: every problem, with its location')
-    .option('--trace <file>', 'Write every step (node, phases, action, duration, sizes, retries) as JSON')
-    .option('--report <file>', 'Write a self-contained HTML report: of a run (with --trace), or with --batch of the batch (items/s, node latencies, failures by code)')
+    .option('--trace <file>', "Write every step (node, phases, action, duration, sizes, retries, every phase call, the plugin's store and log calls) as JSON")
+    .option('--report <file>', 'Write a self-contained HTML report: of the run (graph with the path taken, timeline of every phase, store before and after, the error), or with --batch of the batch (items/s, node latencies, failures by code)')
     .option('--batch <file>', 'Run once per line of a JSONL file (one JSON input per line)')
     .option('--out <file>', 'With --batch: where results go, as JSONL in input order, each written as soon as it and all before it are done')
     .option('--resume', 'With --batch: continue the --out file of an interrupted run (skip the inputs it records, run the rest, append)')
@@ -136,6 +138,7 @@ export function registerFlow(cli: CAC): void {
       if (opts.out && !opts.batch) throw new UsageError('--out goes with --batch');
       if (opts.resume && !opts.batch) throw new UsageError('--resume goes with --batch and --out');
       if (opts.batch && opts.trace) throw new UsageError('--trace goes with a single run; a batch records each result in --out');
+      if (opts.check && opts.report) throw new UsageError('--report goes with a run; --check only checks the workflow');
       if (opts.batch && opts.input !== undefined) throw new UsageError('--input and --batch exclude each other: the batch file holds the inputs');
       const concurrency = positiveInt('concurrency', opts.concurrency, 1);
       const stepLimit = positiveInt('step-limit', opts.stepLimit, 1000);
@@ -182,9 +185,18 @@ export function registerFlow(cli: CAC): void {
       if (batch) return runBatchCommand(workflowPath, files, opts, concurrency, stepLimit, storeValue as Record<string, unknown> | undefined, grant, batch);
 
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
+      // --report: the store as it was before the run, and the page written however the run ends.
+      const storeBefore = structuredClone(Object.fromEntries(store));
+      const startedAt = new Date().toISOString();
+      const report = (trace: TraceStep[], storeAfter: Record<string, unknown>, outcome: RunOutcome): void => {
+        if (!opts.report) return;
+        writeRunReport(opts.report, { graph: buildGraphModel(flow.source, registry), trace, storeBefore, storeAfter, outcome, startedAt });
+        process.stderr.write(`report: ${opts.report}\n`);
+      };
       try {
         const result = await flow.run({ input, store, log, stepLimit });
         writeTrace(opts.trace, result.trace);
+        report(result.trace, result.store, { ok: true, output: result.output ?? null, action: result.action, path: result.path });
         const body = { output: result.output ?? null, store: result.store, path: result.path, action: result.action };
         if (opts.json) process.stdout.write(`${JSON.stringify(body)}\n`);
         else {
@@ -194,6 +206,8 @@ export function registerFlow(cli: CAC): void {
       } catch (err) {
         if (err instanceof WorkflowRunError) {
           writeTrace(opts.trace, err.trace);
+          const error = { node: err.node, type: err.nodeType, phase: err.phase, ...(err.plugin ? { plugin: err.plugin } : {}), code: err.code, message: err.message };
+          report(err.trace, err.store, { ok: false, error, path: err.path });
           if (!opts.json) process.stderr.write(`path: ${err.path.join(' → ')}\nstore at failure: ${JSON.stringify(err.store)}\n`);
           else {
             // The JSON error carries the store and path too: nothing is lost.
