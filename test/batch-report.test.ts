@@ -8,7 +8,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { runCli, tempDir } from './helpers.js';
@@ -194,6 +194,16 @@ test('with --resume the report covers the items run now and says how many were r
   for (const [code, lines] of byCode) assert.is(await num(page, `#failures .group[data-code="${code}"] .count`), lines.length, code);
   assertQuiet(events, 'resumed batch report');
   await page.close();
+});
+
+test('--report may not be the --out or --batch file', async () => {
+  for (const clash of ['out', 'batch'] as const) {
+    const out = join(work, `clash-${clash}.jsonl`);
+    const r = await runCli(['flow', WORKFLOW, '--batch', small, '--out', out, '--report', clash === 'out' ? out : small], { env: ENV });
+    assert.is(r.code, 2, r.stderr);
+    assert.match(r.stderr, 'error[usage]: --report needs a file of its own');
+    assert.not.ok(existsSync(out), 'nothing was run or written');
+  }
 });
 
 test.after(async () => {

@@ -5,6 +5,7 @@
 import type { CAC } from 'cac';
 import { closeSync, createReadStream, existsSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import {
   builtinNodeTypes,
@@ -140,6 +141,9 @@ export function registerFlow(cli: CAC): void {
       if (opts.batch && opts.trace) throw new UsageError('--trace goes with a single run; a batch records each result in --out');
       if (opts.check && opts.report) throw new UsageError('--report goes with a run; --check only checks the workflow');
       if (opts.batch && opts.input !== undefined) throw new UsageError('--input and --batch exclude each other: the batch file holds the inputs');
+      if (opts.report && opts.batch && [opts.out, opts.batch].some((f) => f && resolve(f) === resolve(opts.report!))) {
+        throw new UsageError('--report needs a file of its own: it would overwrite the --batch or --out file');
+      }
       const concurrency = positiveInt('concurrency', opts.concurrency, 1);
       const stepLimit = positiveInt('step-limit', opts.stepLimit, 1000);
       const grant = grantFromFlags(opts);
