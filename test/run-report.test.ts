@@ -7,11 +7,12 @@
  * and levels, no values); in a real headless browser the report shows the timeline rows in start
  * order, the path taken highlighted and the other branch not, the store before and after with
  * the changed keys marked, and a failed run's error with its node and phase; no console error,
- * no request. `--report` with `--check` is a usage error.
+ * no request. A call whose instance died (endurance-c's `crash`) shows as two spans of the same
+ * attempt. `--report` with `--check` is a usage error.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { TraceStep } from '../host/src/index.js';
@@ -193,6 +194,34 @@ test('a failed run still writes its report (without --trace): the error with its
   const after = (await page.locator('#store pre[data-side="after"]').textContent())!;
   assert.ok(after.includes('"count": 1'), 'the store at the failure: greet wrote it before boom failed');
   assertQuiet(events, 'failed run report');
+});
+
+test('a call whose instance died: two spans of the same attempt, the first marked, both in the report', async () => {
+  // endurance-c's crash traps every time: retried once on a fresh instance, then the run fails.
+  const wf = join(work, 'crash.yaml');
+  writeFileSync(wf, 'name: crash\nstart: boom\nnodes:\n  - name: boom\n    type: crash\n');
+  const trace = join(work, 'crash-trace.json');
+  const report = join(work, 'crash.html');
+  const r = await runCli(['flow', wf, '--plugins', join(ROOT, 'test/fixtures/endurance-c'), '--input', '{}', '--trace', trace, '--report', report], { env: ENV });
+  assert.is(r.code, 1, r.stderr);
+  const [step] = JSON.parse(readFileSync(trace, 'utf8')) as TraceStep[];
+  assert.equal(
+    step!.spans.map((s) => [s.phase, s.attempt ?? null, s.code ?? null, s.instanceDied ?? false]),
+    [
+      ['prep', null, null, false],
+      ['exec', 1, 'trap', true],
+      ['exec', 1, 'trap', false],
+    ],
+  );
+  assert.equal(step!.instanceRetries!.map((x) => [x.phase, x.code]), [['exec', 'trap']]);
+  const { page, events } = await openPage(report);
+  const titles = await page.locator('#timeline .row[data-step-node="boom"] .bar.exec.failed').evaluateAll((bs) => bs.map((b) => b.getAttribute('title')));
+  assert.is(titles.length, 2);
+  assert.match(titles[0]!, /^exec attempt 1 · instance died \(trap\), called again on a fresh instance · /);
+  assert.match(titles[1]!, /^exec attempt 1 · failed \(trap\) · /);
+  assert.is(await page.locator('#error .error-phase').textContent(), 'exec');
+  assert.is(await page.locator('#error .error-code').textContent(), 'trap');
+  assertQuiet(events, 'crash report');
 });
 
 test('--report with --check is a usage error, and writes nothing', async () => {
