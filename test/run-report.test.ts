@@ -18,6 +18,7 @@ import type { Page } from 'playwright-core';
 import type { TraceStep } from '../host/src/index.js';
 import { ROOT, runCli, tempDir } from './helpers.js';
 import { assertQuiet, closeBrowser, openPage } from './browser.js';
+import { MAX_DRAWN_CALLS, MAX_ROWS, timelineHtml } from '../tools/report/run-timeline.js';
 
 const work = tempDir('pocket-wit-run-report-');
 const ENV = { POCKET_HOME: tempDir('pocket-wit-run-report-home-'), POCKET_PLUGIN_PATH: '' };
@@ -222,6 +223,31 @@ test('a call whose instance died: two spans of the same attempt, the first marke
   assert.is(await page.locator('#error .error-phase').textContent(), 'exec');
   assert.is(await page.locator('#error .error-code').textContent(), 'trap');
   assertQuiet(events, 'crash report');
+});
+
+test('the timeline stays bounded: at most MAX_ROWS rows and MAX_DRAWN_CALLS calls, the rest counted', () => {
+  // A run of 2,500 visits of a plugin node making 10 store calls each (a long cycle).
+  const step = (i: number): TraceStep => ({
+    step: i + 1,
+    node: 'again',
+    type: 'store',
+    plugin: 'kitchen-sink',
+    action: 'default',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    offsetMs: i,
+    durationMs: 0.9,
+    phases: { prep: 0.3, exec: 0.3, post: 0.3 },
+    retries: 0,
+    inputBytes: 2,
+    spans: (['prep', 'exec', 'post'] as const).map((phase, k) => ({ phase, startMs: i + k * 0.3, durationMs: 0.3, ...(phase === 'exec' ? { attempt: 1 } : {}) })),
+    calls: Array.from({ length: 10 }, (_, k) => ({ atMs: i + 0.01 * k, phase: 'prep' as const, call: 'store-get' as const, key: `k${k}` })),
+  });
+  const html = timelineHtml(Array.from({ length: 2500 }, (_, i) => step(i)));
+  assert.is(html.match(/<li class="row/g)!.length, MAX_ROWS);
+  assert.is(html.match(/<span class="tick /g)!.length, MAX_DRAWN_CALLS);
+  assert.ok(html.includes(`<p class="more">${2500 - MAX_ROWS} more node visits are not drawn; the trace (--trace) has them all.</p>`));
+  assert.ok(html.includes('10 more host calls, in the trace but not drawn here'));
+  assert.ok(html.length < 6_000_000, `${html.length} characters`);
 });
 
 test('--report with --check is a usage error, and writes nothing', async () => {

@@ -11,6 +11,11 @@ import type { TraceCall, TraceSpan } from '../../host/src/workflow/trace.js';
 import { escapeHtml } from './html-page.js';
 import { stepsByStart } from './run-path.js';
 
+/** Rows drawn at most (a run may take up to its step limit of visits); the rest are counted. */
+export const MAX_ROWS = 2000;
+/** Host calls drawn at most over the whole timeline (ticks and list); the rest are counted per row. */
+export const MAX_DRAWN_CALLS = 5000;
+
 /** The timeline's styles (the page includes them once). */
 export const TIMELINE_STYLE = `
 .timeline { list-style: none; margin: 0; padding: 0; }
@@ -91,7 +96,7 @@ export function describeCall(call: TraceCall): string {
   return `${what} (${call.phase}) at ${formatMs(call.atMs)}`;
 }
 
-function rowHtml(step: TraceStep, total: number): string {
+function rowHtml(step: TraceStep, total: number, budget: { calls: number }): string {
   const depth = step.node.split('/').length - 1;
   const failed = step.error !== undefined;
   const meta = [step.type, ...(step.plugin ? [`plugin ${step.plugin}`] : []), formatMs(step.durationMs), ...(step.retries ? [`${step.retries} ${step.retries === 1 ? 'retry' : 'retries'}`] : [])];
@@ -100,15 +105,19 @@ function rowHtml(step: TraceStep, total: number): string {
     const title = describeSpan(span);
     return `<span class="bar ${span.phase}${span.failed ? ' failed' : ''}" data-phase="${span.phase}"${span.attempt !== undefined ? ` data-attempt="${span.attempt}"` : ''} style="left:${pct(span.startMs, total)};width:${pct(span.durationMs, total)}" title="${escapeHtml(title)}"></span>`;
   });
-  const calls = step.calls ?? [];
+  const recorded = step.calls ?? [];
+  const calls = recorded.slice(0, Math.max(0, budget.calls));
+  budget.calls -= calls.length;
+  const notDrawn = recorded.length - calls.length;
   const ticks = calls.map((c) => `<span class="tick ${c.call}" data-call="${c.call}" style="left:${pct(c.atMs, total)}" title="${escapeHtml(describeCall(c))}"></span>`);
   const items = [
     ...step.spans.map((span) => ({ at: span.startMs, html: `<li class="span${span.failed ? ' failed' : ''}">${escapeHtml(describeSpan(span))}</li>` })),
     ...calls.map((c) => ({ at: c.atMs, html: `<li class="call">${escapeHtml(describeCall(c))}</li>` })),
   ].sort((a, b) => a.at - b.at);
+  if (notDrawn) items.push({ at: Infinity, html: `<li class="dropped">${notDrawn} more host calls, in the trace but not drawn here</li>` });
   if (step.callsDropped) items.push({ at: Infinity, html: `<li class="dropped">${step.callsDropped} more host calls, not recorded</li>` });
   if (failed) items.push({ at: Infinity, html: `<li class="failed">failed in ${escapeHtml(step.error!.phase)}: error[${escapeHtml(step.error!.code)}] ${escapeHtml(step.error!.message)}</li>` });
-  const hostCalls = calls.length + (step.callsDropped ?? 0);
+  const hostCalls = recorded.length + (step.callsDropped ?? 0);
   const summary = `${step.spans.length} phase ${step.spans.length === 1 ? 'call' : 'calls'}${hostCalls ? `, ${hostCalls} host ${hostCalls === 1 ? 'call' : 'calls'}` : ''}`;
   return [
     `<li class="row${failed ? ' failed' : ''}" data-step-node="${escapeHtml(step.node)}" data-step="${step.step}">`,
@@ -123,6 +132,8 @@ function rowHtml(step: TraceStep, total: number): string {
 export function timelineHtml(trace: readonly TraceStep[]): string {
   if (trace.length === 0) return '<p class="empty">No node was visited.</p>';
   const total = traceEndMs(trace) || 1;
+  const rows = stepsByStart(trace);
+  const budget = { calls: MAX_DRAWN_CALLS };
   const marks = axisMarks(total)
     .map((t) => `<span class="mark" style="left:${pct(t, total)}">${escapeHtml(formatMs(t))}</span>`)
     .join('');
@@ -141,7 +152,8 @@ export function timelineHtml(trace: readonly TraceStep[]): string {
     `<ul class="legend" aria-label="Legend">${legend}</ul>`,
     '<ol class="timeline">',
     `<li class="axis" aria-hidden="true"><div></div><div class="track">${marks}</div></li>`,
-    ...stepsByStart(trace).map((s) => rowHtml(s, total)),
+    ...rows.slice(0, MAX_ROWS).map((s) => rowHtml(s, total, budget)),
     '</ol>',
+    rows.length > MAX_ROWS ? `<p class="more">${rows.length - MAX_ROWS} more node visits are not drawn; the trace (--trace) has them all.</p>` : '',
   ].join('\n');
 }
