@@ -73,6 +73,11 @@ const STYLE = `
 .pw-graph .footer.warning { fill: #b45309; }
 `;
 
+/** An attribute value: only what would end or break it is escaped (`a->b` stays readable). */
+function attr(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
 /** A number as short, stable text (one decimal). */
 function n(v: number): string {
   const r = Math.round(v * 10) / 10;
@@ -131,6 +136,8 @@ export function shortMessage(message: string): string {
   return message
     .replace(/^config of node "(?:[^"\\]|\\.)*" \([^)]*\): (nodes: )?/, '')
     .replace(/ in node "(?:[^"\\]|\\.)*"/, '')
+    .replace(/^(unknown node type "(?:[^"\\]|\\.)*") for "(?:[^"\\]|\\.)*"$/, '$1')
+    .replace(/^node "(?:[^"\\]|\\.)*" is unreachable/, 'unreachable')
     .split('; ')[0]!;
 }
 
@@ -316,7 +323,7 @@ function drawBox(b: Box & Point): string[] {
 
 /** The model as a standalone SVG document (with its own style), optionally highlighting a run's path. */
 export function renderGraphSvg(model: GraphModel, options: GraphSvgOptions = {}): string {
-  const TITLE_H = 34;
+  const TITLE_H = 42;
   const drawn = layout(model, TITLE_H);
   const takenNodes = new Set(options.taken?.nodes ?? []);
   const takenEdges = new Set((options.taken?.edges ?? []).map((e) => `${e.from}\u0000${e.to}\u0000${e.action}`));
@@ -335,7 +342,7 @@ export function renderGraphSvg(model: GraphModel, options: GraphSvgOptions = {})
     const severity = severityOf(node.problems);
     const group = drawn.clusters.get(node.id);
     const classes = ['node', node.kind, ...(group ? ['group'] : []), ...(node.start ? ['start'] : []), ...(severity ? [severity] : []), ...(takenNodes.has(node.id) ? ['taken'] : [])];
-    const out = [`${indent}<g class="${classes.join(' ')}" data-node="${escapeHtml(node.id)}">`, `${indent}  ${tooltip(node, b.sub)}`];
+    const out = [`${indent}<g class="${classes.join(' ')}" data-node="${attr(node.id)}">`, `${indent}  ${tooltip(node, b.sub)}`];
     if (group) out.push(`${indent}  <rect class="cluster" x="${n(group.x)}" y="${n(group.y)}" width="${n(group.width)}" height="${n(group.height)}" rx="10"/>`);
     out.push(...drawBox(b).map((l) => `${indent}  ${l}`));
     for (const child of children.get(node.id) ?? []) out.push(...drawNode(child, `${indent}  `));
@@ -359,7 +366,7 @@ export function renderGraphSvg(model: GraphModel, options: GraphSvgOptions = {})
   lines.push('</g>', '<g class="edges">');
   if (drawn.start) {
     const taken = takenNodes.has(model.start);
-    lines.push(`  <g class="start-marker${taken ? ' taken' : ''}" data-start="${escapeHtml(model.start)}"><ellipse cx="${n(drawn.start.x)}" cy="${n(drawn.start.y)}" rx="28" ry="11"/><text x="${n(drawn.start.x - 15.5)}" y="${n(drawn.start.y + 4)}">start</text></g>`);
+    lines.push(`  <g class="start-marker${taken ? ' taken' : ''}" data-start="${attr(model.start)}"><ellipse cx="${n(drawn.start.x)}" cy="${n(drawn.start.y)}" rx="28" ry="11"/><text x="${n(drawn.start.x - 15.5)}" y="${n(drawn.start.y + 4)}">start</text></g>`);
   }
   for (const e of drawn.edges) {
     const taken = e.kind === 'connection' ? takenEdges.has(`${e.from}\u0000${e.to}\u0000${e.action}`) : takenNodes.has(e.to);
@@ -368,12 +375,12 @@ export function renderGraphSvg(model: GraphModel, options: GraphSvgOptions = {})
     if (e.kind === 'connection') {
       const l = e.label!;
       lines.push(
-        `  <g class="edge${taken ? ' taken' : ''}" data-edge="${escapeHtml(`${e.from}->${e.to}`)}" data-action="${escapeHtml(e.action)}">${path}` +
+        `  <g class="edge${taken ? ' taken' : ''}" data-edge="${attr(`${e.from}->${e.to}`)}" data-action="${attr(e.action)}">${path}` +
           `<rect class="label-bg" x="${n(l.x - l.width / 2)}" y="${n(l.y - l.height / 2)}" width="${n(l.width)}" height="${n(l.height)}" rx="4"/>` +
           `<text x="${n(l.x - l.width / 2 + 5)}" y="${n(l.y + 4)}">${escapeHtml(e.action)}</text></g>`,
       );
     } else {
-      lines.push(`  <g class="edge inner${taken ? ' taken' : ''}" data-enter="${escapeHtml(e.to)}">${path}</g>`);
+      lines.push(`  <g class="edge inner${taken ? ' taken' : ''}" data-enter="${attr(e.to)}">${path}</g>`);
     }
   }
   lines.push('</g>');
