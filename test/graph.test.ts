@@ -109,11 +109,11 @@ test('Mermaid on stdout by default: nodes, the hidden branch with its action, st
   n0 -->|"invalid"| n2
   n1 -->|"default"| n3
   n2 -->|"default"| n3
-  classDef start stroke-width:3px
+  classDef startNode stroke-width:3px
   classDef error stroke:#dc2626,stroke-width:3px,color:#7f1d1d
   classDef warning stroke:#d97706,stroke-width:3px
   style start_ fill:#16a34a,color:#ffffff,stroke:#15803d
-  class n0 start
+  class n0 startNode
 `,
   );
   assert.not.match(r.stderr, /problem/);
@@ -196,7 +196,7 @@ test('usage and file errors: an unknown extension names the three formats; a mis
   assert.match(help.stdout, /pocket-wit graph examples\/workflows\/review-report\.yaml --plugins examples -o docs\/images\/demo-graph\.svg/);
 });
 
-test('the README picture is what the tool draws from the demo workflow today', async () => {
+test('the README picture (and the Mermaid example of docs/VISUALIZING.md) is what the tool draws from the demo workflows today', async () => {
   const file = join(work, 'demo-graph.svg');
   const r = await runCli(['graph', 'examples/workflows/review-report.yaml', '--plugins', 'examples', '-o', file], { env });
   assert.is(r.code, 0, r.stderr);
@@ -207,6 +207,10 @@ test('the README picture is what the tool draws from the demo workflow today', a
   assert.match(svg, /sentiment · sentiment-analyzer@\d+\.\d+\.\d+/);
   assert.ok(readFileSync(join(ROOT, 'README.md'), 'utf8').includes('pocket-wit graph examples/workflows/review-report.yaml --plugins examples -o docs/images/demo-graph.svg'));
   assert.ok(svg === readFileSync(join(ROOT, 'docs/images/demo-graph.svg'), 'utf8'), 'docs/images/demo-graph.svg is stale: regenerate it with the command in README.md');
+  // docs/VISUALIZING.md shows the review pipeline's Mermaid as the tool prints it.
+  const m = await runCli(['graph', 'examples/workflows/review-pipeline.yaml', '--plugins', 'examples'], { env });
+  assert.is(m.code, 0, m.stderr);
+  assert.ok(readFileSync(join(ROOT, 'docs/VISUALIZING.md'), 'utf8').includes(`\`\`\`mermaid\n${m.stdout}\`\`\``), 'the Mermaid example in docs/VISUALIZING.md is current');
 });
 
 test('browser: the HTML page shows every node, edge label, the start and the problems; loads nothing', async () => {

@@ -60,12 +60,12 @@ export function renderGraphMermaid(model: GraphModel): string {
   if (start) out.push(`  start_((start)) --> ${start}`);
   for (const e of model.edges) out.push(`  ${ids.get(e.from)} -->|"${mermaidText(e.action)}"| ${ids.get(e.to)}`);
 
-  out.push('  classDef start stroke-width:3px');
+  out.push('  classDef startNode stroke-width:3px');
   out.push('  classDef error stroke:#dc2626,stroke-width:3px,color:#7f1d1d');
   out.push('  classDef warning stroke:#d97706,stroke-width:3px');
   out.push('  style start_ fill:#16a34a,color:#ffffff,stroke:#15803d');
   const startNodes = model.nodes.filter((node) => node.start && node.problems.length === 0).map((node) => ids.get(node.id)!);
-  if (startNodes.length) out.push(`  class ${startNodes.join(',')} start`);
+  if (startNodes.length) out.push(`  class ${startNodes.join(',')} startNode`);
   for (const severity of ['error', 'warning'] as const) {
     const marked = model.nodes.filter((node) => (severity === 'error' ? node.problems.some((p) => p.severity === 'error') : node.problems.length > 0 && node.problems.every((p) => p.severity === 'warning')));
     if (marked.length) out.push(`  class ${marked.map((node) => ids.get(node.id)!).join(',')} ${severity}`);
