@@ -250,11 +250,15 @@ test('the timeline stays bounded: at most MAX_ROWS rows and MAX_DRAWN_CALLS call
   assert.ok(html.length < 6_000_000, `${html.length} characters`);
 });
 
-test('--report with --check is a usage error, and writes nothing', async () => {
+test('--report with --check, or on the --trace file, is a usage error, and writes nothing', async () => {
   const report = join(work, 'check.html');
   const r = await runCli(['flow', join(FIXTURES, 'demo.yaml'), ...PLUGIN, '--check', '--report', report], { env: ENV });
   assert.is(r.code, 2);
   assert.ok(r.stderr.startsWith('error[usage]: --report goes with a run; --check only checks the workflow\n'), r.stderr);
+  assert.not.ok(existsSync(report));
+  const same = await runCli(['flow', join(FIXTURES, 'demo.yaml'), ...PLUGIN, '--trace', report, '--report', report], { env: ENV });
+  assert.is(same.code, 2);
+  assert.ok(same.stderr.startsWith('error[usage]: --report needs a file of its own: it would overwrite the --trace file\n'), same.stderr);
   assert.not.ok(existsSync(report));
 });
 

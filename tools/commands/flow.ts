@@ -140,6 +140,7 @@ export function registerFlow(cli: CAC): void {
       if (opts.resume && !opts.batch) throw new UsageError('--resume goes with --batch and --out');
       if (opts.batch && opts.trace) throw new UsageError('--trace goes with a single run; a batch records each result in --out');
       if (opts.check && opts.report) throw new UsageError('--report goes with a run; --check only checks the workflow');
+      if (opts.report && opts.trace && resolve(opts.trace) === resolve(opts.report)) throw new UsageError('--report needs a file of its own: it would overwrite the --trace file');
       if (opts.batch && opts.input !== undefined) throw new UsageError('--input and --batch exclude each other: the batch file holds the inputs');
       if (opts.report && opts.batch && [opts.out, opts.batch].some((f) => f && resolve(f) === resolve(opts.report!))) {
         throw new UsageError('--report needs a file of its own: it would overwrite the --batch or --out file');

@@ -19,7 +19,7 @@ export const MAX_DRAWN_CALLS = 5000;
 /** The timeline's styles (the page includes them once). */
 export const TIMELINE_STYLE = `
 .timeline { list-style: none; margin: 0; padding: 0; }
-.timeline .axis, .timeline .row { display: grid; grid-template-columns: 16rem 1fr; gap: 0 .75rem; align-items: center; }
+.timeline .axis, .timeline .row { display: grid; grid-template-columns: minmax(12rem, 20rem) 1fr; gap: 0 .75rem; align-items: center; }
 .timeline .axis { font-size: 11px; color: #475569; height: 1.4rem; }
 .timeline .axis .track { border-bottom: 1px solid #cbd5e1; height: 100%; }
 .timeline .axis .mark { position: absolute; bottom: 0; transform: translateX(-50%); white-space: nowrap; }
