@@ -59,7 +59,7 @@ function summary(d: BatchReportData): string {
   const retried = `${formatNumber(d.retriedItems)}`;
   const resumed =
     d.resumed !== undefined
-      ? `<p class="note" id="resumed">Resumed: <strong>${formatNumber(d.resumed)}</strong> of ${formatNumber(d.inputs)} inputs were already recorded in <code>${esc(d.out)}</code> by an earlier run; this report covers the <strong>${formatNumber(d.items)}</strong> run now.</p>`
+      ? `<p class="note" id="resumed">Resumed: <strong>${formatNumber(d.resumed)}</strong> of ${formatNumber(d.inputs)} inputs were already recorded in <code>${esc(d.out)}</code> by an earlier run; ${d.items ? `this report covers the <strong>${formatNumber(d.items)}</strong> run now` : 'nothing was run now'}.</p>`
       : '';
   return `<section id="summary"><h2>Summary</h2>${resumed}
 <dl class="summary">
