@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { runCli, tempDir } from './helpers.js';
+import { ROOT, runCli, tempDir } from './helpers.js';
 import { assertQuiet, closeBrowser, openPage } from './browser.js';
 
 const work = tempDir('pocket-wit-batch-report-');
@@ -193,6 +193,41 @@ test('with --resume the report covers the items run now and says how many were r
   const byCode = failedByCode(rs);
   for (const [code, lines] of byCode) assert.is(await num(page, `#failures .group[data-code="${code}"] .count`), lines.length, code);
   assertQuiet(events, 'resumed batch report');
+  await page.close();
+});
+
+test('phase calls retried on a fresh instance are counted (endurance-c: a crash node that traps every time)', async () => {
+  const wf = join(work, 'crash.yaml');
+  writeFileSync(
+    wf,
+    `name: crash-some
+start: pick
+nodes:
+  - name: pick
+    type: conditional
+    config: { conditions: [{ if: "crash", action: crash }] }
+  - name: boom
+    type: crash
+connections:
+  - { from: pick, to: boom, action: crash }
+`,
+  );
+  const batch = join(work, 'crash.jsonl');
+  writeFileSync(batch, `${Array.from({ length: 12 }, (_, i) => JSON.stringify({ i, crash: i % 4 === 1 })).join('\n')}\n`);
+  const out = join(work, 'crash-out.jsonl');
+  const report = join(work, 'crash.html');
+  const r = await runCli(['flow', wf, '--plugins', join(ROOT, 'test/fixtures/endurance-c'), '--batch', batch, '--out', out, '--report', report], { env: ENV });
+  assert.is(r.code, 1, r.stderr);
+  const rs = records(out) as (Record & { retried?: number })[];
+  const retried = rs.reduce((n, x) => n + (x.retried ?? 0), 0);
+  assert.is(retried, 3, 'each crashing item had its exec call retried once on a fresh instance');
+  const { page, events } = await openPage(report);
+  assert.is(await num(page, '#retries .instance-retries'), retried);
+  assert.is(await num(page, '#retries .exec-retries'), 0);
+  assert.is(await num(page, '#summary .retried dd'), rs.filter((x) => x.retried).length);
+  assert.is(await num(page, '#failures .group[data-code="trap"] .count'), failedByCode(rs).get('trap')!.length);
+  assert.is(await num(page, 'table.nodes tr[data-node="boom"] td:last-child'), retried);
+  assertQuiet(events, 'batch report with instance retries');
   await page.close();
 });
 
