@@ -177,6 +177,29 @@ test('nested flows and parallel nodes are groups of their nodes (trace names), a
   assert.match(m.stdout, /subgraph n0 \["both<br\/>parallel · 2 nodes<br\/>\[start\]"\]\n {4}direction TB\n {4}subgraph n1 \["sub<br\/>flow · flows\/inner\.yaml"\]\n/);
 });
 
+test('workflow-level problems are listed under the graph; a connection to itself is a loop with its label', async () => {
+  const file = join(work, 'levels.yaml');
+  writeFileSync(file, 'name: levels\nstart: nope\nplugins: { absent-plugin: "^1.0.0" }\nnodes:\n  - { name: poll, type: echo }\nconnections:\n  - { from: poll, to: poll, action: again }\n');
+  const r = await graph([file, '-o', join(work, 'levels.svg')]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /2 problems drawn on the graph \(2 errors, 0 warnings\)/);
+  const svg = readFileSync(join(work, 'levels.svg'), 'utf8');
+  const footer = [...svg.matchAll(/<text class="footer (\w+)"[^>]*>([^<]*)<\/text>/g)].map((m) => `${m[1]}| ${m[2]}`);
+  assert.equal(footer, [
+    'error| error: the workflow requires plugin absent-plugin ^1.0.0, but no plugin of that name was found (found: none loaded) (levels.yaml:3:27)',
+    'error| error: start node &quot;nope&quot; is not defined (nodes: poll) (levels.yaml:2:8)',
+  ]);
+  assert.not.match(svg, /class="start-marker"/, 'no start to mark');
+  assert.equal(drawn(svg).edges, ['poll->poll [again] "again"']);
+  assert.match(svg, /<g class="node builtin" data-node="poll">/, 'reachable from nowhere, but the check only says so when the start exists');
+  assert.match(svg, /data-edge="poll->poll" data-action="again"><path d="M[\d.]+,[\d.]+C[^"]+"/, 'a loop');
+  const html = join(work, 'levels.html');
+  assert.is((await graph([file, '-o', html])).code, 0);
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<li class="problem error"><span class="severity">error<\/span>start node &quot;nope&quot; is not defined \(nodes: poll\)<span class="where">levels\.yaml:2:8<\/span><\/li>/);
+  assert.not.match(page, /<text class="footer/, 'the page lists them once, above the graph');
+});
+
 test('usage and file errors: an unknown extension names the three formats; a missing or non-workflow file fails as flow does', async () => {
   const png = await graph([SIGNUP, '-o', join(work, 'x.png')]);
   assert.is(png.code, 2);

@@ -186,6 +186,11 @@ function curve(points: Point[]): string {
   return `${d}L${p[last]}`;
 }
 
+/** How far the loop of a node's `k`-th connection to itself reaches right of its box. */
+function loopBulge(k: number): number {
+  return 30 + 14 * k;
+}
+
 /** Where a node sits in the layout graph: a leaf is one box; a group is a cluster with a head box and an exit point. */
 const id = {
   leaf: (node: string) => `n:${node}`,
@@ -199,7 +204,8 @@ const id = {
 interface Drawn {
   boxes: Map<string, Box & Point>;
   clusters: Map<string, { x: number; y: number; width: number; height: number }>;
-  edges: { kind: 'connection' | 'inner' | 'start'; from: string; to: string; action: string; points: Point[]; label?: Point & { width: number; height: number } }[];
+  /** `d`: a path drawn here rather than through dagre's points (a node's connection to itself). */
+  edges: { kind: 'connection' | 'inner' | 'start'; from: string; to: string; action: string; points: Point[]; d?: string; label?: Point & { width: number; height: number } }[];
   start?: Point;
   width: number;
   height: number;
@@ -213,6 +219,18 @@ function layout(model: GraphModel, top: number): Drawn {
   const inOf = (nodeId: string): string => (groups.has(nodeId) ? id.head(nodeId) : id.leaf(nodeId));
   const outOf = (nodeId: string): string => (groups.has(nodeId) ? id.exit(nodeId) : id.leaf(nodeId));
   const boxes = new Map<string, Box>();
+  const labelSize = (action: string): { width: number; height: number } => ({ width: Math.ceil(textWidth(action, LABEL_SIZE) + 10), height: 18 });
+  // A node's connections to itself are loops on its right, drawn here (dagre's are not usable):
+  // the node is laid out wider, on both sides so that its box stays centred.
+  const loops = new Map<string, number[]>();
+  model.edges.forEach((e, i) => {
+    if (e.from === e.to && !groups.has(e.from)) loops.set(e.from, [...(loops.get(e.from) ?? []), i]);
+  });
+  const loopSpace = (nodeId: string): number => {
+    const mine = loops.get(nodeId) ?? [];
+    if (mine.length === 0) return 0;
+    return Math.ceil(loopBulge(mine.length - 1) * 0.75 + 6 + Math.max(...mine.map((i) => labelSize(model.edges[i]!.action).width)));
+  };
 
   for (const node of model.nodes) {
     const box = measure(node, model);
@@ -226,13 +244,13 @@ function layout(model: GraphModel, top: number): Drawn {
       g.setParent(id.exit(node.id), id.cluster(node.id));
       if (parent) g.setParent(id.cluster(node.id), parent);
     } else {
-      g.setNode(id.leaf(node.id), { width: box.width, height: box.height });
+      g.setNode(id.leaf(node.id), { width: box.width + 2 * loopSpace(node.id), height: box.height });
       if (parent) g.setParent(id.leaf(node.id), parent);
     }
   }
 
-  const labelSize = (action: string): { width: number; height: number } => ({ width: Math.ceil(textWidth(action, LABEL_SIZE) + 10), height: 18 });
   model.edges.forEach((e, i) => {
+    if (e.from === e.to && loops.has(e.from)) return;
     g.setEdge(outOf(e.from), inOf(e.to), { ...labelSize(e.action), labelpos: 'c', minlen: 1 }, `e${i}`);
   });
   // Inside a group: its head leads to where it starts; where it can end leads to its exit.
@@ -267,9 +285,34 @@ function layout(model: GraphModel, top: number): Drawn {
     if (!c || points.length === 0) return points;
     return [{ x: points[0]!.x, y: c.y + c.height }, ...points.slice(1)];
   };
+  // An edge ends at a widened node's box, not at the space kept for its loops.
+  const toBox = (nodeId: string, p: Point, toward: Point): Point => {
+    if (!loops.has(nodeId)) return p;
+    const b = drawn.boxes.get(nodeId)!;
+    const x = Math.min(Math.max(p.x, b.x - b.width / 2 + 6), b.x + b.width / 2 - 6);
+    return { x, y: b.y + (toward.y < b.y ? -b.height / 2 : b.height / 2) };
+  };
   model.edges.forEach((e, i) => {
+    if (e.from === e.to && loops.has(e.from)) {
+      const mine = loops.get(e.from)!;
+      const k = mine.indexOf(i);
+      const b = drawn.boxes.get(e.from)!;
+      const right = b.x + b.width / 2;
+      const bulge = loopBulge(k);
+      const y0 = b.y - b.height / 4;
+      const y1 = b.y + b.height / 4;
+      const size = labelSize(e.action);
+      const label = { x: right + bulge * 0.75 + 4 + size.width / 2, y: b.y + (k - (mine.length - 1) / 2) * 20, ...size };
+      const d = `M${n(right)},${n(y0)}C${n(right + bulge)},${n(y0 - 6)} ${n(right + bulge)},${n(y1 + 6)} ${n(right)},${n(y1)}`;
+      drawn.edges.push({ kind: 'connection', ...e, points: [], d, label });
+      return;
+    }
     const label = g.edge(outOf(e.from), inOf(e.to), `e${i}`) as { points: Point[]; x: number; y: number; width: number; height: number };
-    drawn.edges.push({ kind: 'connection', ...e, points: leaving(e.from, label.points), label: { x: label.x, y: label.y, width: label.width, height: label.height } });
+    let points = leaving(e.from, label.points);
+    if (points.length >= 2) {
+      points = [toBox(e.from, points[0]!, points[1]!), ...points.slice(1, -1), toBox(e.to, points.at(-1)!, points.at(-2)!)];
+    }
+    drawn.edges.push({ kind: 'connection', ...e, points, label: { x: label.x, y: label.y, width: label.width, height: label.height } });
   });
   for (const groupId of groups) {
     const group = model.nodes.find((nd) => nd.id === groupId)!;
@@ -371,7 +414,7 @@ export function renderGraphSvg(model: GraphModel, options: GraphSvgOptions = {})
   for (const e of drawn.edges) {
     const taken = e.kind === 'connection' ? takenEdges.has(`${e.from}\u0000${e.to}\u0000${e.action}`) : takenNodes.has(e.to);
     const marker = taken ? 'pw-arrow-taken' : 'pw-arrow';
-    const path = `<path d="${curve(e.points)}" marker-end="url(#${marker})"/>`;
+    const path = `<path d="${e.d ?? curve(e.points)}" marker-end="url(#${marker})"/>`;
     if (e.kind === 'connection') {
       const l = e.label!;
       lines.push(
