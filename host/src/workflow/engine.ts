@@ -362,7 +362,7 @@ export class Flow {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuterAbort);
       step.durationMs = performance.now() - started;
-      const done: TraceStep = { ...step, spans: rec.spans, ...(rec.calls.length ? { calls: rec.calls } : {}), ...(rec.callsDropped ? { callsDropped: rec.callsDropped } : {}) };
+      const done: TraceStep = { ...step, ...rec.end() };
       trace.push(done);
       options.onStep?.(done);
     }

@@ -61,6 +61,8 @@ export class StepRecorder {
   callsDropped = 0;
   /** The phase call in flight: its span (not yet pushed) and when it started. */
   #current: { phase: SpanPhase; attempt?: number; start: number } | undefined;
+  /** Set when the visit's step is written: a call still running after a timeout records nothing more. */
+  #ended = false;
 
   constructor(readonly origin: number) {}
 
@@ -85,14 +87,14 @@ export class StepRecorder {
   /** The call in flight failed because its instance died and is being made again on a fresh one. */
   instanceDied(failure: PluginError): void {
     const cur = this.#current;
-    if (!cur) return;
+    if (!cur || this.#ended) return;
     this.#close(failure.code, true);
     this.#current = { ...cur, start: performance.now() };
   }
 
   #close(code?: ErrorCode, died = false): void {
     const cur = this.#current;
-    if (!cur) return;
+    if (!cur || this.#ended) return;
     this.#current = undefined;
     const end = performance.now();
     const span: TraceSpan = { phase: cur.phase, startMs: round(cur.start - this.origin), durationMs: round(end - cur.start) };
@@ -105,9 +107,15 @@ export class StepRecorder {
     this.spans.push(span);
   }
 
+  /** The visit's record is done: what it holds now is final. */
+  end(): { spans: TraceSpan[]; calls?: TraceCall[]; callsDropped?: number } {
+    this.#ended = true;
+    return { spans: this.spans, ...(this.calls.length ? { calls: this.calls } : {}), ...(this.callsDropped ? { callsDropped: this.callsDropped } : {}) };
+  }
+
   /** A host call the plugin made (keys cut to a bounded length; values never kept). */
   hostCall(event: HostCallEvent): void {
-    if (event.phase === 'metadata') return;
+    if (event.phase === 'metadata' || this.#ended) return;
     if (this.calls.length >= MAX_CALLS_PER_STEP) {
       this.callsDropped++;
       return;
