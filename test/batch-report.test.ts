@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ROOT, runCli, tempDir } from './helpers.js';
 import { assertQuiet, closeBrowser, openPage } from './browser.js';
+import { fairShares } from '../tools/report/batch-data.js';
+import { histogram, percentile } from '../tools/report/stats.js';
 
 const work = tempDir('pocket-wit-batch-report-');
 const ENV = { POCKET_HOME: tempDir('pocket-wit-batch-report-home-'), POCKET_PLUGIN_PATH: '' };
@@ -229,6 +231,28 @@ connections:
   assert.is(await num(page, 'table.nodes tr[data-node="boom"] td:last-child'), retried);
   assertQuiet(events, 'batch report with instance retries');
   await page.close();
+});
+
+test('percentiles, histograms and the fair share of failed rows', () => {
+  const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal([50, 90, 99, 100].map((p) => percentile(hundred, p)), [50, 90, 99, 100]);
+  assert.is(percentile([7], 99), 7);
+  assert.ok(Number.isNaN(percentile([], 50)));
+  const spread = [0.1, 0.2, 0.5, 1, 2, 5, 10, 50, 100, 400];
+  for (const log of [false, true]) {
+    const bins = histogram(spread, 8, log);
+    assert.is(bins.length, 8);
+    assert.is(bins.reduce((n, b) => n + b.count, 0), spread.length, 'every value in one bar');
+    assert.is(bins[0]!.from, 0.1);
+    assert.is(bins.at(-1)!.to, 400);
+    for (let i = 1; i < bins.length; i++) assert.is(bins[i]!.from, bins[i - 1]!.to);
+  }
+  assert.ok(Math.max(...histogram(spread, 8, true).map((b) => b.count)) <= 2, 'bars of equal ratios spread the small values out');
+  assert.is(histogram(spread, 8, false)[0]!.count, 8, 'equal widths crowd them into the first bar');
+  assert.equal(histogram([3, 3, 3], 10), [{ from: 3, to: 3, count: 3 }]);
+  assert.equal(fairShares([5, 2000, 10], 1000), [5, 985, 10]);
+  assert.equal(fairShares([600, 700], 1000), [500, 500]);
+  assert.equal(fairShares([0, 3], 1000), [0, 3]);
 });
 
 test('--report may not be the --out or --batch file', async () => {
