@@ -372,6 +372,15 @@ timed('host API: loadPlugin learns the permissions from metadata() once per sha2
   const file = await built(r);
   const cacheDir = tempDir('pocket-interop-cache-');
   const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  // learnMetadata: false (what build and stamp use for a component they are making): read under
+  // its source name with what its metadata asks for not granted, and nothing remembered.
+  const unlearned = await loadPlugin(file, { cacheDir, log: silentLogSink, learnMetadata: false });
+  try {
+    assert.is(unlearned.metadata.name, 'interop-slugify');
+    assert.equal(unlearned.permissions?.env ?? [], []);
+  } finally {
+    await unlearned.close();
+  }
   assert.is(learnedMetadata(sha256, cacheDir), undefined);
   const first = await loadPlugin(file, { cacheDir, log: silentLogSink });
   try {

@@ -58,6 +58,13 @@ export interface LoadOptions {
    * errors are never retried here (a workflow node's `retry` is for those).
    */
   retryCrashed?: boolean;
+  /**
+   * For a component without the `pocket-wit:plugin` section: look its metadata up in, and write it
+   * to, the learned-metadata cache, and run it under the name it declares (default `true`).
+   * `false` reads `metadata()` under the component's source name with nothing cached: what
+   * `pocket-wit build` and `stamp` do with a component they are still making.
+   */
+  learnMetadata?: boolean;
 }
 
 /** Where a plugin's relative directories are: its project folder when one is recognisable. */
@@ -85,8 +92,9 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
   const transpiled = await transpileComponent(component, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir });
   // A component without the pocket-wit:plugin section (another toolchain built it) declares its
   // permissions in its metadata: learned once in the sandbox with nothing granted, then cached.
-  const learned = component.section ? undefined : learnedMetadata(component.sha256, options.cacheDir);
-  const learning = !component.section && !learned;
+  const learn = options.learnMetadata ?? true;
+  const learned = component.section || !learn ? undefined : learnedMetadata(component.sha256, options.cacheDir);
+  const learning = !component.section && !learned && learn;
   const declared = component.section?.manifest.permissions ?? learned?.permissions;
   let name = component.section?.manifest.name ?? learned?.name ?? component.source;
   const log = options.log ?? stderrLogSink();

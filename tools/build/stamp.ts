@@ -10,10 +10,13 @@ import type { Manifest, NodeDefinition, PluginMetadata, PluginSection } from '..
 
 /**
  * The component's metadata (name, version, node definitions), from its own `metadata` export:
- * run once in a worker with no environment, no directories and no hosts granted.
+ * run once in a worker with no environment, no directories and no hosts granted, under the
+ * component's source name, and not remembered in the learned-metadata cache.
  */
 export async function readComponentMetadata(component: Uint8Array): Promise<PluginMetadata> {
-  const plugin = await loadPlugin(component, { log: silentLogSink, pool: 1, permissions: { env: [], filesystem: [], network: [] } });
+  // Under its source name and not cached: the component is still being made (a plugin that
+  // misbehaves under its own name, e.g. test/fixtures/hostile-go, is built all the same).
+  const plugin = await loadPlugin(component, { log: silentLogSink, pool: 1, permissions: { env: [], filesystem: [], network: [] }, learnMetadata: false });
   try {
     return plugin.metadata;
   } finally {

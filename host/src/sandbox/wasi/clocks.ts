@@ -29,12 +29,15 @@ export function createClocksAndRandom(io: Io): ClocksAndRandomImports {
       subscribeInstant: (at: bigint) => new io.Pollable(at),
     },
     'wasi:clocks/wall-clock': {
+      // The system's wall clock (Date.now), not timeOrigin + performance.now(): the monotonic
+      // clock stops while the machine is suspended, so that sum falls behind the real time in a
+      // long-lived process (seen: seconds behind after a VM pause). Its resolution is 1 ms.
       now(): ClocksWallClock.Datetime {
-        const ms = performance.timeOrigin + performance.now();
+        const ms = Date.now();
         const seconds = Math.floor(ms / 1000);
-        return { seconds: BigInt(seconds), nanoseconds: Math.min(999_999_999, Math.floor((ms - seconds * 1000) * 1e6)) };
+        return { seconds: BigInt(seconds), nanoseconds: (ms - seconds * 1000) * 1_000_000 };
       },
-      resolution: (): ClocksWallClock.Datetime => ({ seconds: 0n, nanoseconds: 1000 }),
+      resolution: (): ClocksWallClock.Datetime => ({ seconds: 0n, nanoseconds: 1_000_000 }),
     },
     'wasi:random/random': { getRandomBytes: randomBytes, getRandomU64: randomU64 },
     'wasi:random/insecure': { getInsecureRandomBytes: randomBytes, getInsecureRandomU64: randomU64 },
