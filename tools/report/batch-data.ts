@@ -155,7 +155,7 @@ export class BatchReportCollector {
   readonly #codes = new Map<string, { count: number; rows: FailedRow[] }>();
 
   /** `startedAt`: epoch ms when the batch started (the items/s chart starts there). */
-  constructor(context: BatchReportContext, startedAt: number = performance.timeOrigin + performance.now()) {
+  constructor(context: BatchReportContext, startedAt: number = Date.now()) {
     this.#context = context;
     this.#startedAt = startedAt;
   }
@@ -200,7 +200,7 @@ export class BatchReportCollector {
   }
 
   /** The report's data; `endedAt`: epoch ms when the batch ended. */
-  finish(endedAt: number = performance.timeOrigin + performance.now()): BatchReportData {
+  finish(endedAt: number = Date.now()): BatchReportData {
     const seconds = Math.max(0, endedAt - this.#startedAt) / 1000;
     const chartStart = Number.isFinite(this.#firstStart) ? Math.max(this.#startedAt, this.#firstStart) : this.#startedAt;
     const lastFinish = this.#finished.reduce((a, b) => Math.max(a, b), chartStart);

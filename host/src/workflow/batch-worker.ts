@@ -60,10 +60,11 @@ function retriesIn(trace: TraceStep[]): number {
 
 /** The item's summary for a batch report: when it finished, how long it took, each node visit. */
 function timingOf(started: number, trace: TraceStep[]): ItemTiming {
-  const now = performance.now();
+  // Epoch ms from the system clock, comparable across threads (timeOrigin + performance.now()
+  // is per thread and falls behind after a machine suspend).
   return {
-    finishedAt: performance.timeOrigin + now,
-    ms: now - started,
+    finishedAt: Date.now(),
+    ms: performance.now() - started,
     steps: trace.map((s) => ({ node: s.node, ms: s.durationMs, retries: s.retries, instanceRetries: s.instanceRetries?.length ?? 0 })),
   };
 }
