@@ -1,41 +1,83 @@
 /**
- * The node registry a workflow is checked against, found the way `pocket-wit flow` finds it:
- * the plugin search path (`--plugins` directories first, see plugin-search.ts), each component
- * loaded with the grant `flow --check` gives it (an installed plugin: integrity-checked and at
- * most what was consented at install), the same component found twice used once, and the
- * built-in node types. For commands that read a workflow without running it (`graph`).
+ * Loading the plugins a workflow can use, shared by `pocket-wit flow` and `pocket-wit graph`:
+ * each component found on the plugin search path (plugin-search.ts) is loaded with the grant
+ * the host gives it (an installed plugin: integrity-checked, and at most what was consented at
+ * install, narrowed by the command's flags), the same component found twice is used once, and
+ * the node registry is the built-ins plus every plugin's node types.
  */
-import { builtinNodeTypes, grantForInstalled, loadPlugin, NodeRegistry, type LogSink, type Plugin } from '../host/src/index.js';
+import {
+  builtinNodeTypes,
+  grantForInstalled,
+  loadPlugin,
+  NodeRegistry,
+  WatchedPlugin,
+  type LogSink,
+  type PermissionsGrant,
+  type Plugin,
+  type ReloadEvent,
+} from '../host/src/index.js';
 import { findPluginFiles, pluginSearchPath } from './plugin-search.js';
 import type { StepReporter } from './ui/steps.js';
+
+export interface LoadPluginFilesOptions {
+  /** Hot reload: each plugin a `WatchedPlugin` (later calls use the file's newest version). */
+  watch?: boolean;
+  /** What the command grants at most (`--deny-*`, `--timeout`, `--memory`). */
+  grant?: PermissionsGrant;
+  /** Told of each reload (with `watch`). */
+  onReload?: (event: ReloadEvent) => void;
+}
+
+/** Load plugin component files, in order; a component found twice (same sha256) is used once. */
+export async function loadPluginFiles(files: string[], log: LogSink, options: LoadPluginFilesOptions = {}): Promise<{ plugins: (Plugin | WatchedPlugin)[]; files: string[] }> {
+  const load = async (file: string): Promise<Plugin> => {
+    // An installed plugin: integrity-checked, and granted at most what was consented at install.
+    const permissions = await grantForInstalled(file, options.grant);
+    return loadPlugin(file, { log, ...(permissions ? { permissions } : {}) });
+  };
+  const plugins: (Plugin | WatchedPlugin)[] = [];
+  const used: string[] = [];
+  const seen = new Set<string>();
+  for (const file of files) {
+    const plugin = options.watch ? await WatchedPlugin.open(file, { load, ...(options.onReload ? { onEvent: options.onReload } : {}) }) : await load(file);
+    const sha = 'current' in plugin ? plugin.current.source.sha256 : plugin.source.sha256;
+    if (seen.has(sha)) {
+      if (plugin instanceof WatchedPlugin) plugin.close();
+      continue; // the same component found twice
+    }
+    seen.add(sha);
+    plugins.push(plugin);
+    used.push(file);
+  }
+  return { plugins, files: used };
+}
+
+/** Close plugins loaded by `loadPluginFiles` (their worker threads; a watched one stops watching). */
+export async function closePlugins(plugins: (Plugin | WatchedPlugin)[]): Promise<void> {
+  for (const p of plugins) {
+    if (p instanceof WatchedPlugin) p.close();
+    else await p.close();
+  }
+}
 
 export interface WorkflowPlugins {
   /** Built-ins and every plugin's node types. */
   registry: NodeRegistry;
-  plugins: Plugin[];
+  plugins: (Plugin | WatchedPlugin)[];
   /** Close every plugin (their worker threads). */
   close(): Promise<void>;
 }
 
-/** Load the plugins `flow` would (`explicit`: the `--plugins` directories) into a registry with the built-ins. */
+/**
+ * The registry `flow --check` checks a workflow against (`explicit`: the `--plugins`
+ * directories), loaded as it loads it, with nothing more granted; for commands that read a
+ * workflow without running it (`graph`).
+ */
 export async function loadWorkflowPlugins(explicit: string[], steps: StepReporter, log: LogSink, warn: (message: string) => void): Promise<WorkflowPlugins> {
-  const files = await findPluginFiles(pluginSearchPath(explicit), steps, explicit, warn);
-  const plugins: Plugin[] = [];
-  const close = async (): Promise<void> => {
-    await Promise.all(plugins.map((p) => p.close()));
-  };
-  const seen = new Set<string>();
+  const found = await findPluginFiles(pluginSearchPath(explicit), steps, explicit, warn);
+  const { plugins } = await loadPluginFiles(found, log);
+  const close = (): Promise<void> => closePlugins(plugins);
   try {
-    for (const file of files) {
-      const permissions = await grantForInstalled(file);
-      const plugin = await loadPlugin(file, { log, ...(permissions ? { permissions } : {}) });
-      if (seen.has(plugin.source.sha256)) {
-        await plugin.close(); // the same component found twice
-        continue;
-      }
-      seen.add(plugin.source.sha256);
-      plugins.push(plugin);
-    }
     const registry = new NodeRegistry(builtinNodeTypes());
     for (const plugin of plugins) registry.addPlugin(plugin);
     return { registry, plugins, close };

@@ -10,24 +10,21 @@ import { SingleBar } from 'cli-progress';
 import {
   builtinNodeTypes,
   Flow,
-  loadPlugin,
   NodeRegistry,
   PluginError,
   readWorkflow,
   runBatch,
   stderrLogSink,
   WorkflowRunError,
-  grantForInstalled,
-  WatchedPlugin,
   type LogLevel,
   type PermissionsGrant,
-  type Plugin,
   type ReloadEvent,
   type TraceStep,
 } from '../../host/src/index.js';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
 import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
+import { closePlugins, loadPluginFiles } from '../workflow-plugins.js';
 import { createStepReporter } from '../ui/steps.js';
 import { progressBar } from '../ui/terminal.js';
 import { BatchReportCollector } from '../report/batch-data.js';
@@ -68,41 +65,6 @@ function positiveInt(flag: string, value: string | number | undefined, fallback:
 function reportReload(event: ReloadEvent): void {
   if (event.kind === 'reloaded') process.stderr.write(`reloaded ${event.file}: ${event.from} → ${event.to}\n`);
   else process.stderr.write(`warning: ${event.message}\n`);
-}
-
-async function loadPlugins(
-  files: string[],
-  log: ReturnType<typeof stderrLogSink>,
-  watchFiles: boolean,
-  grant: PermissionsGrant | undefined,
-): Promise<{ plugins: (Plugin | WatchedPlugin)[]; files: string[] }> {
-  const load = async (file: string): Promise<Plugin> => {
-    // An installed plugin: integrity-checked, and granted at most what was consented at install.
-    const permissions = await grantForInstalled(file, grant);
-    return loadPlugin(file, { log, ...(permissions ? { permissions } : {}) });
-  };
-  const plugins: (Plugin | WatchedPlugin)[] = [];
-  const used: string[] = [];
-  const seen = new Set<string>();
-  for (const file of files) {
-    const plugin = watchFiles ? await WatchedPlugin.open(file, { load, onEvent: reportReload }) : await load(file);
-    const sha = 'current' in plugin ? plugin.current.source.sha256 : plugin.source.sha256;
-    if (seen.has(sha)) {
-      if (plugin instanceof WatchedPlugin) plugin.close();
-      continue; // the same component found twice
-    }
-    seen.add(sha);
-    plugins.push(plugin);
-    used.push(file);
-  }
-  return { plugins, files: used };
-}
-
-async function closeAll(plugins: (Plugin | WatchedPlugin)[]): Promise<void> {
-  for (const p of plugins) {
-    if (p instanceof WatchedPlugin) p.close();
-    else await p.close();
-  }
 }
 
 function writeTrace(path: string | undefined, trace: TraceStep[]): void {
@@ -166,7 +128,7 @@ export function registerFlow(cli: CAC): void {
       const explicit = ([] as string[]).concat(opts.plugins ?? []);
       const dirs = pluginSearchPath(explicit);
       const found = await findPluginFiles(dirs, steps, explicit, (w) => process.stderr.write(`${w}\n`));
-      const { plugins, files } = await loadPlugins(found, log, Boolean(opts.watch) && !opts.batch, grant);
+      const { plugins, files } = await loadPluginFiles(found, log, { watch: Boolean(opts.watch) && !opts.batch, ...(grant ? { grant } : {}), onReload: reportReload });
       if (!opts.check) {
         // What each plugin may use beyond memory and timeout (a batch's workers load with the same grant).
         for (const p of plugins) {
@@ -180,7 +142,7 @@ export function registerFlow(cli: CAC): void {
       const flow = Flow.load(workflowPath, registry);
       for (const w of flow.formatWarnings()) process.stderr.write(`${w}\n`);
 
-      if (opts.check || opts.batch) await closeAll(plugins); // batch workers load their own
+      if (opts.check || opts.batch) await closePlugins(plugins); // batch workers load their own
       if (opts.check) {
         const def = flow.source.def;
         if (opts.json) process.stdout.write(`${JSON.stringify({ valid: true, warnings: flow.warnings })}\n`);
@@ -223,7 +185,7 @@ export function registerFlow(cli: CAC): void {
         }
         throw err;
       } finally {
-        await closeAll(plugins);
+        await closePlugins(plugins);
       }
     });
 }
