@@ -13,6 +13,7 @@ h1 { font-size: 20px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 20px 0 8px; }
 .summary { color: #475569; margin: 0 0 12px; }
 .graph { margin: 0; overflow: auto; background: #fff; border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px; }
+.graph svg { display: block; max-width: 100%; height: auto; margin: 0 auto; }
 .problems ul { list-style: none; padding: 0; margin: 0; }
 .problems li { padding: 6px 10px; margin: 4px 0; border-left: 4px solid #dc2626; background: #fef2f2; }
 .problems li.warning { border-color: #d97706; background: #fffbeb; }
