@@ -288,6 +288,8 @@ test('browser: the HTML page shows every node, edge label, the start and the pro
   assert.ok(await b.locator('[data-node="ghost"].missing').isVisible());
   assert.match((await b.locator('[data-node="second"] > title').textContent()) ?? '', /missing required field template/);
   assert.ok(await b.locator('[data-edge="second->ghost"] text', { hasText: 'later' }).isVisible());
+  await b.locator('li[data-problem-node="second"]').click();
+  assert.is(await b.locator('[data-node].focused').getAttribute('data-node'), 'second', 'clicking a problem shows its node');
   assertQuiet(broken.events, 'broken graph');
   await b.close();
 });

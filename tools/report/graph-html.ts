@@ -1,7 +1,7 @@
 /**
  * `pocket-wit graph -o wf.html`: the workflow's graph (graph-svg.ts) on a self-contained page,
  * with its name and description, what the drawing means, and every problem the check found in
- * full (node, severity, message, file and line).
+ * full (node, severity, message, file and line); clicking a node's problem shows the node.
  */
 import { allProblems, type GraphModel, type GraphProblem } from './graph-model.js';
 import { renderGraphSvg } from './graph-svg.js';
@@ -24,6 +24,22 @@ h2 { font-size: 16px; margin: 20px 0 8px; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
 .legend { color: #475569; font-size: 13px; }
 .legend li { margin: 2px 0; }
+.problems li[data-problem-node] { cursor: pointer; }
+.pw-graph .node.focused > .box { stroke: #7c3aed; stroke-width: 4; }
+`;
+
+/** Clicking a problem of a node shows that node: scrolled into view and outlined. */
+const SCRIPT = `
+document.querySelectorAll('.problems li[data-problem-node]').forEach((item) => {
+  item.addEventListener('click', () => {
+    const id = item.getAttribute('data-problem-node');
+    document.querySelectorAll('.pw-graph .node.focused').forEach((n) => n.classList.remove('focused'));
+    const node = [...document.querySelectorAll('.pw-graph [data-node]')].find((n) => n.getAttribute('data-node') === id);
+    if (!node) return;
+    node.classList.add('focused');
+    node.scrollIntoView({ block: 'center', inline: 'center', behavior: 'smooth' });
+  });
+});
 `;
 
 function where(p: GraphProblem): string {
@@ -56,5 +72,5 @@ export function renderGraphHtml(model: GraphModel): string {
     '<li>Badges show retries (attempts / delay) and timeouts; red and orange outlines are errors and warnings (hover for the full message).</li>',
     '</ul></section>',
   ].filter(Boolean);
-  return htmlPage({ title: `${model.name}: workflow graph`, style: STYLE, body: body.join('\n') });
+  return htmlPage({ title: `${model.name}: workflow graph`, style: STYLE, body: body.join('\n'), ...(problems.length ? { script: SCRIPT } : {}) });
 }
