@@ -177,6 +177,8 @@ test('nested flows and parallel nodes are groups of their nodes (trace names), a
   // Groups hold their nodes: the nested <g> elements are inside the group's <g>.
   assert.match(svg, /<g class="node parallel group start" data-node="both">[\s\S]*<g class="node flow group" data-node="both\/sub">[\s\S]*data-node="both\/sub\/a"[\s\S]*<\/g>\s*<\/g>\s*<g class="node builtin" data-node="both\/plain">/);
   assert.match(svg, /data-node="twice\/again">\s*<title>[^<]*error: config of node &quot;again&quot; \(flow\): path: loop\.yaml includes itself/);
+  const again = /data-node="twice\/again">[\s\S]*?<g class="edges">/.exec(svg)![0];
+  assert.equal([...again.matchAll(/<text class="problem error"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]), ['error: path: loop.yaml includes itself (directly or…'], 'once, its innermost message');
   const m = await graph([OUTER]);
   assert.match(m.stdout, /subgraph n0 \["both<br\/>parallel · 2 nodes<br\/>\[start\]"\]\n {4}direction TB\n {4}subgraph n1 \["sub<br\/>flow · flows\/inner\.yaml"\]\n/);
 });

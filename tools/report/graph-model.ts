@@ -198,11 +198,16 @@ function addWorkflow(source: WorkflowSource, ctx: Context, prefix: string, paren
 
   // Groups: their own nodes right after them, so a group always comes before what it holds.
   const drawnInside = new Set<string>(); // "node" or "node\0child": nested problems drawn in the group
+  const cycles: { node: GraphNode; why: string }[] = []; // flows not drawn again: the problem unless the check has it
   const insertAt = (after: GraphNode): number => ctx.model.nodes.indexOf(after) + 1;
+  const group = (node: GraphNode, path: string | undefined, key: string): void => {
+    const drawn = addFlowGroup(node, path, baseDir, ctx, stack, insertAt(node));
+    if (drawn === true) drawnInside.add(key);
+    else if (drawn) cycles.push({ node, why: drawn });
+  };
   for (const { node, nodeDef } of pending) {
     if (node.kind === 'flow') {
-      const entry = addFlowGroup(node, configPath(nodeDef), baseDir, ctx, stack, insertAt(node));
-      if (entry) drawnInside.add(nodeDef.name);
+      group(node, configPath(nodeDef), nodeDef.name);
     } else if (node.kind === 'parallel') {
       const children = Array.isArray(nodeDef.config?.['nodes']) ? (nodeDef.config['nodes'] as unknown[]) : [];
       const entry: string[] = [];
@@ -222,7 +227,7 @@ function addWorkflow(source: WorkflowSource, ctx: Context, prefix: string, paren
       for (const childNode of inner) {
         if (childNode.kind !== 'flow') continue;
         const c = children.find((x) => (x as { name?: unknown }).name === childNode.name) as { config?: Record<string, unknown> };
-        if (addFlowGroup(childNode, configPath(c), baseDir, ctx, stack, insertAt(childNode))) drawnInside.add(`${nodeDef.name}\u0000${childNode.name}`);
+        group(childNode, configPath(c), `${nodeDef.name}\u0000${childNode.name}`);
       }
     }
   }
@@ -256,6 +261,10 @@ function addWorkflow(source: WorkflowSource, ctx: Context, prefix: string, paren
     (target ? target.problems : ctx.model.problems).push(toProblem(p, file, ctx));
   }
 
+  for (const { node, why } of cycles) {
+    if (!node.problems.some((p) => p.message.includes('includes itself'))) node.problems.push({ severity: 'error', message: `config of node "${node.name}" (flow): path: ${why}`, file: relative(ctx.base, file) || file });
+  }
+
   for (const c of def.connections ?? []) {
     if (!nodes.has(c.from) || !nodes.has(c.to)) continue;
     ctx.model.edges.push({ from: idOf(c.from), to: idOf(c.to), action: c.action || 'default' });
@@ -265,21 +274,16 @@ function addWorkflow(source: WorkflowSource, ctx: Context, prefix: string, paren
 
 /**
  * Draw the workflow a `flow` node runs inside it (its nodes get the node's id as prefix).
- * Returns whether it was drawn; when it cannot be (no such file, not a workflow, includes
- * itself) the check's message on the node says why.
+ * Returns true when drawn; false when it cannot be (no such file, not a workflow: the check's
+ * message on the node says why); or why it is not drawn again (it includes itself, or is too deep).
  */
-function addFlowGroup(node: GraphNode, path: string | undefined, baseDir: string, ctx: Context, stack: string[], at: number): boolean {
+function addFlowGroup(node: GraphNode, path: string | undefined, baseDir: string, ctx: Context, stack: string[], at: number): boolean | string {
   if (path === undefined) return false;
   node.flow = { path };
   const file = resolve(baseDir, path);
   if (!existsSync(file)) return false;
-  if (stack.includes(file) || stack.length >= MAX_DEPTH) {
-    if (!node.problems.some((p) => p.message.includes('includes itself'))) {
-      const why = stack.includes(file) ? `${path} includes itself (directly or through other flows); drawn once` : `flows nested deeper than ${MAX_DEPTH} levels`;
-      node.problems.push({ severity: 'error', message: `config of node "${node.name}" (flow): path: ${why}`, file: relative(ctx.base, stack.at(-1) ?? file) });
-    }
-    return false;
-  }
+  if (stack.includes(file)) return `${path} includes itself (directly or through other flows); drawn once`;
+  if (stack.length >= MAX_DEPTH) return `flows nested deeper than ${MAX_DEPTH} levels`;
   let source: WorkflowSource;
   try {
     source = readWorkflow(file);

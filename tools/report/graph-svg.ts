@@ -133,8 +133,16 @@ function where(p: GraphProblem): string {
  * which node) and without the explanation after a `;` (the tooltip and the page have it all).
  */
 export function shortMessage(message: string): string {
-  return message
-    .replace(/^config of node "(?:[^"\\]|\\.)*" \([^)]*\): (nodes: )?/, '')
+  let text = message;
+  // A nested flow's problem, as the check reports it on the node including it: its innermost message.
+  for (let previous = ''; previous !== text; ) {
+    previous = text;
+    text = text
+      .replace(/^config of node "(?:[^"\\]|\\.)*" \([^)]*\): (nodes: )?/, '')
+      .replace(/^in [^:]+: \S+?:(\d+:\d+:)? (error|warning): /, '')
+      .replace(/ \(at [\w.]+\)$/, '');
+  }
+  return text
     .replace(/ in node "(?:[^"\\]|\\.)*"/, '')
     .replace(/^(unknown node type "(?:[^"\\]|\\.)*") for "(?:[^"\\]|\\.)*"$/, '$1')
     .replace(/^node "(?:[^"\\]|\\.)*" is unreachable/, 'unreachable')
