@@ -6,7 +6,7 @@
  * also listed as `%%` comments. Ids are positional (`n0`, `n1`, ...), so the text is stable.
  */
 import type { GraphModel, GraphNode } from './graph-model.js';
-import { nodeSubtitle, shortMessage } from './graph-svg.js';
+import { nodeBadges, nodeSubtitle, shortMessage } from './graph-labels.js';
 
 /** Text safe inside a quoted Mermaid label (entity codes for what Mermaid would read as syntax or HTML). */
 export function mermaidText(text: string): string {
@@ -25,12 +25,8 @@ function comment(text: string): string {
 
 function label(node: GraphNode, model: GraphModel): string {
   const lines = [node.name, nodeSubtitle(node, model)];
-  const badges = [
-    ...(node.start ? ['start'] : []),
-    ...(node.retry ? [`retry ×${node.retry.maxAttempts}${node.retry.delay ? ` / ${node.retry.delay}` : ''}`] : []),
-    ...(node.timeout ? [`timeout ${node.timeout}`] : []),
-  ];
-  if (badges.length) lines.push(badges.map((b) => `[${b}]`).join(' '));
+  const badges = nodeBadges(node);
+  if (badges.length) lines.push(badges.map((b) => `[${b.text}]`).join(' '));
   for (const p of node.problems) lines.push(`${p.severity}: ${shortMessage(p.message)}`);
   return `"${lines.map(mermaidText).join('<br/>')}"`;
 }

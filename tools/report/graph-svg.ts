@@ -12,6 +12,7 @@
 import dagre from '@dagrejs/dagre';
 import { escapeHtml } from './html-page.js';
 import type { GraphModel, GraphNode, GraphProblem } from './graph-model.js';
+import { nodeBadges, nodeSubtitle, shortMessage } from './graph-labels.js';
 
 /** The path a run took, to highlight: node ids (trace names) and the connections followed. */
 export interface TakenPath {
@@ -93,32 +94,6 @@ function clip(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-/** The second line of a node box: what it is and where it comes from. */
-export function nodeSubtitle(node: GraphNode, model: GraphModel): string {
-  switch (node.kind) {
-    case 'plugin':
-      return `${node.type} · ${node.plugin!.name}@${node.plugin!.version}`;
-    case 'flow':
-      return node.flow ? `flow · ${node.flow.path}` : 'flow';
-    case 'parallel':
-      return `parallel · ${model.nodes.filter((c) => c.parent === node.id).length} nodes`;
-    case 'unknown':
-      return `${node.type} · unknown type`;
-    case 'missing':
-      return 'not defined';
-    default:
-      return `${node.type} · built-in`;
-  }
-}
-
-function badgesOf(node: GraphNode): { kind: string; text: string }[] {
-  const badges: { kind: string; text: string }[] = [];
-  if (node.start) badges.push({ kind: 'start', text: 'start' });
-  if (node.retry) badges.push({ kind: 'retry', text: `retry ×${node.retry.maxAttempts}${node.retry.delay ? ` / ${node.retry.delay}` : ''}` });
-  if (node.timeout) badges.push({ kind: 'timeout', text: `timeout ${node.timeout}` });
-  return badges;
-}
-
 function severityOf(problems: GraphProblem[]): 'error' | 'warning' | undefined {
   if (problems.some((p) => p.severity === 'error')) return 'error';
   return problems.length ? 'warning' : undefined;
@@ -128,26 +103,6 @@ function where(p: GraphProblem): string {
   return p.line !== undefined ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
 }
 
-/**
- * A problem as its node's box shows it: without the "config of node ... :" prefix (the box says
- * which node) and without the explanation after a `;` (the tooltip and the page have it all).
- */
-export function shortMessage(message: string): string {
-  let text = message;
-  // A nested flow's problem, as the check reports it on the node including it: its innermost message.
-  for (let previous = ''; previous !== text; ) {
-    previous = text;
-    text = text
-      .replace(/^config of node "(?:[^"\\]|\\.)*" \([^)]*\): (nodes: )?/, '')
-      .replace(/^in [^:]+: \S+?:(\d+:\d+:)? (error|warning): /, '')
-      .replace(/ \(at [\w.]+\)$/, '');
-  }
-  return text
-    .replace(/ in node "(?:[^"\\]|\\.)*"/, '')
-    .replace(/^(unknown node type "(?:[^"\\]|\\.)*") for "(?:[^"\\]|\\.)*"$/, '$1')
-    .replace(/^node "(?:[^"\\]|\\.)*" is unreachable/, 'unreachable')
-    .split('; ')[0]!;
-}
 
 /** The box of one node (a leaf, or a group's head), measured. */
 interface Box {
@@ -162,7 +117,7 @@ interface Box {
 
 function measure(node: GraphNode, model: GraphModel): Box {
   const sub = nodeSubtitle(node, model);
-  const badges = badgesOf(node).map((b) => ({ ...b, width: textWidth(b.text, BADGE_SIZE) + 10 }));
+  const badges = nodeBadges(node).map((b) => ({ ...b, width: textWidth(b.text, BADGE_SIZE) + 10 }));
   const problems = node.problems.map((p) => clip(`${p.severity}: ${shortMessage(p.message)}`, PROBLEM_CHARS));
   const badgeRow = badges.reduce((w, b) => w + b.width + 4, -4);
   const width = Math.max(110, textWidth(node.name, NAME_SIZE), textWidth(sub, SUB_SIZE), badgeRow, ...problems.map((p) => textWidth(p, SUB_SIZE))) + 2 * PAD_X;
