@@ -153,7 +153,7 @@ export function registerFlow(cli: CAC): void {
 
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
       // --report: the store as it was before the run, and the page written however the run ends.
-      const storeBefore = structuredClone(Object.fromEntries(store));
+      const storeBefore = opts.report ? structuredClone(Object.fromEntries(store)) : {};
       const startedAt = new Date().toISOString();
       const report = (trace: TraceStep[], storeAfter: Record<string, unknown>, outcome: RunOutcome): void => {
         if (!opts.report) return;

@@ -64,15 +64,8 @@ export interface FailureGroup {
   lines: number[];
 }
 
-export interface BatchReportData {
-  workflow: string;
-  batchFile: string;
-  out: string;
-  concurrency: number;
-  /** Inputs in the batch file. */
-  inputs: number;
-  /** With --resume: results already recorded before this run (not in this report). */
-  resumed?: number;
+/** What the report says about the batch: its context, then how this run went. */
+export interface BatchReportData extends BatchReportContext {
   /** Items run now, and how they ended. */
   items: number;
   ok: number;
@@ -101,7 +94,9 @@ export interface BatchReportContext {
   batchFile: string;
   out: string;
   concurrency: number;
+  /** Inputs in the batch file. */
   inputs: number;
+  /** With --resume: results already recorded before this run (not in this report). */
   resumed?: number;
 }
 
