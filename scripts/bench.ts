@@ -18,7 +18,8 @@
  * cost the host (event-loop block, peak RSS) and the timeout's overshoot per language. Last the
  * endurance section (scripts/bench-endurance.ts): 100,000 calls per example on one loaded plugin
  * (failures, retries, linear memory and RSS at start and end, p50/p90/p99), and the demo batch
- * (review-report.yaml, four languages) over 10,000 reviews with 1 and 2 workers.
+ * (review-report.yaml, four languages) over 10,000 reviews with 1 and 2 workers. Last, batches
+ * over a queue (scripts/bench-queue.ts): the demo batch locally and through 1 and 2 queue workers.
  *
  * Loads and calls run in child processes (scripts/bench-load.ts, scripts/bench-workflow.ts), one
  * per measurement. The last line of output is `BENCH_JSON {...}` with every figure, for CI logs.
@@ -38,6 +39,7 @@ import { benchSandbox, formatSandbox } from './bench-sandbox.js';
 import { benchSchemas, formatSchemas } from './bench-schemas.js';
 import { benchAttacks, formatAttacks } from './bench-attacks.js';
 import { benchEndurance, formatEndurance } from './bench-endurance.js';
+import { benchQueue, formatQueue } from './bench-queue.js';
 import type { JsEngine } from '../tools/build/bundle-ts.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -405,6 +407,12 @@ async function bench(tmp: string): Promise<void> {
   const endurance = await benchEndurance();
   process.stdout.write(`\n${formatEndurance(endurance)}\n`);
   process.stdout.write(`BENCH_SOAK_JSON ${JSON.stringify(endurance)}\n`);
+
+  // Batches over a queue (BullMQ on redis-server) against local batches (scripts/bench-queue.ts;
+  // alone: npm run bench:queue).
+  const queue = await benchQueue();
+  process.stdout.write(`\n${formatQueue(queue)}\n`);
+  process.stdout.write(`BENCH_QUEUE_JSON ${JSON.stringify(queue)}\n`);
 }
 
 interface ListFigures {

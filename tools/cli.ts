@@ -23,6 +23,7 @@ import { registerTest } from './commands/test.js';
 import { registerPack } from './commands/pack.js';
 import { registerWit } from './commands/wit.js';
 import { registerStamp } from './commands/stamp.js';
+import { registerWorker } from './commands/worker.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
@@ -59,6 +60,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerTypes(cli);
   registerWit(cli);
   registerInit(cli);
+  registerWorker(cli);
   cli.help();
   cli.version(version);
   const json = argv.includes('--json');

@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'invalid-manifest'
   | 'invalid-workflow'
   | 'invalid-wit'
-  | 'step-limit';
+  | 'step-limit'
+  | 'queue-unavailable';
 
 /** Every error code, for checking a code that crossed a thread or process boundary. */
 export const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -38,6 +39,7 @@ export const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'invalid-workflow',
   'invalid-wit',
   'step-limit',
+  'queue-unavailable',
 ]);
 
 /** Where in a plugin call an error happened. */

@@ -27,6 +27,7 @@ import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
 import { closePlugins, loadPluginFiles } from '../workflow-plugins.js';
 import { createStepReporter } from '../ui/steps.js';
 import { progressBar } from '../ui/terminal.js';
+import { loadQueueModule } from '../queue-module.js';
 import { BatchReportCollector } from '../report/batch-data.js';
 import { writeBatchReport } from '../report/batch-report.js';
 import { buildGraphModel } from '../report/graph-model.js';
@@ -43,6 +44,9 @@ interface FlowOptions {
   out?: string;
   resume?: boolean;
   concurrency?: string | number;
+  queue?: string;
+  queueName?: string;
+  queueCa?: string;
   stepLimit?: string | number;
   logLevel: string;
   json?: boolean;
@@ -83,7 +87,10 @@ export function registerFlow(cli: CAC): void {
     .option('--batch <file>', 'Run once per line of a JSONL file (one JSON input per line)')
     .option('--out <file>', 'With --batch: where results go, as JSONL in input order, each written as soon as it and all before it are done')
     .option('--resume', 'With --batch: continue the --out file of an interrupted run (skip the inputs it records, run the rest, append)')
-    .option('--concurrency <n>', 'With --batch: worker threads', { default: 1 })
+    .option('--concurrency <n>', 'With --batch: worker threads (default 1)')
+    .option('--queue <url>', 'With --batch: run the items on workers (pocket-wit worker) through a queue on this Redis: redis://host:port[/db], rediss://… for TLS')
+    .option('--queue-name <name>', 'With --queue: which queue on that Redis (default pocket-wit)')
+    .option('--queue-ca <file>', 'With a rediss:// --queue: a PEM file of the CA that signed the server certificate')
     .option('--step-limit <n>', 'Stop a run after this many node visits (against endless cycles)', { default: 1000 })
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'warn' })
     .option('--json', 'Print the result (or error) as JSON on stdout')
@@ -107,7 +114,12 @@ export function registerFlow(cli: CAC): void {
       if (opts.report && opts.batch && [opts.out, opts.batch].some((f) => f && resolve(f) === resolve(opts.report!))) {
         throw new UsageError('--report needs a file of its own: it would overwrite the --batch or --out file');
       }
+      if (opts.queue && !opts.batch) throw new UsageError('--queue goes with --batch: the queue\'s workers run the batch\'s items');
+      if ((opts.queueName || opts.queueCa) && !opts.queue) throw new UsageError(`--${opts.queueName ? 'queue-name' : 'queue-ca'} goes with --queue`);
+      if (opts.queue && opts.concurrency !== undefined) throw new UsageError('--concurrency sets the threads of a local batch; with --queue, each worker\'s own --concurrency does (pocket-wit worker --concurrency N)');
+      if (opts.queue && opts.watch) throw new UsageError('--watch goes with a local batch: queue workers run the exact plugin bytes the batch was started with');
       const concurrency = positiveInt('concurrency', opts.concurrency, 1);
+      if (opts.queue) (await loadQueueModule()).redisOptions({ url: opts.queue, ...(opts.queueCa ? { caFile: opts.queueCa } : {}) }); // a malformed URL before anything loads
       const stepLimit = positiveInt('step-limit', opts.stepLimit, 1000);
       const grant = grantFromFlags(opts);
       const input = readJsonFlag('input', opts.input);
@@ -366,6 +378,7 @@ async function runBatchCommand(
   plan: BatchPlan,
 ): Promise<void> {
   const { inputs, bad, lineOf, start } = plan;
+  const queueShown = opts.queue ? (await loadQueueModule()).redactUrl(opts.queue) : undefined;
   const bar = progressBar(process.stderr, () => new SingleBar({ format: 'batch |{bar}| {value}/{total} inputs, {failed} failed, {eta_formatted} left', hideCursor: true }), { label: 'batch', unit: 'inputs' });
   let fd: number;
   try {
@@ -381,26 +394,46 @@ async function runBatchCommand(
   const started = performance.now();
   // --report: each item's summary as it is written (the out records stay as they are).
   const report = opts.report
-    ? new BatchReportCollector({ workflow, batchFile: plan.batchFile, out: plan.out, concurrency, inputs: inputs.length, ...(plan.resume ? { resumed: start } : {}) })
+    ? new BatchReportCollector({ workflow, batchFile: plan.batchFile, out: plan.out, concurrency, ...(queueShown ? { queue: queueShown } : {}), inputs: inputs.length, ...(plan.resume ? { resumed: start } : {}) })
     : undefined;
   try {
     if (start < inputs.length) {
       bar?.start(inputs.length, start, { failed });
       const good = inputs.slice(start).map((v, i) => (bad.has(start + i) ? null : v));
+      const common = {
+        workflow,
+        plugins,
+        stepLimit,
+        ...(store ? { store } : {}),
+        ...(grant ? { permissions: grant } : {}),
+        onProgress: (done: number, _total: number, f: number) => bar?.update(start + done, { failed: plan.startFailed + f }),
+        ...(report ? { timings: true } : {}),
+      };
+      const queue = opts.queue;
+      const run: typeof runBatch = queue
+        ? async (items, _options, emit) => {
+            const { runQueuedBatch } = await loadQueueModule();
+            return runQueuedBatch(
+              items,
+              {
+                ...common,
+                url: queue,
+                ...(opts.queueName ? { name: opts.queueName } : {}),
+                ...(opts.queueCa ? { caFile: opts.queueCa } : {}),
+                batchFile: plan.batchFile,
+                out: plan.out,
+                resume: plan.resume,
+                indexOffset: start,
+                onNote: (line) => void process.stderr.write(`${line}\n`),
+              },
+              emit,
+            );
+          }
+        : runBatch;
       try {
-        await runBatch(
+        await run(
           good,
-          {
-            workflow,
-            plugins,
-            concurrency,
-            stepLimit,
-            ...(store ? { store } : {}),
-            ...(grant ? { permissions: grant } : {}),
-            ...(opts.watch ? { watch: true, onReload: dedupe(reportReload) } : {}),
-            onProgress: (done, _total, f) => bar?.update(start + done, { failed: plan.startFailed + f }),
-            ...(report ? { timings: true } : {}),
-          },
+          { ...common, concurrency, ...(opts.watch ? { watch: true, onReload: dedupe(reportReload) } : {}) },
           (r) => {
             if (!open) return;
             const index = start + r.index;
@@ -433,12 +466,13 @@ async function runBatchCommand(
     process.stderr.write(`report: ${opts.report}\n`);
   }
   const n = inputs.length;
-  const summary = { inputs: n, ok: n - failed, failed, retried, ...(plan.resume ? { resumed: start } : {}), out: plan.out, seconds: Number(seconds.toFixed(2)), concurrency };
+  const where = queueShown ? { queue: queueShown } : { concurrency };
+  const summary = { inputs: n, ok: n - failed, failed, retried, ...(plan.resume ? { resumed: start } : {}), out: plan.out, seconds: Number(seconds.toFixed(2)), ...where };
   if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     const resumed = plan.resume ? ` (resumed: ${start} already recorded)` : '';
     const retriedNote = retried ? `, ${retried} retried on a fresh instance` : '';
-    process.stdout.write(`batch: ${summary.ok} ok, ${failed} failed${retriedNote} of ${n} inputs${resumed} in ${seconds.toFixed(1)} s (concurrency ${concurrency}) → ${plan.out}\n`);
+    process.stdout.write(`batch: ${summary.ok} ok, ${failed} failed${retriedNote} of ${n} inputs${resumed} in ${seconds.toFixed(1)} s (${queueShown ? `queue ${queueShown}` : `concurrency ${concurrency}`}) → ${plan.out}\n`);
   }
   if (failed > 0) throw new PluginError('plugin-error', `${failed} of ${n} inputs failed; each failure is recorded in ${plan.out}`);
 }

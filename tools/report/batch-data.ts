@@ -94,6 +94,8 @@ export interface BatchReportContext {
   batchFile: string;
   out: string;
   concurrency: number;
+  /** With --queue: the queue's Redis (password hidden); the workers' own concurrency applies. */
+  queue?: string;
   /** Inputs in the batch file. */
   inputs: number;
   /** With --resume: results already recorded before this run (not in this report). */

@@ -69,7 +69,7 @@ ${cell('failed', formatNumber(d.failed), d.failed ? 'failed some' : 'failed')}
 ${cell('retried', retried, 'retried')}
 ${cell('duration', `${d.seconds.toFixed(2)} s`, 'duration')}
 ${cell('items/s', formatNumber(d.itemsPerSecond), 'rate')}
-${cell('concurrency', formatNumber(d.concurrency), 'concurrency')}
+${d.queue ? cell('queue', esc(d.queue), 'queue') : cell('concurrency', formatNumber(d.concurrency), 'concurrency')}
 </dl>
 <p id="retries">Retries: <strong class="exec-retries">${formatNumber(d.execRetries)}</strong> exec retries and <strong class="instance-retries">${formatNumber(d.instanceRetries)}</strong> phase calls retried on a fresh instance, in ${formatNumber(d.retriedItems)} items.</p>
 </section>`;

@@ -18,7 +18,8 @@ async function start(): Promise<Flow> {
   const registry = new NodeRegistry(builtinNodeTypes());
   const load = async (file: string) => {
     // An installed plugin: integrity-checked, and granted at most what was consented at install.
-    const permissions = await grantForInstalled(file, init.permissions);
+    // A queue worker's cached copy: the grant the producer sent.
+    const permissions = init.grants && file in init.grants ? (init.grants[file] ?? undefined) : await grantForInstalled(file, init.permissions);
     // One plugin worker per batch worker: the batch's own workers give the concurrency.
     return loadPlugin(file, {
       log: silentLogSink,

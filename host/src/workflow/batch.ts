@@ -89,9 +89,16 @@ export interface WorkerInit {
   store?: Record<string, unknown>;
   watch?: boolean;
   timings?: boolean;
+  /**
+   * Per plugin file, what it is granted (`null`: what its manifest asks for). A file named here
+   * is not looked up among installed plugins: a queue worker runs cached copies with the grant
+   * the producer sent.
+   */
+  grants?: Record<string, PermissionsGrant | null>;
 }
 
-function workerEntry(): { url: URL; execArgv: string[] } {
+/** The batch worker thread's entry point and the Node flags it needs. */
+export function workerEntry(): { url: URL; execArgv: string[] } {
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     // From TypeScript sources (tsx): tsx cannot load a worker's .ts entry on Node 20, so use the
