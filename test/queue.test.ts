@@ -8,8 +8,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
@@ -43,6 +43,8 @@ let redis: RedisServer;
 
 interface Proc {
   child: ChildProcess;
+  /** A worker's POCKET_HOME (its queue cache is under it). */
+  home?: string;
   output: () => string;
   exited: Promise<number | null>;
 }
@@ -61,11 +63,14 @@ function start(args: string[], env: Record<string, string> = {}): Proc {
 }
 
 const running: Proc[] = [];
+/** BullMQ clients the tests open: closed at the end even after a failure (they would reconnect forever). */
+const opened: Queue[] = [];
 process.on('exit', () => running.forEach((p) => p.child.kill('SIGKILL')));
 
 /** A `pocket-wit worker` with a fresh home (empty queue cache). */
 async function worker(url: string, extra: string[] = []): Promise<Proc> {
-  const p = start(['worker', '--queue', url, '--stall-timeout', '2s', ...extra], { POCKET_HOME: tempDir('pocket-wit-queue-worker-'), POCKET_PLUGIN_PATH: '' });
+  const home = tempDir('pocket-wit-queue-worker-');
+  const p = { ...start(['worker', '--queue', url, ...(extra.includes('--stall-timeout') ? [] : ['--stall-timeout', '2s']), ...extra], { POCKET_HOME: home, POCKET_PLUGIN_PATH: '' }), home };
   running.push(p);
   for (let i = 0; i < 300 && !p.output().includes('worker: taking items'); i++) {
     if (p.child.exitCode !== null) break;
@@ -127,6 +132,7 @@ test.before(async () => {
 test.after(async () => {
   // A failed test leaves its workers: they would keep this process alive.
   for (const p of running) p.child.kill('SIGKILL');
+  await Promise.all(opened.map((q) => q.close().catch(() => {})));
   await redis?.kill();
 });
 
@@ -134,7 +140,8 @@ test('two workers, one SIGKILLed mid-run: --out is identical to a local batch; t
   const out = join(work, 'two-workers.jsonl');
   const report = join(work, 'two-workers.html');
   const a = await worker(redis.url);
-  const b = await worker(redis.url);
+  // b has the same plugin files at hand (--plugins): it runs them from there, fetching nothing.
+  const b = await worker(redis.url, ['--plugins', PLUGINS]);
   const p = producer(out, redis.url, ['--json', '--report', report]);
   await whenLines(out, 60, p);
   assert.match(a.output(), /batch [0-9a-f]{20} \(from .*two-workers\.jsonl\): 4 plugins, workflow review-report\.yaml/);
@@ -148,6 +155,9 @@ test('two workers, one SIGKILLed mid-run: --out is identical to a local batch; t
   assert.ok(page.includes(redis.url), 'the report names the queue instead of a concurrency');
   const log = await stopWorker(b);
   assert.match(log, /worker: stopped: \d+ items run \(\d+ failed\) in 1 batch/);
+  const fetched = (home: string): string[] => (existsSync(join(home, 'queue-cache')) ? readdirSync(join(home, 'queue-cache')).filter((f) => f.endsWith('.wasm')) : []);
+  assert.is(fetched(a.home!).length, 4, 'a fetched the four plugins from the queue');
+  assert.is(fetched(b.home!).length, 0, 'b fetched none: its own files have the named sha256');
 });
 
 test('a producer SIGKILLed and started again with --resume finishes the batch; nothing is run twice', async () => {
@@ -221,6 +231,7 @@ test('bytes on the queue that do not hash to the named sha256 are refused: inval
 
 test('a job of no published batch is dropped unrun; SIGTERM lets the item in flight finish', async () => {
   const queue = new Queue('pocket-wit-items.forged', { connection: { host: '127.0.0.1', port: redis.port } });
+  opened.push(queue);
   await queue.add('item', { b: 'not-a-batch', g: 1, i: 0, input: { id: 'x', text: 'hi' } }, { jobId: 'not-a-batch.1.0' });
   const w = await worker(redis.url, ['--queue-name', 'forged']);
   const pending = async (): Promise<number> => {
@@ -267,6 +278,81 @@ test('connection problems are one clear line: refused, wrong password, password 
 
   const badUrl = await runCli(['worker', '--queue', 'http://127.0.0.1:6379']);
   assert.is(badUrl.stderr.trim(), 'error[invalid-input]: --queue http://127.0.0.1:6379: only redis:// and rediss:// (TLS) URLs are supported');
+});
+
+/** A redis-server speaking TLS only, with a certificate signed by a CA of its own (openssl). */
+async function startTlsRedis(): Promise<{ url: string; ca: string; stop: () => void }> {
+  const dir = tempDir('pocket-wit-queue-tls-');
+  const sh = (cmd: string): void => void execSync(cmd, { cwd: dir, stdio: 'ignore' });
+  sh('openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=pocket-wit-test-ca');
+  sh('openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost');
+  writeFileSync(join(dir, 'ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1');
+  sh('openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext');
+  const probe = (await startRedis()) as RedisServer; // a free port: take it over
+  const port = probe.port;
+  await probe.kill();
+  const child = spawn('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', 'srv.crt', '--tls-key-file', 'srv.key', '--tls-ca-cert-file', 'ca.crt', '--tls-auth-clients', 'no', '--save', '', '--dir', dir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  for (let i = 0; i < 200 && !log.includes('Ready to accept connections'); i++) await sleep(50);
+  assert.ok(log.includes('Ready to accept connections'), `the TLS redis did not start:\n${log}`);
+  return { url: `rediss://localhost:${port}`, ca: join(dir, 'ca.crt'), stop: () => void child.kill('SIGKILL') };
+}
+
+test('an item whose workers die on it 3 times gets a trap record instead of hanging the batch', async () => {
+  const wf = join(work, 'slow.yaml');
+  writeFileSync(wf, 'name: slow\nstart: wait\nnodes:\n  - name: wait\n    type: delay\n    config: { duration: 20s }\n');
+  const one = join(work, 'one.jsonl');
+  writeFileSync(one, '{"n":1}\n');
+  const out = join(work, 'poison.jsonl');
+  const p = start(['flow', wf, '--batch', one, '--out', out, '--queue', redis.url, '--queue-name', 'poison'], producerEnv);
+  running.push(p);
+  const queue = new Queue('pocket-wit-items.poison', { connection: { host: '127.0.0.1', port: redis.port } });
+  opened.push(queue);
+  for (let death = 1; death <= 3; death++) {
+    // The item is taken (after the stall check hands it back), then its worker dies.
+    const w = await worker(redis.url, ['--queue-name', 'poison', '--stall-timeout', '1s']);
+    // Running again: active, and handed back once per earlier death (the dead worker's job stays
+    // in the active list until a stall check moves it, so "active" alone is not enough).
+    const runningAgain = async (): Promise<boolean> => {
+      const [job] = await queue.getJobs(['active']);
+      return job !== undefined && job.stalledCounter === death - 1;
+    };
+    for (let i = 0; i < 300 && !(await runningAgain()); i++) await sleep(50);
+    assert.ok(await runningAgain(), `death ${death}: the item is running on the new worker`);
+    await sleep(300); // it is in the worker's thread
+    w.child.kill('SIGKILL');
+    await w.exited;
+  }
+  const last = await worker(redis.url, ['--queue-name', 'poison', '--stall-timeout', '1s']);
+  assert.is(await p.exited, 1, p.output());
+  await queue.close();
+  const record = JSON.parse(readFileSync(out, 'utf8')) as { line: number; ok: boolean; error: { code: string; message: string } };
+  assert.equal([record.line, record.ok, record.error.code], [1, false, 'trap']);
+  assert.match(record.error.message, /^workers died running this item \d+ times \(killed, crashed or lost\); it was not run to the end$/);
+  await stopWorker(last);
+});
+
+test('rediss:// (TLS): refused without the CA, with one clear line; a batch runs with --queue-ca', async () => {
+  const tls = await startTlsRedis();
+  try {
+    const noCa = await runCli(['worker', '--queue', tls.url]);
+    assert.is(noCa.code, 1);
+    assert.match(noCa.stderr, /^error\[queue-unavailable\]: cannot reach rediss:\/\/localhost:\d+: TLS failed: .*(self[- ]signed|certificate).* \(give the server's CA with --queue-ca FILE\)\n$/);
+    const w = start(['worker', '--queue', tls.url, '--queue-ca', tls.ca, '--stall-timeout', '2s'], { POCKET_HOME: tempDir('pocket-wit-queue-worker-') });
+    running.push(w);
+    const small = join(work, 'small-tls.jsonl');
+    writeFileSync(small, '{"id":"s1","product":"Boots","text":"Great boots, love them!"}\n');
+    const out = join(work, 'tls.jsonl');
+    const r = await runCli(['flow', WORKFLOW, '--plugins', PLUGINS, '--batch', small, '--out', out, '--queue', tls.url, '--queue-ca', tls.ca], { env: producerEnv });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /batch: 1 ok, 0 failed of 1 inputs in [\d.]+ s \(queue rediss:\/\/localhost:\d+\)/);
+    await stopWorker(w);
+    const plain = await runCli(['worker', '--queue', 'redis://127.0.0.1:6379', '--queue-ca', tls.ca]);
+    assert.match(plain.stderr, /error\[invalid-input\]: --queue-ca goes with a rediss:\/\/ \(TLS\) URL/);
+  } finally {
+    tls.stop();
+  }
 });
 
 test('usage: --queue goes with --batch, and with it --concurrency belongs to the workers', async () => {
