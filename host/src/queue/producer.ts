@@ -79,9 +79,12 @@ export async function runQueuedBatch(inputs: unknown[], options: QueuedBatchOpti
   const wf = collectWorkflowFiles(options.workflow);
   const plugins = await pluginSpecs(options.plugins, options.permissions);
   const batchBytes = readFileSync(options.batchFile);
-  const fingerprint = sha256(
-    Buffer.from(JSON.stringify({ inputs: sha256(batchBytes), files: wf.files.map((f) => [f.path, f.sha256]), workflow: wf.workflow, plugins: plugins.map((p) => [p.spec.sha256, p.spec.grant]), store: options.store ?? null, stepLimit: options.stepLimit ?? null })),
+  // What the items run on; with the inputs, what the batch is (--report or not, the same batch).
+  const runsOn = sha256(
+    Buffer.from(JSON.stringify({ files: wf.files.map((f) => [f.path, f.sha256]), workflow: wf.workflow, plugins: plugins.map((p) => [p.spec.sha256, p.spec.grant]), store: options.store ?? null, stepLimit: options.stepLimit ?? null })),
   );
+  const runtime = options.timings ? sha256(Buffer.from(`${runsOn}\0timings`)) : runsOn;
+  const fingerprint = sha256(Buffer.from(`${runsOn}\0${sha256(batchBytes)}`));
 
   const redis = await connectRedis(options);
   const queue = new Queue<ItemJob>(bullQueueName(name), { connection: redis });
@@ -113,6 +116,7 @@ export async function runQueuedBatch(inputs: unknown[], options: QueuedBatchOpti
       batch,
       gen,
       fingerprint,
+      runtime,
       workflow: wf.workflow,
       files: wf.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
       plugins: plugins.map((p) => p.spec),

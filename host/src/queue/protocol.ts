@@ -49,6 +49,8 @@ export interface BatchSpec {
   gen: number;
   /** What this batch is (inputs, workflow, plugins, options): a resumed run with another fingerprint starts over. */
   fingerprint: string;
+  /** What its items run on (workflow, plugins, grants, options; not the inputs): batches alike share a worker's threads. */
+  runtime: string;
   /** The workflow file (a path among `files`). */
   workflow: string;
   files: SpecFile[];

@@ -65,7 +65,7 @@ export class QueueWorker {
   readonly #redis: Redis;
   readonly #queue: string;
   readonly #options: QueueWorkerOptions;
-  /** Open pools by what they run (workflow, plugins, grants, options): a batch run again reuses its threads. */
+  /** Open pools by what they run (`BatchSpec.runtime`): the next batch of the same workflow and plugins reuses the threads. */
   readonly #batches = new Map<string, Batch>();
   readonly #specs = new Map<string, { spec: BatchSpec; at: number }>();
   readonly #seen = new Set<string>();
@@ -129,7 +129,7 @@ export class QueueWorker {
 
   /** The local files of a batch (fetched and checked once), and its pool of threads. */
   async #open(spec: BatchSpec): Promise<BatchThreadPool> {
-    const key = `${spec.fingerprint}.${spec.timings ? 't' : ''}`;
+    const key = spec.runtime;
     const have = this.#batches.get(key);
     if (have && !(have.failedAt && Date.now() - have.failedAt > RETRY_OPEN_MS)) {
       have.lastUsed = Date.now();
