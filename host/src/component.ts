@@ -26,7 +26,7 @@ export const MAX_COMPONENT_BYTES = 256 * 1024 * 1024;
 const HASH_SLICE = 4 * 1024 * 1024;
 
 /** sha256 of `bytes`, a slice per event-loop turn: a large component never blocks the host. */
-async function sha256Of(bytes: Uint8Array): Promise<string> {
+export async function sha256Of(bytes: Uint8Array): Promise<string> {
   const hash = createHash('sha256');
   for (let at = 0; at < bytes.length; at += HASH_SLICE) {
     hash.update(bytes.subarray(at, at + HASH_SLICE));

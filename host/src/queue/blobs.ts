@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { sha256Of } from '../component.js';
 import { PluginError } from '../errors.js';
 import { pocketHome, pluginsDir } from '../installed/home.js';
 import { keys } from './protocol.js';
@@ -40,10 +41,10 @@ function writeAtomically(path: string, bytes: Uint8Array): void {
  * (`invalid-plugin`), whoever put them there.
  */
 export async function fetchBlob(redis: Redis, queue: string, hash: string, path: string, what: string): Promise<string> {
-  if (existsSync(path) && sha256(readFileSync(path)) === hash) return path;
+  if (existsSync(path) && (await sha256Of(readFileSync(path))) === hash) return path;
   const bytes = await redis.getBuffer(keys(queue).blob(hash));
   if (!bytes) throw new PluginError('invalid-plugin', `${what}: the queue holds no bytes with sha256 ${hash} (the producer's batch has ended or Redis lost its data); this worker runs only what the producer named`);
-  const got = sha256(bytes);
+  const got = await sha256Of(bytes);
   if (got !== hash) throw new PluginError('invalid-plugin', `${what}: the bytes on the queue have sha256 ${got}, not the ${hash} the producer named; refused`);
   writeAtomically(path, bytes);
   return path;
@@ -54,27 +55,28 @@ export async function fetchBlob(redis: Redis, queue: string, hash: string, path:
  * subfolders) and the installed plugins. A plugin the producer names by a sha256 found here is
  * run from here, without fetching it.
  */
-export function localPluginIndex(dirs: string[]): Map<string, string> {
-  const index = new Map<string, string>();
-  const add = (file: string): void => {
-    try {
-      const hash = sha256(readFileSync(file));
-      if (!index.has(hash)) index.set(hash, file);
-    } catch {
-      // unreadable: not offered
-    }
-  };
+export async function localPluginIndex(dirs: string[]): Promise<Map<string, string>> {
+  const files: string[] = [];
+  const wasm = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.wasm')).map((f) => join(dir, f));
   for (const dir of [...dirs, pluginsDir()]) {
     if (!existsSync(dir)) continue;
+    files.push(...wasm(dir));
     for (const entry of readdirSync(dir)) {
       const full = join(dir, entry);
-      if (entry.endsWith('.wasm')) add(full);
-      else if (statSync(full, { throwIfNoEntry: false })?.isDirectory()) {
-        for (const sub of readdirSync(full)) if (sub.endsWith('.wasm')) add(join(full, sub));
-        const dist = join(full, 'dist');
-        if (existsSync(dist)) for (const sub of readdirSync(dist)) if (sub.endsWith('.wasm')) add(join(dist, sub));
-      }
+      if (!statSync(full, { throwIfNoEntry: false })?.isDirectory()) continue;
+      files.push(...wasm(full));
+      if (existsSync(join(full, 'dist'))) files.push(...wasm(join(full, 'dist')));
     }
+  }
+  const index = new Map<string, string>();
+  for (const file of files) {
+    let hash: string;
+    try {
+      hash = await sha256Of(readFileSync(file));
+    } catch {
+      continue; // unreadable: not offered
+    }
+    if (!index.has(hash)) index.set(hash, file);
   }
   return index;
 }

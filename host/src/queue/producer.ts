@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { sha256Of } from '../component.js';
 import { grantForInstalled } from '../installed/store.js';
 import type { PermissionsGrant } from '../sandbox/policy.js';
 import type { BatchItemResult } from '../workflow/batch.js';
@@ -58,7 +59,7 @@ async function pluginSpecs(files: string[], permissions: PermissionsGrant | unde
     const bytes = readFileSync(file);
     // An installed plugin: integrity-checked here, and the grant consented at install travels.
     const grant = (await grantForInstalled(file, permissions)) ?? null;
-    out.push({ spec: { name: basename(file, '.wasm'), file: basename(file), sha256: sha256(bytes), size: bytes.length, grant }, bytes });
+    out.push({ spec: { name: basename(file, '.wasm'), file: basename(file), sha256: await sha256Of(bytes), size: bytes.length, grant }, bytes });
   }
   return out;
 }

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { isPluginError, PluginError } from '../errors.js';
 import { intersectGrants } from '../installed/lockfile.js';
 import type { PermissionsGrant } from '../sandbox/policy.js';
-import { BatchThreadPool } from '../workflow/batch-pool.js';
+import { BatchThreadPool, ThreadLostError } from '../workflow/batch-pool.js';
 import type { BatchItemResult, WorkerInit } from '../workflow/batch.js';
 import { cachedPath, fetchBlob, localPluginIndex, queueCacheDir } from './blobs.js';
 import { connectRedis, DEFAULT_QUEUE_NAME, redactUrl, type QueueConnection } from './connection.js';
@@ -73,17 +73,17 @@ export class QueueWorker {
   #bull!: BullWorker<ItemJob>;
   #idleTimer?: NodeJS.Timeout;
 
-  private constructor(redis: Redis, options: QueueWorkerOptions) {
+  private constructor(redis: Redis, options: QueueWorkerOptions, local: Map<string, string>) {
     this.#redis = redis;
     this.#queue = options.name ?? DEFAULT_QUEUE_NAME;
     this.#options = options;
-    this.#local = localPluginIndex(options.plugins ?? []);
+    this.#local = local;
   }
 
   /** Connect (a clear `queue-unavailable` when Redis cannot be reached) and start taking items. */
   static async start(options: QueueWorkerOptions): Promise<QueueWorker> {
     const redis = await connectRedis(options);
-    const worker = new QueueWorker(redis, options);
+    const worker = new QueueWorker(redis, options, await localPluginIndex(options.plugins ?? []));
     const stall = options.stallTimeoutMs ?? 30_000;
     const concurrency = Math.max(1, options.concurrency ?? 1);
     worker.#bull = new BullWorker<ItemJob>(bullQueueName(worker.#queue), (job) => worker.#process(job), {
@@ -204,7 +204,7 @@ export class QueueWorker {
       result = { ...(await pool.run(item.input)), index: item.i };
     } catch (err) {
       // A crashed thread: throw, so BullMQ retries the item (another attempt, maybe elsewhere).
-      if (isPluginError(err) && err.code === 'trap' && /batch worker thread/.test(err.message)) throw err;
+      if (err instanceof ThreadLostError) throw err;
       // The batch cannot run here (bytes refused, a plugin that does not load): the item's record says why.
       const code = isPluginError(err) ? err.code : 'plugin-error';
       const message = err instanceof Error ? err.message : String(err);

@@ -8,6 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { PluginError } from '../errors.js';
 import { workerEntry, type BatchItemResult, type FromWorker, type ToWorker, type WorkerInit } from './batch.js';
 
+/** The item's thread died under it (`trap`): the item itself may be fine, so a caller may run it again. */
+export class ThreadLostError extends PluginError {
+  constructor(why: string) {
+    super('trap', `a batch worker thread ${why}`);
+  }
+}
+
 interface Thread {
   worker: Worker;
   /** The item it runs, with its settle functions. */
@@ -52,7 +59,7 @@ export class BatchThreadPool {
         gone = true;
         const i = this.#threads.indexOf(thread);
         if (i >= 0) this.#threads.splice(i, 1);
-        const err = new PluginError('trap', `a batch worker thread ${why}`);
+        const err = new ThreadLostError(why);
         if (!ready) return reject(err);
         thread.busy?.reject(err);
         thread.busy = undefined;
