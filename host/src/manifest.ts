@@ -49,6 +49,8 @@ export const ManifestSchema = Type.Object({
   license: Type.Optional(Type.String()),
   runtime: Type.Optional(Type.Literal('wasm')),
   binary: Type.Optional(Type.String({ minLength: 1 })),
+  /** The JavaScript engine a TypeScript/JavaScript plugin is built with (`build --engine` overrides it). */
+  engine: Type.Optional(Type.Union([Type.Literal('quickjs'), Type.Literal('starlingmonkey')])),
   nodes: Type.Optional(Type.Array(ManifestNodeSchema)),
   permissions: Type.Optional(PermissionsSchema),
   requirements: Type.Optional(Type.Record(Type.String(), Type.String())),
@@ -56,6 +58,8 @@ export const ManifestSchema = Type.Object({
 
 export type Manifest = Static<typeof ManifestSchema>;
 export type ManifestNode = Static<typeof ManifestNodeSchema>;
+/** The JavaScript engines a manifest's `engine` may name. */
+export const MANIFEST_ENGINES = ['quickjs', 'starlingmonkey'] as const;
 export type PermissionsDecl = Static<typeof PermissionsSchema>;
 
 /** Permissions with every field present (defaults applied, units resolved). */
@@ -168,6 +172,7 @@ export function validateManifest(value: unknown, source = 'manifest'): Manifest 
     }
     if (field.endsWith('memory')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a size; write for example "64MB"`;
     if (field.endsWith('timeout')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a duration; write for example "5s"`;
+    if (field === 'engine') return `engine: "${String(getPath(value, e.instancePath))}" is not a JavaScript engine pocket-wit builds with; write quickjs or starlingmonkey`;
     if (field === 'version') return `version: "${String(getPath(value, e.instancePath))}" is not a semantic version like 1.0.0`;
     if (field === 'name') return `name: "${String(getPath(value, e.instancePath))}" must be lowercase letters, digits, ".", "_" or "-"`;
     return `${field}: ${e.message}`;
