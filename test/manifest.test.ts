@@ -55,7 +55,7 @@ test('size units are case-insensitive in manifests, as in parseSize', () => {
 
 test('an unknown permission is reported once, naming the known ones', () => {
   const found = problems({ name: 'x', version: '1.0.0', permissions: { cpu: 2 } });
-  assert.equal(found, ['permissions: unknown field cpu (known: memory, timeout, env, filesystem, network)']);
+  assert.equal(found, ['permissions: unknown key "cpu" (known: memory, timeout, env, filesystem, network)']);
 });
 
 test('every problem is reported at once, each naming its field', () => {
@@ -64,7 +64,7 @@ test('every problem is reported at once, each naming its field', () => {
   assert.ok(found.some((p) => p.startsWith('version:') && p.includes('semantic version')), found.join('\n'));
   assert.ok(found.some((p) => p.startsWith('permissions.memory') && p.includes('"big"')), found.join('\n'));
   assert.ok(found.some((p) => p.startsWith('permissions.timeout') && p.includes('"soon"')), found.join('\n'));
-  assert.ok(found.some((p) => p.includes('unknown field disk')), found.join('\n'));
+  assert.ok(found.some((p) => p.includes('unknown key "disk"')), found.join('\n'));
 });
 
 test('a node entry needs type, category and description', () => {

@@ -10,24 +10,33 @@ import { Value } from 'typebox/value';
 import './typebox-settings.js';
 import { parse as parseYaml } from 'yaml';
 import { PluginError } from './errors.js';
+import { unknownKeyMessages } from './unknown-keys.js';
 
-const NodeExampleSchema = Type.Object({
-  name: Type.String(),
-  description: Type.Optional(Type.String()),
-  config: Type.Optional(Type.Unknown()),
-  input: Type.Unknown(),
-  output: Type.Optional(Type.Unknown()),
-});
+// Every object the format defines refuses keys it does not know (a typo is an error with
+// "did you mean"); JSON Schemas and `requirements` are open mappings.
+const NodeExampleSchema = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.Optional(Type.String()),
+    config: Type.Optional(Type.Unknown()),
+    input: Type.Unknown(),
+    output: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
 
-const ManifestNodeSchema = Type.Object({
-  type: Type.String({ minLength: 1 }),
-  category: Type.String({ minLength: 1 }),
-  description: Type.String({ minLength: 1 }),
-  configSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  inputSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  outputSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  examples: Type.Optional(Type.Array(NodeExampleSchema)),
-});
+const ManifestNodeSchema = Type.Object(
+  {
+    type: Type.String({ minLength: 1 }),
+    category: Type.String({ minLength: 1 }),
+    description: Type.String({ minLength: 1 }),
+    configSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    inputSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    outputSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    examples: Type.Optional(Type.Array(NodeExampleSchema)),
+  },
+  { additionalProperties: false },
+);
 
 const PermissionsSchema = Type.Object(
   {
@@ -41,20 +50,23 @@ const PermissionsSchema = Type.Object(
 );
 
 /** The manifest's schema (JSON Schema, via typebox). */
-export const ManifestSchema = Type.Object({
-  name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
-  version: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+([-+][0-9A-Za-z.-]+)?$' }),
-  description: Type.Optional(Type.String()),
-  author: Type.Optional(Type.String()),
-  license: Type.Optional(Type.String()),
-  runtime: Type.Optional(Type.Literal('wasm')),
-  binary: Type.Optional(Type.String({ minLength: 1 })),
-  /** The JavaScript engine a TypeScript/JavaScript plugin is built with (`build --engine` overrides it). */
-  engine: Type.Optional(Type.Union([Type.Literal('quickjs'), Type.Literal('starlingmonkey')])),
-  nodes: Type.Optional(Type.Array(ManifestNodeSchema)),
-  permissions: Type.Optional(PermissionsSchema),
-  requirements: Type.Optional(Type.Record(Type.String(), Type.String())),
-});
+export const ManifestSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
+    version: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+([-+][0-9A-Za-z.-]+)?$' }),
+    description: Type.Optional(Type.String()),
+    author: Type.Optional(Type.String()),
+    license: Type.Optional(Type.String()),
+    runtime: Type.Optional(Type.Literal('wasm')),
+    binary: Type.Optional(Type.String({ minLength: 1 })),
+    /** The JavaScript engine a TypeScript/JavaScript plugin is built with (`build --engine` overrides it). */
+    engine: Type.Optional(Type.Union([Type.Literal('quickjs'), Type.Literal('starlingmonkey')])),
+    nodes: Type.Optional(Type.Array(ManifestNodeSchema)),
+    permissions: Type.Optional(PermissionsSchema),
+    requirements: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);
 
 export type Manifest = Static<typeof ManifestSchema>;
 export type ManifestNode = Static<typeof ManifestNodeSchema>;
@@ -155,20 +167,31 @@ export function resolvePermissions(decl: PermissionsDecl | undefined): ResolvedP
   };
 }
 
+export interface ValidateManifestOptions {
+  /**
+   * `error` (the default, for a project's manifest file): a key the format does not define is a
+   * problem, with "did you mean". `ignore-outside-permissions` (for a manifest embedded in a
+   * component, which an older pocket-wit may have stamped with keys it then ignored): only an
+   * unknown permission is a problem.
+   */
+  unknownKeys?: 'error' | 'ignore-outside-permissions';
+}
+
 /** Check a parsed manifest object; throws `invalid-manifest` listing every problem. */
-export function validateManifest(value: unknown, source = 'manifest'): Manifest {
+export function validateManifest(value: unknown, source = 'manifest', options: ValidateManifestOptions = {}): Manifest {
+  const strict = (options.unknownKeys ?? 'error') === 'error';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PluginError('invalid-manifest', `${source}: expected a mapping with name, version, ... at the top level`);
   }
-  const problems = [...Value.Errors(ManifestSchema, value)].filter((e) => !e.message.includes('schema is false')).map((e) => {
+  const problems = [...Value.Errors(ManifestSchema, value)].filter((e) => !e.message.includes('schema is false')).flatMap((e) => {
     const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
     if (e.keyword === 'required') {
       const missing = (e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ');
       return `${field === '(top level)' ? '' : field + ': '}missing required field${missing ? ' ' + missing : ''}`;
     }
     if (e.keyword === 'additionalProperties') {
-      const extra = (e.params as { additionalProperties?: string[] }).additionalProperties?.join(', ');
-      return `${field}: unknown field${extra ? ' ' + extra : ''} (known: memory, timeout, env, filesystem, network)`;
+      if (!strict && field !== 'permissions') return [];
+      return unknownKeyMessages(ManifestSchema, e).map((m) => (field === '(top level)' ? m : `${field}: ${m}`));
     }
     if (field.endsWith('memory')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a size; write for example "64MB"`;
     if (field.endsWith('timeout')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a duration; write for example "5s"`;

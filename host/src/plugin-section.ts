@@ -63,7 +63,7 @@ export function readPluginSection(component: Uint8Array, source = 'component'): 
   if (parsed.format !== 1 || typeof parsed.world !== 'string' || typeof parsed.engine !== 'string') {
     throw new PluginError('invalid-plugin', `${source}: unknown ${PLUGIN_SECTION} section format; rebuild it with this version of \`pocket-wit build\``);
   }
-  const section: PluginSection = { format: 1, world: parsed.world, engine: parsed.engine, manifest: validateManifest(parsed.manifest, `${source} (embedded manifest)`) };
+  const section: PluginSection = { format: 1, world: parsed.world, engine: parsed.engine, manifest: validateManifest(parsed.manifest, `${source} (embedded manifest)`, { unknownKeys: 'ignore-outside-permissions' }) };
   if (Array.isArray(parsed.nodes)) section.nodes = parsed.nodes;
   if (typeof parsed.wit === 'string') section.wit = parsed.wit;
   return section;
