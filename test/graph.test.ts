@@ -234,7 +234,7 @@ test('usage and file errors: an unknown extension names the three formats; a mis
   assert.is(bad.stderr, flow.stderr, 'the same report as flow --check');
   const help = await runCli(['graph', '--help']);
   assert.match(help.stdout, /-o, --out <file>/);
-  assert.match(help.stdout, /pocket-wit graph examples\/workflows\/review-report\.yaml --plugins examples -o docs\/images\/demo-graph\.svg/);
+  assert.match(help.stdout, /pocket-wit graph wf\.yaml -o wf\.svg/);
 });
 
 test('the README picture (and the Mermaid example of docs/VISUALIZING.md) is what the tool draws from the demo workflows today', async () => {

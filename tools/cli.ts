@@ -24,6 +24,7 @@ import { registerPack } from './commands/pack.js';
 import { registerWit } from './commands/wit.js';
 import { registerStamp } from './commands/stamp.js';
 import { registerWorker } from './commands/worker.js';
+import { registerHelp } from './commands/help.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
@@ -61,6 +62,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerWit(cli);
   registerInit(cli);
   registerWorker(cli);
+  registerHelp(cli);
   cli.help();
   cli.version(version);
   const json = argv.includes('--json');

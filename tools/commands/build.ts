@@ -6,6 +6,7 @@ import type { JsEngine } from '../build/bundle-ts.js';
 import { UsageError } from '../cli-support.js';
 import { createStepReporter } from '../ui/steps.js';
 import { SUPPORTED_WORLD_VERSIONS, WORLD_VERSION } from '../build/toolchain.js';
+import { formatSize } from '../ui/format.js';
 
 export function registerBuild(cli: CAC): void {
   cli
@@ -14,7 +15,8 @@ export function registerBuild(cli: CAC): void {
     .option('--engine <engine>', `JS engine for TypeScript plugins: ${JS_ENGINES.join(' | ')} (default: quickjs)`)
     .option('--wit-version <version>', `The pocket:plugin version to build against (default: the newest, ${WORLD_VERSION})`)
     .option('--json', 'Print the result as JSON')
-    .example('pocket-wit build examples/sentiment-analyzer')
+    .example('pocket-wit build ./my-plugin')
+    .example('pocket-wit build ./my-plugin --engine starlingmonkey -o my-plugin.wasm')
     .action(async (dir: string | undefined, opts: { out?: string; engine?: string; witVersion?: string; json?: boolean }) => {
       if (opts.witVersion !== undefined && !SUPPORTED_WORLD_VERSIONS.includes(String(opts.witVersion))) {
         throw new UsageError(`--wit-version must be one of ${SUPPORTED_WORLD_VERSIONS.join(', ')} (got "${opts.witVersion}")`);
@@ -37,6 +39,6 @@ export function registerBuild(cli: CAC): void {
         world: `pocket:plugin@${result.witVersion}`,
       };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else process.stdout.write(`built ${summary.name}@${summary.version} → ${summary.out} (${summary.engine}, ${(summary.size / 1024 / 1024).toFixed(1)} MB, ${summary.world})\n`);
+      else process.stdout.write(`built ${summary.name}@${summary.version} → ${summary.out} (${summary.engine}, ${formatSize(summary.size)}, ${summary.world})\n`);
     });
 }

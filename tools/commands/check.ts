@@ -27,8 +27,8 @@ export function registerCheck(cli: CAC): void {
     .option('--old <wit>', 'The old WIT: a .wit file, a WIT folder, or a .wasm component')
     .option('--new <wit>', 'The new WIT, as --old')
     .option('--json', 'Print the result as JSON')
-    .example('pocket-wit check examples/sentiment-analyzer/dist/sentiment-analyzer.wasm')
-    .example('pocket-wit check --old wit/v0.1.0 --new wit/v0.2.0')
+    .example('pocket-wit check ./my-plugin/dist/my-plugin.wasm')
+    .example('pocket-wit check --old old/pocket-plugin.wit --new pocket-plugin.wit')
     .action(async (plugin: string | undefined, opts: CheckOptions) => {
       const color = pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !opts.json);
       const pair = opts.old !== undefined || opts.new !== undefined;

@@ -101,7 +101,9 @@ export function registerFlow(cli: CAC): void {
     .option('--deny-env', 'Grant no plugin any environment variable, whatever its permissions.env asks')
     .option('--deny-all', 'All three: --deny-fs --deny-net --deny-env')
     .option('--watch', 'Hot reload: when a plugin file changes (rebuilt, reinstalled), later calls use the new version')
-    .example('pocket-wit flow examples/workflows/review-pipeline.yaml --plugins examples --input \'{"id":"r1","text":"Great boots!"}\'')
+    .example('pocket-wit flow wf.yaml --plugins ./plugins --input \'{"id":"r1","text":"Great boots!"}\'')
+    .example('pocket-wit flow wf.yaml --check')
+    .example('pocket-wit flow wf.yaml --batch inputs.jsonl --out results.jsonl --concurrency 4')
     .action(async (workflowPath: string, opts: FlowOptions) => {
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new UsageError('--log-level must be one of debug, info, warn, error');
       if (opts.batch && !opts.out) throw new UsageError('--batch needs --out <results.jsonl>');

@@ -36,9 +36,9 @@ export function registerGraph(cli: CAC): void {
     .command('graph <workflow>', 'Draw a workflow: nodes, actions, start, retries, timeouts, nested flows, and the problems flow --check finds')
     .option('-o, --out <file>', 'Write the graph to a file; the extension picks the format: .html (a self-contained page), .svg or .mmd (Mermaid). Without it, Mermaid text on stdout')
     .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects; repeatable; searched first (as for flow)')
-    .example('pocket-wit graph examples/workflows/review-pipeline.yaml --plugins examples')
-    .example('pocket-wit graph examples/workflows/review-report.yaml --plugins examples -o review-report.html')
-    .example('pocket-wit graph examples/workflows/review-report.yaml --plugins examples -o docs/images/demo-graph.svg')
+    .example('pocket-wit graph wf.yaml --plugins ./plugins')
+    .example('pocket-wit graph wf.yaml -o wf.html')
+    .example('pocket-wit graph wf.yaml -o wf.svg')
     .action(async (workflowPath: string, opts: GraphOptions) => {
       if (typeof opts.out === 'boolean' || opts.out === '') throw new UsageError('--out needs a file name ending in .html, .svg or .mmd');
       if (Array.isArray(opts.out)) throw new UsageError('--out is given more than once');

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { describeComponent, listInstalled, pluginsDir, summarizePermissions, type JsonSchema, type PermissionsDecl } from '../../host/src/index.js';
 import { resolvePluginArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
+import { formatSize } from '../ui/format.js';
 
 /** One line per permission, readable. */
 export function formatPermissions(p: PermissionsDecl, indent = '  '): string {
@@ -44,6 +45,8 @@ export function registerInfo(cli: CAC): void {
     .command('info <plugin>', 'Show a plugin: nodes with their schemas and examples, permissions, world, size, sha256, origin')
     .option('--dir <dir>', 'Plugin directory to look names up in (default: $POCKET_HOME/plugins)')
     .option('--json', 'Print as JSON')
+    .example('pocket-wit info my-plugin')
+    .example('pocket-wit info ./my-plugin/dist/my-plugin.wasm --json')
     .action(async (arg: string, opts: { dir?: string; json?: boolean }) => {
       const dir = pluginsDir(opts.dir ? resolve(opts.dir) : undefined);
       // On disk first (a .wasm or a project folder), else an installed plugin's name.
@@ -58,7 +61,7 @@ export function registerInfo(cli: CAC): void {
       const out: string[] = [];
       out.push(`${d.name} ${d.version}${d.description ? ` — ${d.description}` : ''}\n`);
       if (d.author || d.license) out.push(`  author: ${d.author ?? '-'}   license: ${d.license ?? '-'}\n`);
-      out.push(`  world: ${d.world}   engine: ${d.engine}   size: ${(d.size / 1024 / 1024).toFixed(1)} MB\n  sha256: ${d.sha256}\n  file: ${d.path}\n  from: ${origin}\n`);
+      out.push(`  world: ${d.world}   engine: ${d.engine}   size: ${formatSize(d.size)}\n  sha256: ${d.sha256}\n  file: ${d.path}\n  from: ${origin}\n`);
       if (d.describedBy === 'metadata') out.push(`  described by: its metadata() (no pocket-wit:plugin section: another toolchain built it; run in the sandbox with nothing granted)\n`);
       out.push(`permissions (${summarizePermissions(d.permissions)}):\n${formatPermissions(d.permissions)}`);
       for (const n of d.nodes) {

@@ -110,7 +110,8 @@ export function registerInstall(cli: CAC): void {
     .option('--force', 'Replace an installed plugin of another version or build')
     .option('--dir <dir>', 'Plugin directory (default: $POCKET_HOME/plugins, i.e. ~/.pocket/plugins)')
     .option('--json', 'Print the result as JSON')
-    .example('pocket-wit install examples/sentiment-analyzer --yes')
+    .example('pocket-wit install ./my-plugin --yes')
+    .example('pocket-wit install my-plugin-1.0.0.tgz')
     .action(async (sourceArg: string, opts: InstallOptions) => {
       const steps = createStepReporter();
       if (!existsSync(sourceArg)) throw new PluginError('not-found', `nothing to install at ${sourceArg}: give a plugin project directory, a .wasm component or a .tgz from \`pocket-wit pack\``);

@@ -9,6 +9,7 @@ export function registerList(cli: CAC): void {
     .option('--dir <dir>', 'Plugin directory (default: $POCKET_HOME/plugins)')
     .option('--node <type>', 'Only the plugins that offer this node type')
     .option('--json', 'Print as JSON')
+    .example('pocket-wit list --node sentiment')
     .action(async (opts: { dir?: string; json?: boolean; node?: string }) => {
       const dir = pluginsDir(opts.dir ? resolve(opts.dir) : undefined);
       const all = await listInstalled(dir);

@@ -9,6 +9,7 @@ export function registerTest(cli: CAC): void {
   cli
     .command('test [dir]', 'Build a plugin and run the examples declared in its metadata as tests')
     .option('--json', 'Print the results as JSON')
+    .example('pocket-wit test ./my-plugin')
     .action(async (dir: string | undefined, opts: { json?: boolean }) => {
       const steps = createStepReporter();
       const file = await resolvePluginFile(dir ?? '.', steps);

@@ -25,7 +25,7 @@ export function registerTypes(cli: CAC): void {
     .option('--guest', 'Types for a guest: exports to implement, imports to call')
     .option('--world <name>', 'The world to generate for (default: the package\'s only world)')
     .option('--json', 'Print the written files as JSON')
-    .example('pocket-wit types wit/v0.2.0 --out src/generated --guest')
+    .example('pocket-wit types pocket-plugin.wit --out src/generated --guest')
     .action(async (wit: string, opts: TypesOptions) => {
       if (typeof opts.out !== 'string') throw new UsageError('--out <dir> is required: the folder to write the types to');
       if (opts.host && opts.guest) throw new UsageError('give --host or --guest, not both');

@@ -8,6 +8,7 @@ export function registerValidate(cli: CAC): void {
   cli
     .command('validate <plugin>', 'Check a plugin project or component: structure, manifest, world, metadata, examples')
     .option('--json', 'Print the report as JSON')
+    .example('pocket-wit validate ./my-plugin')
     .action(async (target: string, opts: { json?: boolean }) => {
       const report = await validatePlugin(target, createStepReporter());
       const examples = report.probe?.examples ?? [];

@@ -13,7 +13,7 @@ import { parseDuration } from '../manifest.js';
 import { formatProblem, readWorkflow, WorkflowInvalidError, type WorkflowNodeDef, type WorkflowProblem, type WorkflowSource } from './definition.js';
 import type { NodeRegistry, NodeRunContext, NodeType } from './node-types.js';
 import { validateWorkflow } from './validate.js';
-import { StepRecorder, type TraceCall, type TraceSpan } from './trace.js';
+import { roundMs, StepRecorder, type TraceCall, type TraceSpan } from './trace.js';
 
 export const DEFAULT_STEP_LIMIT = 1000;
 const MAX_FLOW_DEPTH = 16;
@@ -282,7 +282,7 @@ export class Flow {
       type: def.type,
       ...(type.plugin ? { plugin: type.plugin } : {}),
       startedAt: new Date().toISOString(),
-      offsetMs: Math.round((started - state.origin) * 1000) / 1000,
+      offsetMs: roundMs(started - state.origin),
       durationMs: 0,
       phases: {},
       retries: 0,
@@ -337,16 +337,16 @@ export class Flow {
     try {
       const t0 = performance.now();
       const prep = await rec.span('prep', () => raced(type.prep(input, ctx), signal));
-      step.phases.prep = performance.now() - t0;
+      step.phases.prep = roundMs(performance.now() - t0);
       checkDeadline();
       phase = 'exec';
       const t1 = performance.now();
       const exec = await this.#execWithRetry(def, type, prep, ctx, step, rec, checkDeadline);
-      step.phases.exec = performance.now() - t1;
+      step.phases.exec = roundMs(performance.now() - t1);
       phase = 'post';
       const t2 = performance.now();
       const out = await rec.span('post', () => raced(type.post(input, prep, exec, ctx), signal));
-      step.phases.post = performance.now() - t2;
+      step.phases.post = roundMs(performance.now() - t2);
       checkDeadline();
       step.action = out.next || 'default';
       step.outputBytes = bytes(out.output);
@@ -361,7 +361,7 @@ export class Flow {
     } finally {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuterAbort);
-      step.durationMs = performance.now() - started;
+      step.durationMs = roundMs(performance.now() - started);
       const done: TraceStep = { ...step, ...rec.end() };
       trace.push(done);
       options.onStep?.(done);

@@ -45,9 +45,14 @@ export interface TraceCall {
   level?: string;
 }
 
-function round(ms: number): number {
+/**
+ * A duration or time in ms as a trace writes it: to the microsecond (at most 3 decimals), so
+ * `1.1116969999999924` is written `1.112`.
+ */
+export function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
+const round = roundMs;
 
 function codeOf(err: unknown): ErrorCode {
   const code = (err as { code?: unknown } | null)?.code;
