@@ -2,8 +2,9 @@
  * Loading the plugins a workflow can use, shared by `pocket-wit flow` and `pocket-wit graph`:
  * each component found on the plugin search path (plugin-search.ts) is loaded with the grant
  * the host gives it (an installed plugin: integrity-checked, and at most what was consented at
- * install, narrowed by the command's flags), the same component found twice is used once, and
- * the node registry is the built-ins plus every plugin's node types.
+ * install, narrowed by the command's flags), the same component or plugin name found twice is
+ * used once (the first found), and the node registry is the built-ins plus every plugin's node
+ * types (two plugins offering one type: a node names which, `type: plugin/type`).
  */
 import {
   builtinNodeTypes,
@@ -16,7 +17,7 @@ import {
   type Plugin,
   type ReloadEvent,
 } from '../host/src/index.js';
-import { findPluginFiles, pluginSearchPath } from './plugin-search.js';
+import { findPluginFiles, pluginSearchPath, shadowNote } from './plugin-search.js';
 import type { StepReporter } from './ui/steps.js';
 
 export interface LoadPluginFilesOptions {
@@ -26,9 +27,15 @@ export interface LoadPluginFilesOptions {
   grant?: PermissionsGrant;
   /** Told of each reload (with `watch`). */
   onReload?: (event: ReloadEvent) => void;
+  /** Told (one line) when a later plugin of a name already loaded is dropped. */
+  say?: (line: string) => void;
 }
 
-/** Load plugin component files, in order; a component found twice (same sha256) is used once. */
+/**
+ * Load plugin component files, in order; a component found twice (same sha256) is used once, and
+ * so is a plugin name (the first; `findPlugins` drops known names before loading, this catches
+ * a section-less plugin whose name only its loaded metadata tells).
+ */
 export async function loadPluginFiles(files: string[], log: LogSink, options: LoadPluginFilesOptions = {}): Promise<{ plugins: (Plugin | WatchedPlugin)[]; files: string[] }> {
   const load = async (file: string): Promise<Plugin> => {
     // An installed plugin: integrity-checked, and granted at most what was consented at install.
@@ -38,14 +45,19 @@ export async function loadPluginFiles(files: string[], log: LogSink, options: Lo
   const plugins: (Plugin | WatchedPlugin)[] = [];
   const used: string[] = [];
   const seen = new Set<string>();
+  const names = new Map<string, string>();
   for (const file of files) {
     const plugin = options.watch ? await WatchedPlugin.open(file, { load, ...(options.onReload ? { onEvent: options.onReload } : {}) }) : await load(file);
-    const sha = 'current' in plugin ? plugin.current.source.sha256 : plugin.source.sha256;
-    if (seen.has(sha)) {
-      if (plugin instanceof WatchedPlugin) plugin.close();
-      continue; // the same component found twice
+    const loaded = 'current' in plugin ? plugin.current : plugin;
+    const sha = loaded.source.sha256;
+    const first = names.get(loaded.name);
+    if (seen.has(sha) || first !== undefined) {
+      if (!seen.has(sha) && first !== undefined) options.say?.(shadowNote(loaded.name, { file: first, installed: false }, { file, installed: false }));
+      await closePlugins([plugin]); // the same component, or a plugin name, found twice
+      continue;
     }
     seen.add(sha);
+    names.set(loaded.name, file);
     plugins.push(plugin);
     used.push(file);
   }
@@ -75,7 +87,7 @@ export interface WorkflowPlugins {
  */
 export async function loadWorkflowPlugins(explicit: string[], steps: StepReporter, log: LogSink, warn: (message: string) => void): Promise<WorkflowPlugins> {
   const found = await findPluginFiles(pluginSearchPath(explicit), steps, explicit, warn);
-  const { plugins } = await loadPluginFiles(found, log);
+  const { plugins } = await loadPluginFiles(found, log, { say: warn });
   const close = (): Promise<void> => closePlugins(plugins);
   try {
     const registry = new NodeRegistry(builtinNodeTypes());

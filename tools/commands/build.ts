@@ -4,6 +4,7 @@ import { buildPlugin } from '../build/build.js';
 import { JS_ENGINES } from '../build/componentize-js.js';
 import type { JsEngine } from '../build/bundle-ts.js';
 import { UsageError } from '../cli-support.js';
+import { requireProjectArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
 import { SUPPORTED_WORLD_VERSIONS, WORLD_VERSION } from '../build/toolchain.js';
 import { formatSize } from '../ui/format.js';
@@ -25,6 +26,7 @@ export function registerBuild(cli: CAC): void {
         throw new UsageError(`--engine must be one of ${JS_ENGINES.join(', ')} (got "${opts.engine}")`);
       }
       const result = await buildPlugin(dir ?? '.', {
+      if (dir !== undefined) requireProjectArg(dir, 'build');
         ...(opts.out ? { out: opts.out } : {}),
         ...(opts.engine ? { engine: opts.engine as JsEngine } : {}),
         ...(opts.witVersion ? { witVersion: String(opts.witVersion) } : {}),

@@ -80,7 +80,7 @@ export function registerFlow(cli: CAC): void {
     .command('flow <workflow>', 'Check and run a Pocket workflow (YAML) with plugin and built-in nodes')
     .option('--input <json>', 'The workflow input: JSON text or @file.json')
     .option('--store <json>', 'Initial shared store: a JSON object or @file.json')
-    .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects; repeatable; searched first')
+    .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects (must exist); repeatable; searched first, before POCKET_PLUGIN_PATH, ./plugins and the installed plugins; the first plugin of a name found wins')
     .option('--check', 'Only check the workflow: every problem, with its location')
     .option('--trace <file>', "Write every step (node, phases, action, duration, sizes, retries, every phase call, the plugin's store and log calls) as JSON")
     .option('--report <file>', 'Write a self-contained HTML report: of the run (graph with the path taken, timeline of every phase, store before and after, the error), or with --batch of the batch (items/s, node latencies, failures by code)')
@@ -142,7 +142,7 @@ export function registerFlow(cli: CAC): void {
       const explicit = ([] as string[]).concat(opts.plugins ?? []);
       const dirs = pluginSearchPath(explicit);
       const found = await findPluginFiles(dirs, steps, explicit, (w) => process.stderr.write(`${w}\n`));
-      const { plugins, files } = await loadPluginFiles(found, log, { watch: Boolean(opts.watch) && !opts.batch, ...(grant ? { grant } : {}), onReload: reportReload });
+      const { plugins, files } = await loadPluginFiles(found, log, { watch: Boolean(opts.watch) && !opts.batch, ...(grant ? { grant } : {}), onReload: reportReload, say: (w) => void process.stderr.write(`${w}\n`) });
       if (!opts.check) {
         // What each plugin may use beyond memory and timeout (a batch's workers load with the same grant).
         for (const p of plugins) {

@@ -35,7 +35,7 @@ export function registerGraph(cli: CAC): void {
   cli
     .command('graph <workflow>', 'Draw a workflow: nodes, actions, start, retries, timeouts, nested flows, and the problems flow --check finds')
     .option('-o, --out <file>', 'Write the graph to a file; the extension picks the format: .html (a self-contained page), .svg or .mmd (Mermaid). Without it, Mermaid text on stdout')
-    .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects; repeatable; searched first (as for flow)')
+    .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects (must exist); repeatable; searched first, as for flow')
     .example('pocket-wit graph wf.yaml --plugins ./plugins')
     .example('pocket-wit graph wf.yaml -o wf.html')
     .example('pocket-wit graph wf.yaml -o wf.svg')

@@ -42,14 +42,14 @@ export function formatSchema(schema: JsonSchema | undefined, indent = '    '): s
 
 export function registerInfo(cli: CAC): void {
   cli
-    .command('info <plugin>', 'Show a plugin: nodes with their schemas and examples, permissions, world, size, sha256, origin')
+    .command('info <plugin>', 'Show a plugin: nodes with their schemas and examples, permissions, world, size, sha256, origin; <plugin> is a path (.wasm or project directory), else an installed name, else a file or project here')
     .option('--dir <dir>', 'Plugin directory to look names up in (default: $POCKET_HOME/plugins)')
     .option('--json', 'Print as JSON')
     .example('pocket-wit info my-plugin')
     .example('pocket-wit info ./my-plugin/dist/my-plugin.wasm --json')
     .action(async (arg: string, opts: { dir?: string; json?: boolean }) => {
       const dir = pluginsDir(opts.dir ? resolve(opts.dir) : undefined);
-      // On disk first (a .wasm or a project folder), else an installed plugin's name.
+      // The one rule for a <plugin> argument (plugin-source.ts): a path, else an installed name, else something here.
       const resolved = await resolvePluginArg(arg, createStepReporter(), { dir });
       const file = resolved.file;
       const origin = resolved.installed ? ((await listInstalled(dir)).find((p) => p.name === arg)?.lock.source ?? 'unknown') : resolve(arg);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readProject } from '../build/project.js';
 import { packPlugin } from '../plugin-package.js';
+import { requireProjectArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
 
 /** What `pack --json` prints: one line. */
@@ -33,6 +34,7 @@ export function registerPack(cli: CAC): void {
     .example('pocket-wit pack ./my-plugin -o my-plugin.tgz')
     .action(async (dir: string | undefined, opts: { out?: string; json?: boolean }) => {
       const { manifest } = readProject(dir ?? '.');
+      if (dir !== undefined) requireProjectArg(dir, 'pack');
       const { file, entries } = await packPlugin(dir ?? '.', createStepReporter(), opts.out);
       const bytes = readFileSync(file);
       const summary: PackSummary = {

@@ -11,7 +11,7 @@ const LEVELS = ['debug', 'info', 'warn', 'error'];
 
 export function registerRun(cli: CAC): void {
   cli
-    .command('run <plugin> <node-type>', 'Run one node of a plugin (a .wasm file, a project directory built on demand, or an installed plugin\'s name)')
+    .command('run <plugin> <node-type>', 'Run one node of a plugin: <plugin> is a path (.wasm, or a project directory built on demand), else an installed plugin\'s name, else a file or project here')
     .option('--dir <dir>', 'Plugin directory to look installed names up in (default: $POCKET_HOME/plugins)')
     .option('--input <json>', 'The node input: JSON text or @file.json')
     .option('--config <json>', 'The node config: JSON text or @file.json')

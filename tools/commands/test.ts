@@ -1,18 +1,19 @@
 /** `pocket-wit test <dir>`: build the plugin and run the examples its nodes declare, as tests. */
 import type { CAC } from 'cac';
 import { PluginError, probePlugin } from '../../host/src/index.js';
-import { resolvePluginFile } from '../plugin-source.js';
+import { resolvePluginArg } from '../plugin-source.js';
 import { colors as pc } from '../ui/colors.js';
 import { createStepReporter } from '../ui/steps.js';
 
 export function registerTest(cli: CAC): void {
   cli
-    .command('test [dir]', 'Build a plugin and run the examples declared in its metadata as tests')
+    .command('test [plugin]', 'Build a plugin and run the examples declared in its metadata as tests; [plugin] is a path (.wasm or project directory, default .), else an installed name, else a file or project here')
+    .option('--dir <dir>', 'Plugin directory to look installed names up in (default: $POCKET_HOME/plugins)')
     .option('--json', 'Print the results as JSON')
     .example('pocket-wit test ./my-plugin')
-    .action(async (dir: string | undefined, opts: { json?: boolean }) => {
+    .action(async (dir: string | undefined, opts: { json?: boolean; dir?: string }) => {
       const steps = createStepReporter();
-      const file = await resolvePluginFile(dir ?? '.', steps);
+      const { file } = await resolvePluginArg(dir ?? '.', steps, opts.dir ? { dir: opts.dir } : {});
       const { metadata, examples } = await probePlugin({ file, runExamples: true });
       const passed = examples.filter((e) => e.status !== 'fail').length;
       const failed = examples.length - passed;

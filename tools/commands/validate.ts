@@ -1,16 +1,20 @@
 /** `pocket-wit validate <dir|file> [--json]`: every problem with what to fix; exit 1 on any. */
 import type { CAC } from 'cac';
 import { PluginError } from '../../host/src/index.js';
+import { locatePluginArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
 import { validatePlugin } from '../validate-plugin.js';
 
 export function registerValidate(cli: CAC): void {
   cli
-    .command('validate <plugin>', 'Check a plugin project or component: structure, manifest, world, metadata, examples')
+    .command('validate <plugin>', 'Check a plugin project or component: structure, manifest, world, metadata, examples; <plugin> is a path (.wasm or project directory), else an installed name, else a file or project here')
+    .option('--dir <dir>', 'Plugin directory to look installed names up in (default: $POCKET_HOME/plugins)')
     .option('--json', 'Print the report as JSON')
     .example('pocket-wit validate ./my-plugin')
-    .action(async (target: string, opts: { json?: boolean }) => {
-      const report = await validatePlugin(target, createStepReporter());
+    .action(async (target: string, opts: { json?: boolean; dir?: string }) => {
+      // The one rule for a <plugin> argument (plugin-source.ts); a project is built for the check.
+      const located = await locatePluginArg(target, { say: (line) => void process.stderr.write(`${line}\n`), ...(opts.dir ? { dir: opts.dir } : {}) });
+      const report = await validatePlugin(located.kind === 'installed' ? located.file : located.path, createStepReporter());
       const examples = report.probe?.examples ?? [];
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ valid: report.problems.length === 0, section: report.description ? report.description.describedBy === 'section' : undefined, problems: report.problems, examples: examples.map((e) => ({ node: e.node, example: e.example, status: e.status })) })}\n`);

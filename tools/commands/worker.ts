@@ -7,6 +7,7 @@
 import type { CAC } from 'cac';
 import { parseDuration } from '../../host/src/index.js';
 import { grantFromFlags, UsageError } from '../cli-support.js';
+import { checkPluginDirs } from '../plugin-search.js';
 import { loadQueueModule } from '../queue-module.js';
 
 interface WorkerOptions {
@@ -52,6 +53,7 @@ export function registerWorker(cli: CAC): void {
       }
       if (stallTimeoutMs < 1000) throw new UsageError('--stall-timeout must be at least 1s (the worker renews its claim on an item every half of it)');
       const grant = grantFromFlags(opts);
+      checkPluginDirs(([] as string[]).concat(opts.plugins ?? [])); // a missing --plugins folder is an error, not a silent skip
       const { QueueWorker } = await loadQueueModule();
       const say = (line: string): void => void process.stderr.write(`${line}\n`);
       const worker = await QueueWorker.start({

@@ -140,15 +140,15 @@ function parallelChildOf(node: GraphNode, message: string, model: GraphModel): G
 }
 
 /** The plugin (and its version) offering a node type. */
-function pluginOf(registry: NodeRegistry, type: string): { name: string; version: string } | undefined {
-  const t = registry.get(type);
+function pluginOf(registry: NodeRegistry, type: string, plugin?: string): { name: string; version: string } | undefined {
+  const t = registry.get(type, plugin);
   if (!t?.plugin) return undefined;
   const p = registry.plugins.find((x) => x.name === t.plugin);
   return { name: t.plugin, version: p?.version ?? '?' };
 }
 
-function kindOf(registry: NodeRegistry, type: string): GraphNodeKind {
-  const t = registry.get(type);
+function kindOf(registry: NodeRegistry, type: string, plugin?: string): GraphNodeKind {
+  const t = registry.get(type, plugin);
   if (!t) return 'unknown';
   if (t.plugin) return 'plugin';
   if (type === 'flow' || type === 'parallel') return type;
@@ -176,8 +176,8 @@ function addWorkflow(source: WorkflowSource, ctx: Context, prefix: string, paren
 
   for (const nodeDef of def.nodes) {
     if (nodes.has(nodeDef.name)) continue; // a duplicate name: the check reports it on the first
-    const kind = kindOf(ctx.registry, nodeDef.type);
-    const plugin = pluginOf(ctx.registry, nodeDef.type);
+    const kind = kindOf(ctx.registry, nodeDef.type, nodeDef.plugin);
+    const plugin = pluginOf(ctx.registry, nodeDef.type, nodeDef.plugin);
     const node: GraphNode = {
       id: idOf(nodeDef.name),
       name: nodeDef.name,

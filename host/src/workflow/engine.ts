@@ -191,7 +191,7 @@ export class Flow {
     this.registry = registry;
     this.warnings = problems;
     this.#depth = depth;
-    for (const def of source.def.nodes) this.#nodes.set(def.name, { def, type: registry.get(def.type)! });
+    for (const def of source.def.nodes) this.#nodes.set(def.name, { def, type: registry.get(def.type, def.plugin)! });
     for (const c of source.def.connections ?? []) {
       const routes = this.#next.get(c.from) ?? new Map<string, string>();
       routes.set(c.action || 'default', c.to);

@@ -2,6 +2,7 @@
  * What a workflow node can be: a node type offered by a loaded plugin, or a built-in. Both have
  * the same shape (prep / exec / post), so the engine does not care which it runs.
  */
+import { didYouMean } from '../did-you-mean.js';
 import { PluginError } from '../errors.js';
 import type { HostCallEvent, LogSink, SharedStore } from '../host-api.js';
 import type { JsonSchema } from '../metadata.js';
@@ -97,9 +98,22 @@ function pinned(ctx: NodeRunContext, fallback: Plugin): Plugin {
   return pins.get(ctx) ?? fallback;
 }
 
-/** Every node type a run can use, by name; a name defined twice is an error naming both. */
+/** What `NodeRegistry.lookup` found for a node's `type` (and `plugin`): the node type, or why none. */
+export type NodeLookup = { type: NodeType; problem?: undefined } | { type?: undefined; problem: string; kind: 'unknown' | 'ambiguous' | 'no-plugin' | 'conflict' };
+
+/**
+ * Every node type a run can use. A node names one by `type` alone, or qualified by the plugin
+ * offering it: `type: greeter/greet`, or `type: greet` with `plugin: greeter`. Built-in types
+ * cannot be offered by a plugin (adding one that is is an error naming both). Two different
+ * plugins may offer the same type: only an unqualified use of it is an error (`lookup`), naming
+ * both and how to qualify. The same plugin name offering the same type twice is an error.
+ */
 export class NodeRegistry {
-  readonly #types = new Map<string, NodeType>();
+  readonly #builtins = new Map<string, NodeType>();
+  /** Plugin node types by unqualified name, in the order their plugins were added. */
+  readonly #offered = new Map<string, NodeType[]>();
+  /** Plugin node types by `plugin/type`. */
+  readonly #qualified = new Map<string, NodeType>();
   /** The plugins whose node types are here (for "searched" in messages). */
   readonly plugins: { name: string; version: string; source: string }[] = [];
 
@@ -108,11 +122,21 @@ export class NodeRegistry {
   }
 
   add(type: NodeType): void {
-    const existing = this.#types.get(type.type);
-    if (existing) {
-      throw new PluginError('invalid-workflow', `node type "${type.type}" is defined twice: by ${existing.source} and by ${type.source}`);
+    const twice = (existing: NodeType): PluginError =>
+      new PluginError('invalid-workflow', `node type "${type.type}" is defined twice: by ${existing.source} and by ${type.source}`);
+    const builtin = this.#builtins.get(type.type);
+    if (builtin) throw twice(builtin);
+    if (type.plugin === undefined) {
+      const offered = this.#offered.get(type.type)?.[0];
+      if (offered) throw twice(offered);
+      this.#builtins.set(type.type, type);
+      return;
     }
-    this.#types.set(type.type, type);
+    const key = `${type.plugin}/${type.type}`;
+    const existing = this.#qualified.get(key);
+    if (existing) throw twice(existing);
+    this.#qualified.set(key, type);
+    this.#offered.set(type.type, [...(this.#offered.get(type.type) ?? []), type]);
   }
 
   addPlugin(source: Plugin | WatchedPlugin): void {
@@ -121,11 +145,69 @@ export class NodeRegistry {
     this.plugins.push({ name: plugin.name, version: plugin.metadata.version, source: plugin.source.source });
   }
 
-  get(type: string): NodeType | undefined {
-    return this.#types.get(type);
+  /**
+   * The node type `type` names (`greet`, or qualified `greeter/greet`), or offered by plugin
+   * `plugin` when given; undefined when there is none or an unqualified name is ambiguous
+   * (`lookup` says which).
+   */
+  get(type: string, plugin?: string): NodeType | undefined {
+    return this.lookup(type, plugin).type;
   }
 
   get types(): string[] {
-    return [...this.#types.keys()];
+    return [...this.#builtins.keys(), ...this.#offered.keys()];
+  }
+
+  /** Every plugin node type as `plugin/type`. */
+  get qualifiedTypes(): string[] {
+    return [...this.#qualified.keys()];
   }
 }
+  /**
+   * The node type a workflow node names, or a one-line problem (for node `node` when given):
+   * unknown (with the closest names), offered by two or more plugins (how to qualify), a plugin
+   * not loaded, or a `plugin:` that disagrees with a qualified `type`. An exact unqualified name
+   * comes first, so a type whose own name has a `/` is still found.
+   */
+  lookup(type: string, plugin?: string, node?: string): NodeLookup {
+    const at = node === undefined ? '' : `node "${node}": `;
+    let name = type;
+    let from = plugin;
+    const slash = type.indexOf('/');
+    if (slash > 0 && !this.#builtins.has(type) && !this.#offered.has(type)) {
+      const named = type.slice(0, slash);
+      if (from !== undefined && from !== named) {
+        return { kind: 'conflict', problem: `${at}type "${type}" names plugin ${named}, but plugin: ${from} names another; keep one of them` };
+      }
+      from = named;
+      name = type.slice(slash + 1);
+    }
+    if (from !== undefined) {
+      const found = this.#qualified.get(`${from}/${name}`);
+      if (found) return { type: found };
+      const names = [...new Set(this.plugins.map((p) => p.name))];
+      if (!names.includes(from)) {
+        const searched = this.plugins.length ? this.plugins.map((p) => `${p.name} (${p.source})`).join(', ') : 'none loaded';
+        return { kind: 'no-plugin', problem: `${at}no plugin named ${from}${didYouMean(from, names)} was found for node type "${name}"; plugins searched: ${searched}` };
+      }
+      const own = [...this.#qualified.values()].filter((t) => t.plugin === from).map((t) => t.type);
+      return { kind: 'unknown', problem: `${at}plugin ${from} offers no node type "${name}"${didYouMean(name, own)}; it offers: ${own.join(', ') || 'none'}` };
+    }
+    const builtin = this.#builtins.get(name);
+    if (builtin) return { type: builtin };
+    const offered = this.#offered.get(name) ?? [];
+    if (offered.length === 1) return { type: offered[0]! };
+    if (offered.length > 1) {
+      const by = offered.map((t) => t.plugin!);
+      const list = by.length === 2 ? `${by[0]} and ${by[1]}` : `${by.slice(0, -1).join(', ')} and ${by.at(-1)}`;
+      return { kind: 'ambiguous', problem: `${at}node type "${name}" is offered by plugins ${list}; write type: ${by[0]}/${name} (or plugin: ${by[0]})` };
+    }
+    const searched = this.plugins.length ? this.plugins.map((p) => `${p.name} (${p.source})`).join(', ') : 'none loaded';
+    const candidates = [...this.#builtins.keys(), ...this.#offered.keys()];
+    return {
+      kind: 'unknown',
+      problem: `unknown node type "${type}"${node === undefined ? '' : ` in node "${node}"`}${didYouMean(type, candidates)}; not a built-in and not offered by any plugin searched: ${searched}`,
+    };
+  }
+
+  /** Every node type name: built-ins, then plugin types (unqualified, each once). */

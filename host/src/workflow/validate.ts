@@ -38,10 +38,10 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
     if (first !== undefined) add('error', `duplicate node name "${node.name}" (first defined at nodes.${first})`, ['nodes', i, 'name']);
     else names.set(node.name, i);
 
-    const type = registry.get(node.type);
-    if (!type) {
-      const searched = registry.plugins.length ? registry.plugins.map((p) => `${p.name} (${p.source})`).join(', ') : 'none loaded';
-      add('error', `unknown node type "${node.type}" in node "${node.name}"; not a built-in and not offered by any plugin searched: ${searched}`, ['nodes', i, 'type']);
+    // `type: greet`, `type: greeter/greet`, or `type: greet` with `plugin: greeter` (node-types.ts).
+    const found = registry.lookup(node.type, node.plugin, node.name);
+    if (!found.type) {
+      add('error', found.problem, ['nodes', i, found.kind === 'no-plugin' && node.plugin !== undefined ? 'plugin' : 'type']);
       return;
     }
     const config = node.config ?? {};
@@ -49,6 +49,7 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
       for (const p of configProblems(type.configSchema, config)) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
     }
     for (const p of type.validateConfig?.(config, dirname(source.file), registry) ?? []) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
+    const type = found.type;
   });
 
   for (const [name, range] of Object.entries(def.plugins ?? {})) {

@@ -31,9 +31,10 @@ export const parallel = defineBuiltin({
     for (const n of config.nodes) {
       if (names.has(n.name)) problems.push(`nodes: duplicate name "${n.name}"`);
       names.add(n.name);
-      const type = registry.get(n.type);
+      const found = registry.lookup(n.type);
+      const type = found.type;
       if (!type) {
-        problems.push(`nodes: unknown node type "${n.type}" for "${n.name}"`);
+        problems.push(found.kind === 'unknown' ? `nodes: unknown node type "${n.type}" for "${n.name}"` : `nodes: "${n.name}": ${found.problem.replace(/ \(or plugin: [^)]*\)$/, '')}`); // a child has no plugin: field
         continue;
       }
       const config = n.config ?? {};
