@@ -73,7 +73,7 @@ test('run rebuilds a project whose sources changed, and reuses a fresh build', a
 test('plugin errors: exit 1, error[code] on stderr, {"error"} on stdout with --json', async () => {
   const r = await runCli(['run', project, 'sentiment', '--input', '{"txt":"typo"}', '--json']);
   assert.is(r.code, 1);
-  assert.equal(JSON.parse(r.stdout), { error: { code: 'invalid-input', message: 'input: missing required field text', details: { field: 'input', problems: ['input: missing required field text'] } } });
+  assert.equal(JSON.parse(r.stdout), { error: { code: 'invalid-input', message: 'input: missing required field text', node: 'sentiment', details: { field: 'input', problems: ['input: missing required field text'] } } });
   assert.match(r.stderr, /^error\[invalid-input\]: input: missing required field text$/m);
   const plain = await runCli(['run', project, 'nope']);
   assert.is(plain.code, 1);

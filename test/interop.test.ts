@@ -322,7 +322,7 @@ timed('run <file>: a node-error comes back as one, not a trap', async () => {
   assert.match(slugify.stdout, /"code":"not-found"/);
   const greeter = await cli(['run', await built(RECIPES[1]!), 'greet', '--input', '{"name":" "}', '--json']);
   assert.is(greeter.code, 1, greeter.stderr);
-  assert.equal(JSON.parse(greeter.stdout), { error: { code: 'invalid-input', message: 'input.name must be a non-empty string', details: { field: 'name' } } });
+  assert.equal(JSON.parse(greeter.stdout), { error: { code: 'invalid-input', message: 'input.name must be a non-empty string', node: 'greet', phase: 'prep', details: { field: 'name' } } });
 });
 
 timed(`${label(SLOW)} (componentize-js): ${perRecipe.map(([name]) => name.replace(/:.*/, '')).join('; ')}`, async () => {

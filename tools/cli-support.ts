@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { colors as pc } from './ui/colors.js';
-import { isPluginError, memoryBoundProblem, parseDuration, parseSize, timeoutBoundProblem, type PermissionsGrant } from '../host/src/index.js';
+import { ERROR_CODES, errorLocation, isPluginError, memoryBoundProblem, parseDuration, parseSize, timeoutBoundProblem, type ErrorCode, type PermissionsGrant } from '../host/src/index.js';
 
 /** A mistake in how a command was called; exits with status 2. */
 /** A failure already reported on stdout/stderr: exit 1 without printing more. */
@@ -40,8 +40,20 @@ export function readJsonFlag(flag: string, value: unknown): unknown {
   }
 }
 
-/** Print an error the way every command does and return the exit status. */
-export function reportError(err: unknown, json: boolean): number {
+/**
+ * Whether the command line asks for verbose errors: `--verbose`, or `--log-level debug` (errors
+ * then also print the plugin's own stack where its engine gives one).
+ */
+export function verboseErrors(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === '--verbose' || a === '--log-level=debug' || (a === '--log-level' && argv[i + 1] === 'debug'));
+}
+
+/**
+ * Print an error the way every command does and return the exit status. A plugin's error names
+ * the node and phase it came from (`error[plugin-error]: node greet, exec: ...`); with `verbose`,
+ * the guest's stack follows it.
+ */
+export function reportError(err: unknown, json: boolean, verbose = false): number {
   if (err instanceof UsageError || (err instanceof Error && err.name === 'CACError')) {
     process.stderr.write(`${pc.red('error[usage]')}: ${err.message}\n  run \`pocket-wit --help\` or \`pocket-wit <command> --help\`\n`);
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: err.message } })}\n`);
@@ -50,7 +62,13 @@ export function reportError(err: unknown, json: boolean): number {
   if (isPluginError(err)) {
     const firstLine = err.message.split('\n')[0];
     const rest = err.message.split('\n').slice(1).join('\n');
-    process.stderr.write(`${pc.red(`error[${err.code}]`)}: ${firstLine}\n${rest ? rest + '\n' : ''}`);
+    const where = errorLocation(err);
+    process.stderr.write(`${pc.red(`error[${err.code}]`)}: ${where ? `${where}: ` : ''}${firstLine}\n${rest ? rest + '\n' : ''}`);
+    if (err.guestStack) {
+      const lines = err.guestStack.split('\n').map((l) => l.trim()).filter(Boolean);
+      if (verbose) process.stderr.write(`  guest stack:\n${lines.map((l) => `    ${l}\n`).join('')}`);
+      else process.stderr.write(`  run again with --verbose to see the plugin's stack\n`);
+    }
     if (json) process.stdout.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
     return 1;
   }
@@ -89,4 +107,19 @@ export function grantFromFlags(opts: { timeout?: string; memory?: string; denyFs
     if (problem) throw new UsageError(`--memory ${opts.memory} ${problem}`);
   }
   return Object.keys(grant).length > 0 ? grant : undefined;
+}
+
+/**
+ * The code a summary of failures is reported with: the failures' own code when they share one
+ * (`error[timeout]` for a batch whose failures all timed out), else `plugin-error` with a count of
+ * each code in `breakdown` (` (2 error[timeout], 1 error[invalid-input])`).
+ */
+export function failureCodes(byCode: ReadonlyMap<string, number>, failed: number): { code: ErrorCode; breakdown: string } {
+  const counted = [...byCode.values()].reduce((a, b) => a + b, 0);
+  const codes = [...byCode.keys()];
+  if (codes.length === 1 && counted === failed && ERROR_CODES.has(codes[0]!)) return { code: codes[0] as ErrorCode, breakdown: '' };
+  if (codes.length === 0) return { code: 'plugin-error', breakdown: '' };
+  const parts = [...byCode].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${k} error[${c}]`);
+  if (counted < failed) parts.push(`${failed - counted} in the earlier run`);
+  return { code: 'plugin-error', breakdown: ` (${parts.join(', ')})` };
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
 import { toolchainRoot } from '../host/src/wit-world.js';
-import { reportError, SilentFailure, UsageError } from './cli-support.js';
+import { reportError, SilentFailure, UsageError, verboseErrors } from './cli-support.js';
 import { registerBuild } from './commands/build.js';
 import { registerRun } from './commands/run.js';
 import { registerFlow } from './commands/flow.js';
@@ -82,7 +82,7 @@ export async function main(rawArgv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof SilentFailure) return 1;
-    return reportError(err, json);
+    return reportError(err, json, verboseErrors(argv));
   }
 }
 

@@ -169,6 +169,20 @@ void pp_metadata(pp_metadata_t *meta);
 /** The metadata generated from manifest.yaml (pocket_manifest.c). */
 extern const pp_metadata_t pp_manifest;
 
+/*
+ * A node defined in code (in pp_metadata) needs a type, a category and a description, as one in
+ * manifest.yaml does. PP_NODE fills the three from string literals and refuses an empty one at
+ * compile time; use it inside braces, with any other fields after it:
+ *   static pp_node_def_t nodes[] = {{PP_NODE("upper", "text", "Uppercase a string"), .input_schema = ...}};
+ * (An empty field given otherwise is refused by the host: `error[invalid-plugin]`.)
+ */
+#define PP__NONEMPTY(literal, field) \
+  (0 * sizeof(struct { _Static_assert(sizeof(literal) > 1, "PP_NODE: the node's " field " is empty: every node needs a type, a category and a description"); char c_; }))
+#define PP_NODE(type_, category_, description_) \
+  .node_type = {(type_), sizeof(type_) - 1 + PP__NONEMPTY(type_, "type")}, \
+  .category = {(category_), sizeof(category_) - 1 + PP__NONEMPTY(category_, "category")}, \
+  .description = {(description_), sizeof(description_) - 1 + PP__NONEMPTY(description_, "description")}
+
 /* ---- Strings and memory (call-scoped, see above) ---- */
 
 #define PP_STR(literal) ((pp_str_t){(literal), sizeof(literal) - 1})

@@ -8,7 +8,7 @@
  * Sizes are UTF-8 bytes. A host overrides any of them with `LoadOptions.limits` (resolved by
  * `resolveCallLimits` into the plugin's policy); docs/SECURITY.md ("Caps") lists them.
  */
-import { PluginError } from './errors.js';
+import { PluginError, splitGuestStack } from './errors.js';
 import { formatBytes } from './sandbox/format.js';
 
 export interface CallLimits {
@@ -112,12 +112,15 @@ export function capDetails(details: unknown, max: number): unknown {
 /** A PluginError with its message and details within the caps (the same error when they are). */
 export function capError(err: PluginError, limits: Pick<CallLimits, 'maxErrorMessageBytes' | 'maxErrorDetailsBytes'>): PluginError {
   const message = capMessage(err.message, limits.maxErrorMessageBytes);
-  const details = capDetails(err.details, limits.maxErrorDetailsBytes);
+  // A guest's stack travels in the node-error's details (`guestStack`); it is the error's own field here.
+  const split = err.guestStack === undefined ? splitGuestStack(err.details) : { details: err.details };
+  const details = capDetails(split.details, limits.maxErrorDetailsBytes);
   if (message === err.message && details === err.details) return err;
   // The cause is kept only when the message is whole: it would hold the text that was cut.
   return new PluginError(err.code, message, {
     context: err.context,
     ...(details !== undefined ? { details } : {}),
+    ...(split.guestStack !== undefined || err.guestStack !== undefined ? { guestStack: (split.guestStack ?? err.guestStack)! } : {}),
     ...(message === err.message && err.cause !== undefined ? { cause: err.cause } : {}),
   });
 }

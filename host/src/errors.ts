@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'size-limit'
   | 'permission-denied'
   | 'build-failed'
+  | 'type-error'
   | 'invalid-manifest'
   | 'invalid-workflow'
   | 'invalid-wit'
@@ -35,6 +36,7 @@ export const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'size-limit',
   'permission-denied',
   'build-failed',
+  'type-error',
   'invalid-manifest',
   'invalid-workflow',
   'invalid-wit',
@@ -69,24 +71,65 @@ export class PluginError extends Error {
    * every attempt, the first one first (this error is the last one).
    */
   readonly attempts?: Attempt[];
+  /**
+   * The plugin's own stack trace where its engine gives one: the stack of the Error a
+   * TypeScript/JavaScript node threw (sent by the guest SDK in the node-error's details, under
+   * `guestStack`, and taken out of `details` here). Printed by the CLI with `--verbose`.
+   */
+  readonly guestStack?: string;
 
-  constructor(code: ErrorCode, message: string, options: { context?: ErrorContext; details?: unknown; cause?: unknown; attempts?: Attempt[] } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { context?: ErrorContext; details?: unknown; cause?: unknown; attempts?: Attempt[]; guestStack?: string } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.context = options.context ?? {};
     this.details = options.details;
     if (options.attempts) this.attempts = options.attempts;
+    if (options.guestStack) this.guestStack = options.guestStack;
   }
 
-  /** A JSON-friendly form, as printed by `--json`. */
-  toJSON(): { code: ErrorCode; message: string; details?: unknown; attempts?: Attempt[] } {
+  /**
+   * A JSON-friendly form, as printed by `--json`: the code, the message, the node and phase of the
+   * call that failed (when known), the plugin's details, the guest's stack, the retried attempts.
+   */
+  toJSON(): { code: ErrorCode; message: string; node?: string; phase?: string; details?: unknown; guestStack?: string; attempts?: Attempt[] } {
     return {
       code: this.code,
       message: this.message,
+      ...(this.context.node === undefined ? {} : { node: this.context.node }),
+      ...(this.context.phase === undefined ? {} : { phase: this.context.phase }),
       ...(this.details === undefined ? {} : { details: this.details }),
+      ...(this.guestStack === undefined ? {} : { guestStack: this.guestStack }),
       ...(this.attempts ? { attempts: this.attempts } : {}),
     };
   }
+}
+
+/**
+ * Where a call failed, for a person: `node greet, exec` (empty when the error names no node and
+ * phase). The CLI prefixes an error's message with it unless the message names the node already.
+ */
+export function errorLocation(err: PluginError): string {
+  const { node, phase } = err.context;
+  if (!node || !phase) return '';
+  const m = err.message;
+  if (m.includes(`"${node}"`) || m.includes(`/${node}`) || m.includes(`node ${node}`)) return '';
+  return `node ${node}, ${phase}`;
+}
+
+/**
+ * Split a guest's `guestStack` out of a node-error's details (the TypeScript SDK sends the stack
+ * of a thrown Error that way): the details without it (undefined when nothing else was in them)
+ * and the stack.
+ */
+export function splitGuestStack(details: unknown): { details: unknown; guestStack?: string } {
+  if (!details || typeof details !== 'object' || Array.isArray(details)) return { details };
+  const { guestStack, ...rest } = details as Record<string, unknown>;
+  if (typeof guestStack !== 'string') return { details };
+  return { details: Object.keys(rest).length === 0 ? undefined : rest, guestStack };
 }
 
 /** True when `value` is a PluginError (also across module copies). */

@@ -6,7 +6,7 @@
  * instances (`sandbox/`: worker pool, command runner or in-process) → typed plugin (`Plugin`).
  * `loadPlugin` does them all.
  */
-export { PluginError, isPluginError, type Attempt, type ErrorCode, type ErrorContext } from './errors.js';
+export { PluginError, ERROR_CODES, isPluginError, errorLocation, splitGuestStack, type Attempt, type ErrorCode, type ErrorContext } from './errors.js';
 export { loadPlugin, type LoadOptions } from './load.js';
 export { Plugin, type EffectivePermissions, type NodeCallOptions, type NodeResult, type PluginSource, type RunNodeOptions } from './plugin.js';
 export type { JsonSchema, NodeDefinition, NodeExample, PluginMetadata } from './metadata.js';

@@ -6,7 +6,7 @@
 import { readComponent } from './component.js';
 import { PluginError } from './errors.js';
 import { metadataHost, stderrLogSink, type LogSink } from './host-api.js';
-import { parseMetadata } from './metadata.js';
+import { checkNodeDefinitions, parseMetadata } from './metadata.js';
 import { Plugin } from './plugin.js';
 import { toPluginError, type PluginRunner } from './runner.js';
 import { transpileComponent } from './transpile.js';
@@ -125,6 +125,12 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
     await runner.close();
     const err = toPluginError(thrown, { plugin: name, phase: 'metadata' });
     throw new PluginError(err.code === 'trap' ? 'invalid-plugin' : err.code, `${name}: metadata() failed: ${err.message}`, { cause: err });
+  }
+  try {
+    checkNodeDefinitions(raw, raw.name || name); // type, category, description: never empty
+  } catch (err) {
+    await runner.close();
+    throw err;
   }
   if (learning) {
     // What it asks for decides what it gets: restart it under that (narrowed by the grant) and

@@ -49,8 +49,38 @@ function parseField(text: string | undefined, what: string, plugin: string): unk
   }
 }
 
+/**
+ * The fields of a WIT `node-definition` that must not be empty, with how to fill each in. The
+ * guest SDKs refuse an empty one too, earlier (see docs/PLUGIN_SDK_API.md, "Required fields").
+ */
+const REQUIRED_NODE_FIELDS = [
+  { key: 'nodeType', name: 'type', example: "type: 'my-node'" },
+  { key: 'category', name: 'category', example: "category: 'text'" },
+  { key: 'description', name: 'description', example: "description: 'What the node does'" },
+] as const;
+
+/**
+ * Every node definition has a type, a category and a description (the WIT `node-definition`
+ * requires them): an `invalid-plugin` error naming the plugin, the node and the missing field.
+ */
+export function checkNodeDefinitions(raw: Pick<RawMetadata, 'nodes'>, plugin: string): void {
+  raw.nodes.forEach((n, i) => {
+    for (const field of REQUIRED_NODE_FIELDS) {
+      const value = (n as unknown as Record<string, unknown>)[field.key];
+      if (typeof value === 'string' && value.trim() !== '') continue;
+      const which = typeof n.nodeType === 'string' && n.nodeType.trim() !== '' ? `node "${n.nodeType}"` : `node #${i + 1}`;
+      throw new PluginError(
+        'invalid-plugin',
+        `${plugin}: ${which}: ${field.name} is missing: add ${field.example} to the node definition (for Go and C plugins, to its entry under nodes: in manifest.yaml)`,
+        { details: { node: typeof n.nodeType === 'string' && n.nodeType !== '' ? n.nodeType : null, index: i, field: field.name } },
+      );
+    }
+  });
+}
+
 export function parseMetadata(raw: RawMetadata, world: string, source: string): PluginMetadata {
   const name = raw.name || source;
+  checkNodeDefinitions(raw, name);
   const nodes: NodeDefinition[] = raw.nodes.map((n) => {
     const def: NodeDefinition = {
       type: n.nodeType,

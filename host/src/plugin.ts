@@ -205,7 +205,7 @@ export class Plugin {
       } catch (second) {
         if (!isPluginError(second)) throw second;
         const attempts = [...(first.attempts ?? [{ code: first.code, message: first.message }]), { code: second.code, message: second.message }];
-        throw new PluginError(second.code, second.message, { context: second.context, details: second.details, cause: second, attempts });
+        throw new PluginError(second.code, second.message, { context: second.context, details: second.details, cause: second, attempts, ...(second.guestStack ? { guestStack: second.guestStack } : {}) });
       }
     }
   }

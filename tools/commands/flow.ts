@@ -22,7 +22,7 @@ import {
   type TraceStep,
 } from '../../host/src/index.js';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
-import { grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
+import { failureCodes, grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
 import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
 import { closePlugins, loadPluginFiles } from '../workflow-plugins.js';
 import { createStepReporter } from '../ui/steps.js';
@@ -94,6 +94,7 @@ export function registerFlow(cli: CAC): void {
     .option('--step-limit <n>', 'Stop a run after this many node visits (against endless cycles)', { default: 1000 })
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'warn' })
     .option('--json', 'Print the result (or error) as JSON on stdout')
+    .option('--verbose', "On a plugin error, also print the plugin's own stack (where its engine gives one)")
     .option('--timeout <duration>', "Per-call time limit for every plugin, e.g. 2s; only lowers each plugin's own")
     .option('--memory <size>', "Memory cap for every plugin, e.g. 32MB; only lowers each plugin's own")
     .option('--deny-fs', 'Grant no plugin any directory, whatever its permissions.filesystem asks')
@@ -393,6 +394,8 @@ async function runBatchCommand(
   let open = true;
   let failed = plan.startFailed;
   let retried = plan.startRetried;
+  // Failures of this run by their code, for the summary (a resumed run's earlier ones are not re-read).
+  const failedCodes = new Map<string, number>();
   const started = performance.now();
   // --report: each item's summary as it is written (the out records stay as they are).
   const report = opts.report
@@ -448,7 +451,12 @@ async function runBatchCommand(
               : r.ok
                 ? { line, ok: true, output: r.output, action: r.action, path: r.path, ...retriedCalls }
                 : { line, ok: false, error: r.error, ...retriedCalls };
-            if (!record.ok) failed++;
+            if (!record.ok) {
+              failed++;
+              const code = (record.error as { code?: unknown } | undefined)?.code;
+              const key = typeof code === 'string' ? code : 'plugin-error';
+              failedCodes.set(key, (failedCodes.get(key) ?? 0) + 1);
+            }
             if (r.retried) retried++;
             writeAll(fd, `${JSON.stringify(record)}\n`);
             report?.add({ line, ok: record.ok, ...(record.ok ? {} : { error: record.error, input: inputs[index] }), ...(parseError ? { notJson: true } : {}), ...(r.timing ? { timing: r.timing } : {}) });
@@ -476,5 +484,8 @@ async function runBatchCommand(
     const retriedNote = retried ? `, ${retried} retried on a fresh instance` : '';
     process.stdout.write(`batch: ${summary.ok} ok, ${failed} failed${retriedNote} of ${n} inputs${resumed} in ${seconds.toFixed(1)} s (${queueShown ? `queue ${queueShown}` : `concurrency ${concurrency}`}) → ${plan.out}\n`);
   }
-  if (failed > 0) throw new PluginError('plugin-error', `${failed} of ${n} inputs failed; each failure is recorded in ${plan.out}`);
+  if (failed > 0) {
+    const { code, breakdown } = failureCodes(failedCodes, failed);
+    throw new PluginError(code, `${failed} of ${n} inputs failed${breakdown}; each failure is recorded in ${plan.out}`);
+  }
 }

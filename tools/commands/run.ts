@@ -1,6 +1,6 @@
 /** `pocket-wit run <plugin> <node-type> [--input JSON|@file] [--config JSON|@file] [--json]` */
 import type { CAC } from 'cac';
-import { grantForInstalled, loadPlugin, stderrLogSink, type LogLevel } from '../../host/src/index.js';
+import { grantForInstalled, loadPlugin, stderrLogSink, type LogLevel, type NodeDefinition } from '../../host/src/index.js';
 import { resolve } from 'node:path';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { grantFromFlags, readJsonFlag, UsageError } from '../cli-support.js';
@@ -24,6 +24,7 @@ export function registerRun(cli: CAC): void {
     .option('--deny-all', 'All three: --deny-fs --deny-net --deny-env')
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'warn' })
     .option('--json', 'Print {"output": ..., "next": ...} (or {"error": ...}) as JSON on stdout')
+    .option('--verbose', "On a plugin error, also print the plugin's own stack (where its engine gives one)")
     .example(`pocket-wit run ./my-plugin my-node --input '{"text":"This is amazing!"}' --json`)
     .example(`pocket-wit run my-plugin my-node --input @input.json --log-level debug`)
     .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyAll?: boolean; logLevel: string; json?: boolean; dir?: string }) => {
@@ -48,6 +49,7 @@ export function registerRun(cli: CAC): void {
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
       let result;
       try {
+        if (input === undefined) refuseMissingInput(plugin.node(nodeType), nodeType);
         result = await plugin.runNode(nodeType, {
           input,
           ...(config ? { config: config as Record<string, unknown> } : {}),
@@ -63,4 +65,22 @@ export function registerRun(cli: CAC): void {
         if (store.size > 0) process.stdout.write(`store: ${JSON.stringify(Object.fromEntries(store), null, 2)}\n`);
       }
     });
+}
+
+/**
+ * `run` without `--input` of a node whose input schema asks for an object: say that it needs an
+ * input and how to give one (with the schema's required fields), instead of `input: must be object`.
+ */
+function refuseMissingInput(node: NodeDefinition | undefined, nodeType: string): void {
+  const schema = node?.inputSchema;
+  if (!schema || schema.type !== 'object') return;
+  const required = Array.isArray(schema.required) ? schema.required.filter((f): f is string => typeof f === 'string') : [];
+  const props = (schema.properties ?? {}) as Record<string, { type?: unknown }>;
+  const placeholder = (field: string): string => {
+    const type = props[field]?.type;
+    return type === 'number' || type === 'integer' ? '0' : type === 'boolean' ? 'false' : type === 'array' ? '[]' : type === 'object' ? '{}' : '"…"';
+  };
+  const example = `{${required.map((f) => `${JSON.stringify(f)}:${placeholder(f)}`).join(',')}}`;
+  const fields = required.length ? ` (its input schema requires ${required.join(', ')})` : '';
+  throw new UsageError(`node "${nodeType}" needs an input${fields}: pass --input '${example === '{}' ? '{...}' : example}' or --input @input.json`);
 }

@@ -1,6 +1,7 @@
 /** `pocket-wit test <dir>`: build the plugin and run the examples its nodes declare, as tests. */
 import type { CAC } from 'cac';
 import { PluginError, probePlugin } from '../../host/src/index.js';
+import { failureCodes } from '../cli-support.js';
 import { resolvePluginArg } from '../plugin-source.js';
 import { colors as pc } from '../ui/colors.js';
 import { createStepReporter } from '../ui/steps.js';
@@ -30,6 +31,12 @@ export function registerTest(cli: CAC): void {
         process.stdout.write(`${metadata.name}: ${passed} passed, ${failed} failed\n`);
       }
       if (examples.length === 0) throw new PluginError('not-found', `${metadata.name} declares no examples; add examples to its nodes (definePlugin or manifest.yaml) to test them`);
-      if (failed > 0) throw new PluginError('plugin-error', `${failed} example${failed === 1 ? '' : 's'} failed`);
+      if (failed > 0) {
+        // Reported with the failures' own code when they share one; a wrong output is `plugin-error`.
+        const byCode = new Map<string, number>();
+        for (const e of examples) if (e.status === 'fail') byCode.set(e.error?.code ?? 'plugin-error', (byCode.get(e.error?.code ?? 'plugin-error') ?? 0) + 1);
+        const { code, breakdown } = failureCodes(byCode, failed);
+        throw new PluginError(code, `${failed} example${failed === 1 ? '' : 's'} failed${breakdown}`);
+      }
     });
 }

@@ -79,8 +79,19 @@ function toNodeError(thrown: unknown): Types.NodeError {
   // A WASI call the plugin made itself (e.g. a socket) that the host refused.
   const wasi = wasiErrorCode(thrown);
   if (isDenied(wasi)) return { code: 'permission-denied', message: `a WASI call was refused by the host: ${wasi}`, details: JSON.stringify({ wasi }) };
-  if (thrown instanceof Error) return { code: 'plugin-error', message: thrown.message || thrown.name, details: undefined };
+  // The stack goes along in the details (`guestStack`): the host takes it out into
+  // PluginError.guestStack, and `pocket-wit run --verbose` prints it.
+  if (thrown instanceof Error) return { code: 'plugin-error', message: thrown.message || thrown.name, details: stackDetails(thrown) };
   return { code: 'plugin-error', message: String(thrown), details: undefined };
+}
+
+/** At most this much of a stack is sent (the host caps an error's details at 64 KB). */
+const MAX_STACK_CHARS = 8000;
+
+function stackDetails(err: Error): string | undefined {
+  const stack = typeof err.stack === 'string' ? err.stack : '';
+  if (!stack.trim()) return undefined;
+  return JSON.stringify({ guestStack: stack.length > MAX_STACK_CHARS ? `${stack.slice(0, MAX_STACK_CHARS)}\n    …` : stack });
 }
 
 /** Run `fn`, turning anything it throws into a WIT `node-error` (never a trap). */
@@ -119,6 +130,11 @@ function settled<T>(value: T, phase: string): T {
     fail('plugin-error', `${phase} returned a Promise; node phases must be synchronous (remove async/await)`);
   }
   return value;
+}
+
+/** A required string field of a node definition as it crosses: '' when missing or not a string. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 function stringifySchema(schema: TSchema | undefined): string | undefined {
@@ -220,10 +236,12 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
           filesystem: perms.filesystem ?? [],
           network: perms.network ?? [],
         },
+        // A missing (or non-string) field is sent empty, not left undefined (which would trap):
+        // the host refuses it with invalid-plugin, naming the node and the field.
         nodes: plugin.nodes.map((n) => ({
-          nodeType: n.type,
-          category: n.category,
-          description: n.description,
+          nodeType: text(n.type),
+          category: text(n.category),
+          description: text(n.description),
           configSchema: stringifySchema(n.config),
           inputSchema: stringifySchema(n.input),
           outputSchema: stringifySchema(n.output),

@@ -99,6 +99,7 @@ export class WorkflowRunError extends PluginError {
       details: { node: info.node, type: info.type, phase: info.phase, plugin: info.plugin ?? null, code: info.cause.code, path: info.path },
       cause: info.cause,
       ...(info.cause.attempts ? { attempts: info.cause.attempts } : {}),
+      ...(info.cause.guestStack ? { guestStack: info.cause.guestStack } : {}),
     });
     this.node = info.node;
     this.nodeType = info.type;
