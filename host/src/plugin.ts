@@ -70,8 +70,12 @@ export interface RunNodeOptions extends NodeCallOptions {
   input?: unknown;
 }
 
-export interface NodeResult {
-  output: unknown;
+/**
+ * A node's result. `TOutput` is what the caller says the output is (`runNode<TOutput>`); the host
+ * checks only that it is JSON, so it is an assertion about the plugin, not a run-time check.
+ */
+export interface NodeResult<TOutput = unknown> {
+  output: TOutput;
   /** The action picking the next node; `default` when the plugin returned none. */
   next: string;
 }
@@ -229,20 +233,23 @@ export class Plugin {
     return fromJson(raw, 'exec result', { plugin: this.name, node: type, phase: 'exec' });
   }
 
-  /** Run `post` alone; returns the output and the next action. */
-  async post(type: string, input: unknown, prepResult: unknown, execResult: unknown, options: NodeCallOptions = {}): Promise<NodeResult> {
+  /** Run `post` alone; returns the output (typed `TOutput`, unchecked: see {@link NodeResult}) and the next action. */
+  async post<TOutput = unknown>(type: string, input: unknown, prepResult: unknown, execResult: unknown, options: NodeCallOptions = {}): Promise<NodeResult<TOutput>> {
     const { ctx, config } = this.#context(type, options);
     const at = { plugin: this.name, node: type };
     const raw = await this.#call('post', [type, config, this.#input(type, input), toJson(prepResult, 'prep result', at), toJson(execResult, 'exec result', at)], ctx, options.onRetry);
-    return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
+    return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }) as TOutput, next: raw.next || 'default' };
   }
 
   /**
    * Run a node's whole lifecycle: prep, exec, post, with one store. Config and input are checked
    * and encoded once for the three phases, and each phase's result goes to the next as the JSON
    * text the plugin returned (checked to be JSON, not decoded and encoded again).
+   *
+   * `TOutput` types the output (`runNode<{ words: number }>(…)`, or with the node's typebox
+   * schema, `runNode<Static<typeof Output>>(…)`); the host does not check it against a schema.
    */
-  async runNode(type: string, options: RunNodeOptions = {}): Promise<NodeResult> {
+  async runNode<TOutput = unknown>(type: string, options: RunNodeOptions = {}): Promise<NodeResult<TOutput>> {
     const { ctx, config } = this.#context(type, { ...options, store: options.store ?? new Map() });
     const input = this.#input(type, options.input);
     const at = { plugin: this.name, node: type };
@@ -251,7 +258,7 @@ export class Plugin {
     const execText = await this.#call('exec', [type, config, prepText], ctx, options.onRetry);
     fromJson(execText, 'exec result', { ...at, phase: 'exec' });
     const raw = await this.#call('post', [type, config, input, prepText, execText], ctx, options.onRetry);
-    return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }), next: raw.next || 'default' };
+    return { output: fromJson(raw.output, 'output', { ...at, phase: 'post' }) as TOutput, next: raw.next || 'default' };
   }
 
   /**

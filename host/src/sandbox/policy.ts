@@ -195,7 +195,7 @@ export function refusedDirReason(host: string): string | undefined {
 export function resolvePolicy(
   name: string,
   decl: PermissionsDecl | undefined,
-  options: { grant?: PermissionsGrant; baseDir: string; limits?: SizeLimits; hostEnv?: NodeJS.ProcessEnv },
+  options: { grant?: PermissionsGrant; baseDir: string; limits?: SizeLimits; hostEnv?: Record<string, string | undefined> },
 ): SandboxPolicy {
   let asked;
   try {
