@@ -26,6 +26,8 @@ const WorkflowNodeSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     type: Type.String({ minLength: 1 }),
+    /** The plugin offering `type`, when two plugins offer it (same as `type: plugin/type`). */
+    plugin: Type.Optional(Type.String({ minLength: 1 })),
     description: Type.Optional(Type.String()),
     /** The plugin offering `type`, when two plugins offer it (same as `type: plugin/type`). */
     plugin: Type.Optional(Type.String({ minLength: 1 })),

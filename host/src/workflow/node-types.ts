@@ -154,15 +154,6 @@ export class NodeRegistry {
     return this.lookup(type, plugin).type;
   }
 
-  get types(): string[] {
-    return [...this.#builtins.keys(), ...this.#offered.keys()];
-  }
-
-  /** Every plugin node type as `plugin/type`. */
-  get qualifiedTypes(): string[] {
-    return [...this.#qualified.keys()];
-  }
-}
   /**
    * The node type a workflow node names, or a one-line problem (for node `node` when given):
    * unknown (with the closest names), offered by two or more plugins (how to qualify), a plugin
@@ -211,3 +202,12 @@ export class NodeRegistry {
   }
 
   /** Every node type name: built-ins, then plugin types (unqualified, each once). */
+  get types(): string[] {
+    return [...this.#builtins.keys(), ...this.#offered.keys()];
+  }
+
+  /** Every plugin node type as `plugin/type`. */
+  get qualifiedTypes(): string[] {
+    return [...this.#qualified.keys()];
+  }
+}
