@@ -25,8 +25,8 @@ export function registerBuild(cli: CAC): void {
       if (opts.engine !== undefined && !JS_ENGINES.includes(opts.engine as JsEngine)) {
         throw new UsageError(`--engine must be one of ${JS_ENGINES.join(', ')} (got "${opts.engine}")`);
       }
-      const result = await buildPlugin(dir ?? '.', {
       if (dir !== undefined) requireProjectArg(dir, 'build');
+      const result = await buildPlugin(dir ?? '.', {
         ...(opts.out ? { out: opts.out } : {}),
         ...(opts.engine ? { engine: opts.engine as JsEngine } : {}),
         ...(opts.witVersion ? { witVersion: String(opts.witVersion) } : {}),

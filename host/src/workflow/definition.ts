@@ -29,8 +29,6 @@ const WorkflowNodeSchema = Type.Object(
     /** The plugin offering `type`, when two plugins offer it (same as `type: plugin/type`). */
     plugin: Type.Optional(Type.String({ minLength: 1 })),
     description: Type.Optional(Type.String()),
-    /** The plugin offering `type`, when two plugins offer it (same as `type: plugin/type`). */
-    plugin: Type.Optional(Type.String({ minLength: 1 })),
     config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     retry: Type.Optional(RetrySchema),
     timeout: Type.Optional(Type.String({ pattern: DURATION })),

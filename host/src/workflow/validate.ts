@@ -44,12 +44,12 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
       add('error', found.problem, ['nodes', i, found.kind === 'no-plugin' && node.plugin !== undefined ? 'plugin' : 'type']);
       return;
     }
+    const type = found.type;
     const config = node.config ?? {};
     if (type.configSchema) {
       for (const p of configProblems(type.configSchema, config)) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
     }
     for (const p of type.validateConfig?.(config, dirname(source.file), registry) ?? []) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
-    const type = found.type;
   });
 
   for (const [name, range] of Object.entries(def.plugins ?? {})) {
