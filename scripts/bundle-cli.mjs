@@ -11,7 +11,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['esbuild', 'componentize-qjs', '@bytecodealliance/*', 'bullmq', 'ioredis'],
+  external: ['esbuild', 'componentize-qjs', '@bytecodealliance/*', 'bullmq', 'ioredis', 'typescript'],
   banner: { js: "import { createRequire as __pwCreateRequire } from 'node:module'; const require = __pwCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

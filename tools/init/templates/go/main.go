@@ -1,4 +1,4 @@
-// A Pocket plugin in Go: one node, `hello`. Build with `pocket-wit build .`, test with
+// A Pocket plugin in Go: one node, `{{node}}`. Build with `pocket-wit build .`, test with
 // `pocket-wit test .` (it runs the examples in manifest.yaml).
 package main
 
@@ -10,7 +10,7 @@ import (
 
 type Hello struct{ plugin.BaseNode }
 
-func (Hello) Type() string { return "hello" }
+func (Hello) Type() string { return "{{node}}" }
 
 func (Hello) ConfigSchema() string {
 	return `{"type":"object","properties":{"greeting":{"type":"string","default":"Hello"}}}`

@@ -1,5 +1,5 @@
 /*
- * A Pocket plugin in C: one node, `hello`. Build with `pocket-wit build .`, test with
+ * A Pocket plugin in C: one node, `{{node}}`. Build with `pocket-wit build .`, test with
  * `pocket-wit test .` (it runs the examples in manifest.yaml). JSON stays text: read fields
  * with pp_json_get_string, write the output with pp_buf_*.
  */

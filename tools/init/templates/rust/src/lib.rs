@@ -1,4 +1,4 @@
-//! A Pocket plugin in Rust: one node, `hello`. Build with `pocket-wit build .`, test with
+//! A Pocket plugin in Rust: one node, `{{node}}`. Build with `pocket-wit build .`, test with
 //! `pocket-wit test .` (it runs the examples in manifest.yaml).
 
 use pocket_plugin::{export_plugin, json, Context, Node, NodeDefinition, NodeError, Plugin, PostResult, Value};
@@ -7,7 +7,7 @@ struct Hello;
 
 impl Node for Hello {
     fn definition(&self) -> NodeDefinition {
-        NodeDefinition::new("hello", "demo", "Greets someone by name")
+        NodeDefinition::new("{{node}}", "demo", "Greets someone by name")
             .config_schema(json!({
                 "type": "object",
                 "properties": { "greeting": { "type": "string", "default": "Hello" } }

@@ -3,7 +3,7 @@ import { definePlugin, Type } from 'pocket-wit/guest';
 export default definePlugin({
   nodes: [
     {
-      type: 'hello',
+      type: '{{node}}',
       category: 'demo',
       description: 'Greets someone by name',
       config: Type.Object({ greeting: Type.String({ default: 'Hello' }) }),
