@@ -177,7 +177,7 @@ test('invalid-format.yaml: every format problem with file:line:col', async () =>
     [
       'error[invalid-workflow]: examples/workflows/docs/invalid-format.yaml has 6 problems:',
       '  examples/workflows/docs/invalid-format.yaml:1:1: error: missing required field start',
-      '  examples/workflows/docs/invalid-format.yaml:3:5: error: nodes.0: unknown field tiemout (at nodes.0)',
+      '  examples/workflows/docs/invalid-format.yaml:7:14: error: nodes.0: unknown key "tiemout" (did you mean "timeout"?) (at nodes.0.tiemout)',
       '  examples/workflows/docs/invalid-format.yaml:8:28: error: nodes.0.retry.max_attempts: must be >= 1 (at nodes.0.retry.max_attempts)',
       '  examples/workflows/docs/invalid-format.yaml:8:38: error: nodes.0.retry.delay: "1h" is not a duration; write for example "500ms", "5s" or "1m" (at nodes.0.retry.delay)',
       '  examples/workflows/docs/invalid-format.yaml:6:14: error: nodes.0.timeout: "soon" is not a duration; write for example "500ms", "5s" or "1m" (at nodes.0.timeout)',

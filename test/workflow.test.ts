@@ -424,7 +424,7 @@ connections:
 test('format problems: missing fields, unknown fields, bad durations, YAML syntax', () => {
   const top = invalid('nodes: []\nextra: 1\n');
   assert.ok(top.some((p) => /^1:1 missing required fields name, start$/.test(p)), top.join('\n'));
-  assert.ok(top.some((p) => /^1:1 unknown field extra$/.test(p)), top.join('\n'));
+  assert.ok(top.some((p) => /^2:8 unknown key "extra" \(known: name, description, version, metadata, start, nodes, connections, plugins\)$/.test(p)), top.join('\n'));
   assert.ok(top.some((p) => /^1:8 nodes: /.test(p)), top.join('\n'));
   const durations = invalid('name: d\nstart: a\nnodes:\n  - { name: a, type: echo, timeout: soon, retry: { max_attempts: 0, delay: 1h } }\n');
   assert.ok(durations.some((p) => /nodes\.0\.timeout: "soon" is not a duration/.test(p)), durations.join('\n'));
@@ -439,7 +439,7 @@ test('more than eight problems are all reported', () => {
   const fields = Array.from({ length: 12 }, (_, i) => `  - { name: n${i}, type: echo, colour${i}: red }`).join('\n');
   const problems = invalid(`name: many\nstart: n0\nnodes:\n${fields}\n`);
   assert.is(problems.length, 12, problems.join('\n'));
-  assert.ok(problems.every((p, i) => p.endsWith(`unknown field colour${i}`)), problems.join('\n'));
+  assert.ok(problems.every((p, i) => p.endsWith(`unknown key "colour${i}" (known: name, type, plugin, description, config, retry, timeout)`)), problems.join('\n'));
 });
 
 test('unreachable nodes are a warning, not an error', () => {

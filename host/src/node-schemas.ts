@@ -14,11 +14,14 @@ import { PluginError } from './errors.js';
 import { applyJsonSchemaDefaults } from './json-schema-defaults.js';
 import type { JsonSchema, NodeDefinition } from './metadata.js';
 import './typebox-settings.js';
+import { didYouMean } from './did-you-mean.js';
+import { knownKeys } from './unknown-keys.js';
 
 export type SchemaKind = 'config' | 'input';
 
 interface TypeboxError {
   keyword: string;
+  schemaPath?: string;
   instancePath: string;
   params: Record<string, unknown>;
   message: string;
@@ -57,7 +60,7 @@ class Checker {
     if (!this.schema) return value;
     const withDefaults = applyJsonSchemaDefaults(this.schema, value);
     const validator = this.#compiled();
-    if (!validator.Check(withDefaults)) throw problems(this.kind, validator.Errors(withDefaults) as TypeboxError[], this.context);
+    if (!validator.Check(withDefaults)) throw problems(this.kind, validator.Errors(withDefaults) as TypeboxError[], this.context, this.schema);
     return withDefaults;
   }
 }
@@ -68,13 +71,15 @@ function fieldOf(kind: SchemaKind, instancePath: string, extra?: string): string
 }
 
 /** Each problem as `field: message`; the error's message is the first one. */
-function problems(kind: SchemaKind, errors: TypeboxError[], context: { plugin: string; node: string }): PluginError {
+function problems(kind: SchemaKind, errors: TypeboxError[], context: { plugin: string; node: string }, schema: JsonSchema | undefined): PluginError {
   const lines: string[] = [];
   for (const e of errors) {
     // additionalProperties: false reports each extra property as a `false` schema at its path.
     if (e.keyword === 'additionalProperties') continue;
     if (e.keyword === 'boolean') {
-      lines.push(`${fieldOf(kind, e.instancePath)}: is not allowed (the schema admits no such property)`);
+      const key = e.instancePath.split('/').pop() ?? '';
+      const parent = e.schemaPath?.endsWith('/additionalProperties') ? schemaAtPointer(schema, e.schemaPath.slice(0, -'/additionalProperties'.length)) : undefined;
+      lines.push(`${fieldOf(kind, e.instancePath)}: not allowed, the schema admits no such key${parent ? didYouMean(key, knownKeys(parent)) : ''}`);
     } else if (e.keyword === 'required') {
       const missing = (e.params.requiredProperties as string[] | undefined) ?? [];
       lines.push(`${fieldOf(kind, e.instancePath)}: missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
@@ -87,6 +92,51 @@ function problems(kind: SchemaKind, errors: TypeboxError[], context: { plugin: s
   if (lines.length === 0) lines.push(`${kind}: does not match the schema`);
   const field = lines[0]!.slice(0, lines[0]!.indexOf(':'));
   return new PluginError('invalid-input', lines[0]!, { context, details: { field, problems: lines } });
+}
+
+function schemaAtPointer(root: unknown, pointer: string): unknown {
+  let cur: unknown = root;
+  for (const part of pointer.replace(/^#\/?/, '').split('/').filter((p) => p !== '')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return cur;
+}
+
+/** A config key that a node's config schema does not define, though the schema does not refuse it. */
+export interface UnlistedConfigKey {
+  /** `greting`, or `a.b` for a key of a nested object. */
+  path: string;
+  key: string;
+  /** The keys the schema defines at that place. */
+  known: string[];
+}
+
+/**
+ * The keys of `config` its schema lists in no `properties` where it says nothing of
+ * `additionalProperties` (JSON Schema then admits them, so a typo would pass silently): at the
+ * top level and in nested objects the schema describes. Keys a schema refuses
+ * (`additionalProperties: false`) are validation errors instead, and a schema that gives
+ * `additionalProperties` (true or a schema) admits its keys on purpose.
+ */
+export function unlistedConfigKeys(schema: JsonSchema | undefined, config: unknown, prefix = ''): UnlistedConfigKey[] {
+  if (!schema || typeof schema !== 'object' || config === null || typeof config !== 'object' || Array.isArray(config)) return [];
+  const s = schema as { properties?: Record<string, JsonSchema>; additionalProperties?: unknown; patternProperties?: unknown };
+  if (!s.properties || typeof s.properties !== 'object') return [];
+  const known = Object.keys(s.properties);
+  const found: UnlistedConfigKey[] = [];
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (Object.hasOwn(s.properties, key)) found.push(...unlistedConfigKeys(s.properties[key], value, path));
+    else if (s.additionalProperties === undefined && s.patternProperties === undefined) found.push({ path, key, known });
+  }
+  return found;
+}
+
+/** `node "x": config key "greting" is not in greet's config schema (did you mean "greeting"?)`. */
+export function unlistedConfigKeyWarning(node: string, type: string, k: UnlistedConfigKey): string {
+  const hint = didYouMean(k.key, k.known);
+  return `node "${node}": config key "${k.path}" is not in ${type}'s config schema${hint || (k.known.length ? ` (it lists: ${k.known.join(', ')})` : '')}`;
 }
 
 /** The checkers of one plugin's nodes. */

@@ -9,6 +9,7 @@ import { Value } from 'typebox/value';
 import '../typebox-settings.js';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { PluginError } from '../errors.js';
+import { unknownKeyMessages } from '../unknown-keys.js';
 
 const DURATION = '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m)\\s*$';
 
@@ -127,8 +128,17 @@ function schemaProblems(value: unknown, locate: WorkflowSource['locate']): Workf
       const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
       message = `${path ? path + ': ' : ''}missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`;
     } else if (e.keyword === 'additionalProperties') {
+      // One problem per unknown key, located at the key's value, with the closest known key.
       const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-      message = `${path ? path + ': ' : ''}unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')}`;
+      const messages = unknownKeyMessages(WorkflowSchema, e);
+      extra.forEach((key, k) => {
+        const at = [...parts, key];
+        const text = `${path ? path + ': ' : ''}${messages[k]}`;
+        if (seen.has(text)) return;
+        seen.add(text);
+        problems.push({ severity: 'error', message: text, path: at.join('.'), ...(locate(at) ?? {}) });
+      });
+      continue;
     } else if (e.keyword === 'pattern') {
       message = `${path}: "${String(Value.Pointer.Get(value as object, e.instancePath))}" is not a duration; write for example "500ms", "5s" or "1m"`;
     }

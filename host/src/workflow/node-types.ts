@@ -49,6 +49,11 @@ export interface NodeType {
   description?: string;
   /** JSON Schema of the config; the workflow's config is checked against it before running. */
   configSchema?: JsonSchema;
+  /**
+   * The actions its `post` can return with this config (defaults applied), besides `default`
+   * (always accepted); undefined when it can return any. Connections are checked against them.
+   */
+  actions?(config: Record<string, unknown>): string[] | undefined;
   /** Extra config checks no schema can express (e.g. a nested flow's file exists). */
   validateConfig?(config: Record<string, unknown>, baseDir: string, registry?: NodeRegistry): string[];
   prep(input: unknown, ctx: NodeRunContext): Promise<unknown>;

@@ -9,14 +9,19 @@ import semver from 'semver';
 import { Value } from 'typebox/value';
 import '../typebox-settings.js';
 import { applyJsonSchemaDefaults } from '../json-schema-defaults.js';
+import { didYouMean } from '../did-you-mean.js';
+import { unlistedConfigKeys, unlistedConfigKeyWarning } from '../node-schemas.js';
+import { unknownKeyMessages } from '../unknown-keys.js';
 import type { WorkflowProblem, WorkflowSource } from './definition.js';
 import type { NodeRegistry } from './node-types.js';
 
 /** A config checked against a node type's JSON Schema (defaults applied first). */
 export function configProblems(schema: Record<string, unknown>, config: Record<string, unknown>): string[] {
   const withDefaults = applyJsonSchemaDefaults(schema, config);
-  return [...Value.Errors(schema, withDefaults)].map((e) => {
+  return [...Value.Errors(schema, withDefaults)].flatMap((e) => {
     const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    if (e.message.includes('schema is false')) return []; // the additionalProperties error names the key
+    if (e.keyword === 'additionalProperties') return unknownKeyMessages(schema, e).map((m) => (field ? `${field}: ${m}` : m));
     if (e.keyword === 'required') {
       const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
       return `missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${field ? ` in ${field}` : ''}`;
@@ -48,6 +53,8 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
     const config = node.config ?? {};
     if (type.configSchema) {
       for (const p of configProblems(type.configSchema, config)) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
+      // A key the schema neither lists nor refuses passes JSON Schema: likely a typo, so say it.
+      for (const k of unlistedConfigKeys(type.configSchema, config)) add('warning', unlistedConfigKeyWarning(node.name, node.type, k), ['nodes', i, 'config', ...k.path.split('.')]);
     }
     for (const p of type.validateConfig?.(config, dirname(source.file), registry) ?? []) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
   });
@@ -73,8 +80,22 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
 
   const edges = new Map<string, string[]>();
   const seenActions = new Map<string, number>();
+  const nodeByName = new Map(def.nodes.map((n) => [n.name, n]));
   (def.connections ?? []).forEach((c, i) => {
     if (!names.has(c.from)) add('error', `connection from unknown node "${c.from}"`, ['connections', i, 'from']);
+    else if (c.action && c.action !== 'default') {
+      // The action must be one the node can return (`default` is always accepted).
+      const from = nodeByName.get(c.from)!;
+      const actions = registry.get(from.type)?.actions?.(from.config ?? {});
+      if (actions && !actions.includes(c.action)) {
+        const list = [...new Set(actions)];
+        add(
+          'error',
+          `connection from "${c.from}" (${from.type}) has action "${c.action}", which it never returns${didYouMean(c.action, list)}; it returns: ${list.join(', ')}`,
+          ['connections', i, 'action'],
+        );
+      }
+    }
     if (!names.has(c.to)) add('error', `connection to unknown node "${c.to}"`, ['connections', i, 'to']);
     const action = c.action || 'default';
     const key = `${c.from}\u0000${action}`;

@@ -12,6 +12,7 @@ export const echo = defineBuiltin({
     if (config.message) ctx.log({ level: 'info', message: config.message, plugin: 'pocket', node: ctx.node });
     return input;
   },
+  actions: (config) => [config.action ?? 'default'],
   post: (_input, _prep, exec, config) => ({ output: exec, next: config.action ?? 'default' }),
 });
 

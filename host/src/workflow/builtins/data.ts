@@ -53,6 +53,7 @@ export const validate = defineBuiltin({
     }
     return { valid: errors.length === 0, errors };
   },
+  actions: (config) => (config.on_invalid === 'route' ? ['valid', 'invalid'] : ['valid']),
   post(input, _prep, exec) {
     const { valid, errors } = exec as { valid: boolean; errors: string[] };
     return valid ? { output: input, next: 'valid' } : { output: { input, errors }, next: 'invalid' };
@@ -98,6 +99,7 @@ export const aggregate = defineBuiltin({
       counts,
     };
   },
+  actions: () => ['default'],
   post(input, _prep, exec, config) {
     if (!config.into) return { output: exec };
     const base = input !== null && typeof input === 'object' && !Array.isArray(input) ? input : { value: input };

@@ -7,6 +7,11 @@ export interface BuiltinDef<C extends TSchema> {
   type: string;
   description: string;
   config: C;
+  /**
+   * The actions `post` can return with a config; undefined: any. Without it, a built-in with no
+   * `post` returns only `default`, and one with a `post` is not checked.
+   */
+  actions?(config: Static<C>): string[] | undefined;
   /** Checks beyond the schema; return one message per problem. */
   check?(config: Static<C>, baseDir: string, registry: NodeRegistry): string[];
   prep?(input: unknown, config: Static<C>, ctx: NodeRunContext): unknown | Promise<unknown>;
@@ -23,6 +28,12 @@ export function defineBuiltin<C extends TSchema>(def: BuiltinDef<C>): NodeType &
     description: def.description,
     configSchema: JSON.parse(JSON.stringify(def.config)) as Record<string, unknown>,
     check: def.check,
+    actions(config) {
+      const withDefaults = Value.Default(def.config, Value.Clone(config));
+      if (!Value.Check(def.config, withDefaults)) return undefined; // the config's own problems are reported
+      if (def.actions) return def.actions(withDefaults as Static<C>);
+      return def.post ? undefined : ['default'];
+    },
     validateConfig(config, baseDir, registry) {
       if (!def.check || !Value.Check(def.config, Value.Default(def.config, Value.Clone(config)))) return [];
       return def.check(Value.Default(def.config, Value.Clone(config)) as Static<C>, baseDir, registry!);

@@ -16,6 +16,8 @@ export const router = defineBuiltin({
   ),
   check: (config) => [expressionError(config.field)].filter((e): e is string => e !== undefined),
   exec: (input) => input,
+  // With routes, the routes' actions and the default; without, the value itself: any action.
+  actions: (config) => (config.routes ? [...Object.values(config.routes), config.default ?? 'default'] : undefined),
   post(input, _prep, exec, config) {
     const value = query(input, config.field);
     const key = typeof value === 'string' ? value : JSON.stringify(value ?? null);
@@ -36,6 +38,7 @@ export const conditional = defineBuiltin({
   ),
   check: (config) => config.conditions.map((c) => expressionError(c.if)).filter((e): e is string => e !== undefined),
   exec: (input) => input,
+  actions: (config) => [...config.conditions.map((c) => c.action), config.default ?? 'default'],
   post(input, _prep, exec, config) {
     const hit = config.conditions.find((c) => truthy(query(input, c.if)));
     return { output: exec, next: hit?.action ?? config.default };
