@@ -44,14 +44,17 @@ test('without the plugin, the unknown node type names the plugins searched', asy
   assert.match(r.stderr, /review-pipeline\.yaml:\d+:\d+: error: config of node "analyze" \(flow\): in sentiment-subflow\.yaml: .*unknown node type "sentiment" .*not offered by any plugin searched: none loaded/);
 });
 
-test('the same node type from two plugins is an error naming both paths', async () => {
+test('the same plugin in two --plugins folders: the first found is used, and a note says which copy it shadows', async () => {
   const other = join(work, 'other');
   mkdirSync(other);
   // A build for another world version has another hash: a genuinely different component.
   copyFileSync(await built('examples/sentiment-analyzer', 'quickjs', '0.1.0'), join(other, 'copy.wasm'));
   const r = await runCli(['flow', PIPELINE, '--plugins', plugins, '--plugins', other, '--check']);
-  assert.is(r.code, 1);
-  assert.match(r.stderr, /node type "sentiment" is defined twice: by plugin sentiment-analyzer \(.*plugins\/sentiment-analyzer\.wasm\) and by plugin sentiment-analyzer \(.*other\/copy\.wasm\)/);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /note: plugin sentiment-analyzer from .*plugins\/sentiment-analyzer\.wasm shadows sentiment-analyzer \(.*other\/copy\.wasm\); the first found on the plugin search path wins/);
+  const swapped = await runCli(['flow', PIPELINE, '--plugins', other, '--plugins', plugins, '--check']);
+  assert.is(swapped.code, 0, swapped.stderr);
+  assert.match(swapped.stderr, /note: plugin sentiment-analyzer from .*other\/copy\.wasm shadows sentiment-analyzer \(.*plugins\/sentiment-analyzer\.wasm\)/);
 });
 
 test('a broken project in a default location (./plugins) is skipped with a warning; in --plugins it is an error', async () => {
