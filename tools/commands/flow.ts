@@ -6,7 +6,6 @@ import type { CAC } from 'cac';
 import { closeSync, createReadStream, existsSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import {
   builtinNodeTypes,
   Flow,
@@ -26,7 +25,7 @@ import { failureCodes, grantFromFlags, readJsonFlag, SilentFailure, UsageError }
 import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
 import { closePlugins, loadPluginFiles } from '../workflow-plugins.js';
 import { createStepReporter } from '../ui/steps.js';
-import { progressBar } from '../ui/terminal.js';
+import { progressBar, SpinnerProgress } from '../ui/terminal.js';
 import { loadQueueModule } from '../queue-module.js';
 import { BatchReportCollector } from '../report/batch-data.js';
 import { writeBatchReport } from '../report/batch-report.js';
@@ -382,7 +381,7 @@ async function runBatchCommand(
 ): Promise<void> {
   const { inputs, bad, lineOf, start } = plan;
   const queueShown = opts.queue ? (await loadQueueModule()).redactUrl(opts.queue) : undefined;
-  const bar = progressBar(process.stderr, () => new SingleBar({ format: 'batch |{bar}| {value}/{total} inputs, {failed} failed, {eta_formatted} left', hideCursor: true }), { label: 'batch', unit: 'inputs' });
+  const bar = progressBar(process.stderr, () => new SpinnerProgress(process.stderr, 'batch', 'inputs'), { label: 'batch', unit: 'inputs' });
   let fd: number;
   try {
     // Appending (O_APPEND) after the torn line is cut off; without --resume a fresh file.
