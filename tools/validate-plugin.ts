@@ -3,12 +3,10 @@
  * manifest, build, world, metadata (in a worker with a time limit), and every declared example.
  * Each problem says what to fix.
  */
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { describeComponent, isPluginError, probePlugin, readComponent, transpileComponent, type PluginDescription, type ProbeResult } from '../host/src/index.js';
 import { buildPlugin } from './build/build.js';
-import { isProjectDir, readProject } from './build/project.js';
+import { isProjectDir, newestSourceTime, readProject, type PluginProject } from './build/project.js';
 import { silentSteps, type StepReporter } from './ui/steps.js';
 
 export interface ValidationProblem {
@@ -24,6 +22,11 @@ export interface ValidationReport {
   probe?: ProbeResult;
   /** What the component says about itself (from its section, or its metadata() without one). */
   description?: PluginDescription;
+  /**
+   * For a project: `built` when its component was missing or older than its sources (built to
+   * its default output, as `run` does), `up-to-date` when the existing component was checked.
+   */
+  component?: 'built' | 'up-to-date';
 }
 
 export async function validatePlugin(target: string, steps: StepReporter = silentSteps): Promise<ValidationReport> {
@@ -39,8 +42,9 @@ export async function validatePlugin(target: string, steps: StepReporter = silen
       problems.push({ check: 'structure', message: `${target} has no manifest.yaml`, fix: 'add manifest.yaml with name, version and description (docs/PLUGINS.md)' });
       return report;
     }
+    let project: PluginProject;
     try {
-      readProject(target);
+      project = readProject(target);
     } catch (err) {
       if (!isPluginError(err)) throw err;
       const check = err.code === 'invalid-manifest' ? 'manifest' : 'structure';
@@ -49,8 +53,17 @@ export async function validatePlugin(target: string, steps: StepReporter = silen
       }
       return report;
     }
+    // The staleness rule of `run` (plugin-source.ts resolvePluginFile): build only when the
+    // component is missing or older than the manifest or a source file.
+    const out = project.defaultOutput;
     try {
-      file = (await buildPlugin(target, { steps, out: join(mkdtempSync(join(tmpdir(), 'pocket-wit-validate-')), 'plugin.wasm') })).out;
+      if (existsSync(out) && statSync(out).mtimeMs >= newestSourceTime(project)) {
+        file = out;
+        report.component = 'up-to-date';
+      } else {
+        file = (await buildPlugin(target, { steps })).out;
+        report.component = 'built';
+      }
     } catch (err) {
       if (!isPluginError(err)) throw err;
       problems.push({ check: 'build', message: err.message, fix: 'fix the source (see the message), then run `pocket-wit build`' });

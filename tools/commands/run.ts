@@ -3,6 +3,7 @@ import type { CAC } from 'cac';
 import { grantForInstalled, loadPlugin, stderrLogSink, type LogLevel, type NodeDefinition } from '../../host/src/index.js';
 import { resolve } from 'node:path';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
+import { unlistedConfigKeys, unlistedConfigKeyWarning } from '../../host/src/node-schemas.js';
 import { grantFromFlags, readJsonFlag, UsageError } from '../cli-support.js';
 import { resolvePluginArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
@@ -46,6 +47,8 @@ export function registerRun(cli: CAC): void {
       const plugin = await loadPlugin(file, { log: stderrLogSink(opts.logLevel as LogLevel), ...(permissions ? { permissions } : {}) });
       const granted = plugin.permissions && describeGrant(plugin.permissions);
       if (granted) process.stderr.write(`grant ${plugin.name}: ${granted}\n`);
+      // A --config key the node's schema neither lists nor refuses: likely a typo (as `flow` warns).
+      for (const k of unlistedConfigKeys(plugin.node(nodeType)?.configSchema, config)) process.stderr.write(`warning: ${unlistedConfigKeyWarning(nodeType, nodeType, k)}\n`);
       const store = new Map(Object.entries((storeValue as Record<string, unknown> | undefined) ?? {}));
       let result;
       try {

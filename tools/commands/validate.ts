@@ -15,6 +15,7 @@ export function registerValidate(cli: CAC): void {
       // The one rule for a <plugin> argument (plugin-source.ts); a project is built for the check.
       const located = await locatePluginArg(target, { say: (line) => void process.stderr.write(`${line}\n`), ...(opts.dir ? { dir: opts.dir } : {}) });
       const report = await validatePlugin(located.kind === 'installed' ? located.file : located.path, createStepReporter());
+      if (report.component === 'up-to-date' && report.file) process.stderr.write(`checking ${report.file}: up to date with its sources, not rebuilt\n`);
       const examples = report.probe?.examples ?? [];
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ valid: report.problems.length === 0, section: report.description ? report.description.describedBy === 'section' : undefined, problems: report.problems, examples: examples.map((e) => ({ node: e.node, example: e.example, status: e.status })) })}\n`);
