@@ -24,11 +24,11 @@ for (const lang of ['ts', 'rust', 'go', 'c'] as const) {
     const t = await runCli(['test', dir]);
     assert.is(t.code, 0, t.stdout + t.stderr);
     assert.match(t.stdout, new RegExp(`hello-${lang}: 2 passed, 0 failed`));
-    const r = await runCli(['run', dir, 'hello', '--input', '{"name":"Ada"}', '--config', '{"greeting":"Hi"}', '--json']);
+    const r = await runCli(['run', dir, `hello-${lang}`, '--input', '{"name":"Ada"}', '--config', '{"greeting":"Hi"}', '--json']);
     assert.is(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout), { output: { message: 'Hi, Ada!' }, next: 'default' });
     // Every scaffold declares name's minLength; the host enforces it, whatever the language.
-    const empty = await runCli(['run', dir, 'hello', '--input', '{"name":""}', '--json']);
+    const empty = await runCli(['run', dir, `hello-${lang}`, '--input', '{"name":""}', '--json']);
     assert.is(empty.code, 1, empty.stdout + empty.stderr);
     const { error } = JSON.parse(empty.stdout) as { error: { code: string; message: string } };
     assert.is(error.code, 'invalid-input');
@@ -58,7 +58,7 @@ test('init: an unknown language is a usage error; a bad name names the rule', as
   assert.match(lang.stderr, /--lang must be one of ts, rust, go, c \(got "cobol"\)/);
   const name = await runCli(['init', join(work, 'y'), '--name', 'Bad Name']);
   assert.is(name.code, 1);
-  assert.match(name.stderr, /"Bad Name" is not a plugin name: use lowercase letters, digits/);
+  assert.match(name.stderr, /"Bad Name" is not a plugin name \(the manifest's rule: lowercase letters, digits, .*\); use e\.g\. --name bad-name \(nothing was written\)/);
 });
 
 test.run();
