@@ -8,8 +8,8 @@
 import { build, type Message, type Plugin as EsbuildPlugin } from 'esbuild';
 import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { PluginError, WIT_PACKAGE, WORLD_VERSION, toolchainRootPath } from './toolchain.js';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { PluginError, WIT_PACKAGE, WORLD_VERSION, toolchainPackageDir, toolchainRootPath } from './toolchain.js';
 import type { PluginProject } from './project.js';
 import { WASI_ALIAS, WASI_VERSION, declaredCapabilities, wasiInterfaceOf, type CapabilityName } from './wasi-world.js';
 
@@ -132,7 +132,7 @@ function realOrSelf(path: string): string {
 /** The folders a plugin's imports may resolve into: the project, the guest SDK, typebox. */
 export function allowedImportRoots(project: PluginProject): string[] {
   const root = toolchainRootPath();
-  return [project.dir, join(root, 'guest-sdk', 'ts', 'src'), join(root, 'node_modules', 'typebox')].map(realOrSelf);
+  return [project.dir, join(root, 'guest-sdk', 'ts', 'src'), toolchainPackageDir('typebox', root)].map(realOrSelf);
 }
 
 function within(path: string, dir: string): boolean {
@@ -205,7 +205,7 @@ export async function linkedCapabilities(project: PluginProject): Promise<Capabi
       mainFields: ['module', 'main'],
       conditions: ['import', 'default'],
       external: [`${WIT_PACKAGE}/*`, 'wasi:*', 'pocket-wit/guest', 'pocket-wit/guest/*', 'typebox', 'typebox/*'],
-      nodePaths: [join(root, 'node_modules')],
+      nodePaths: [dirname(toolchainPackageDir('typebox', root))],
       plugins: [confineImports(project)],
       logLevel: 'silent',
     });
@@ -256,7 +256,7 @@ export async function bundlePluginWithImports(project: PluginProject, engine: Js
         'pocket-wit/guest/polyfills': join(sdk, 'polyfills.ts'),
         'pocket-wit/guest': join(sdk, 'index.ts'),
       },
-      nodePaths: [join(root, 'node_modules')],
+      nodePaths: [dirname(toolchainPackageDir('typebox', root))],
       plugins: [wasiExternals(found), confineImports(project), ...(engine === 'starlingmonkey' ? [unicodePropertyRegexFallback] : [])],
       logLevel: 'silent',
       legalComments: 'none',

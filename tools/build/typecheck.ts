@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import { defaultCacheDir } from '../../host/src/cache.js';
-import { PluginError, toolchainRootPath } from './toolchain.js';
+import { PluginError, toolchainPackageDir, toolchainRootPath } from './toolchain.js';
 import type { PluginProject } from './project.js';
 
 /** The compiler options of a plugin project (as tsconfig.json text values). */
@@ -43,7 +43,7 @@ export function toolchainPaths(root = toolchainRootPath(), from?: string): Recor
     const r = relative(from, p);
     return r.startsWith('.') ? r : `./${r}`;
   };
-  const typebox = join(root, 'node_modules', 'typebox', 'build');
+  const typebox = join(toolchainPackageDir('typebox', root), 'build');
   return {
     'pocket-wit/guest': [rel(guestTypesPath(root))],
     typebox: [rel(join(typebox, 'index.d.mts'))],
