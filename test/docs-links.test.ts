@@ -40,11 +40,13 @@ function readDoc(file: string): Doc {
 
 /** A heading's text as GitHub renders it (code spans, links, images, emphasis and tags reduced to their text). */
 function headingText(raw: string): string {
+  // A code span's text is literal (`<plugin>` is text there, not a tag): kept, minus the angle
+  // brackets the slug drops anyway, before tags are stripped from the rest.
   return raw
     .replace(/\s+#+\s*$/, '')
+    .replace(/`([^`]*)`/g, (_, code: string) => code.replace(/[<>]/g, ''))
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/<[^>]+>/g, '')
-    .replace(/`([^`]*)`/g, '$1')
     .replace(/(\*\*|__)(.+?)\1/g, '$2')
     .replace(/(^|\W)[*_](.+?)[*_](?=\W|$)/g, '$1$2')
     .trim();
@@ -138,7 +140,7 @@ test('the checker finds a missing file, a missing image, a missing anchor here a
   mkdirSync(join(dir, 'docs'));
   writeFileSync(
     join(dir, 'docs/OTHER.md'),
-    ['# Other', '', '## Set up', '', '## Set up', '', '## The `pocket:plugin@0.2.1` world!', '', '<a id="old-name"></a>', ''].join('\n'),
+    ['# Other', '', '## Set up', '', '## Set up', '', '## The `pocket:plugin@0.2.1` world!', '', '## Naming a plugin: `<plugin>` arguments', '', '<a id="old-name"></a>', ''].join('\n'),
   );
   writeFileSync(
     join(dir, 'README.md'),
@@ -148,7 +150,7 @@ test('the checker finds a missing file, a missing image, a missing anchor here a
       '## A heading, with punctuation (and `code`)',
       '',
       'Good: [other](docs/OTHER.md), [twice](docs/OTHER.md#set-up-1), [world](docs/OTHER.md#the-pocketplugin021-world),',
-      '[kept](docs/OTHER.md#old-name), [here](#a-heading-with-punctuation-and-code), [web](https://example.com/x#y).',
+      '[kept](docs/OTHER.md#old-name), [here](#a-heading-with-punctuation-and-code), [web](https://example.com/x#y), [arg](docs/OTHER.md#naming-a-plugin-plugin-arguments).',
       'Bad: [gone](docs/GONE.md), ![pic](docs/images/none.svg), [no anchor](docs/OTHER.md#set-up-2), [nor here](#nope).',
       'In code it is no link: `[x](missing.md)`.',
       '',
