@@ -86,7 +86,7 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
     else if (c.action && c.action !== 'default') {
       // The action must be one the node can return (`default` is always accepted).
       const from = nodeByName.get(c.from)!;
-      const actions = registry.get(from.type)?.actions?.(from.config ?? {});
+      const actions = registry.get(from.type, from.plugin)?.actions?.(from.config ?? {});
       if (actions && !actions.includes(c.action)) {
         const list = [...new Set(actions)];
         add(
