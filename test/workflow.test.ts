@@ -408,7 +408,7 @@ connections:
   - { from: spirit, to: a }
 `);
   const expected = [
-    /^4:22 unknown node type "sentimnet" in node "a"; not a built-in and not offered by any plugin searched: sentiment-analyzer \(.*\), kitchen-sink \(.*\)$/,
+    /^4:22 unknown node type "sentimnet" in node "a" \(did you mean "sentiment"\?\); not a built-in and not offered by any plugin searched: sentiment-analyzer \(.*\), kitchen-sink \(.*\)$/,
     /^5:13 duplicate node name "a" \(first defined at nodes\.0\)$/,
     /^6:41 config of node "c" \(sentiment\): threshold must be number$/,
     /^7:38 config of node "d" \(router\): invalid expression "a\["/,
@@ -470,6 +470,19 @@ test('a node type offered by two sources is an error naming both', () => {
   } catch (err) {
     assert.match((err as Error).message, /node type "echo" is defined twice: by built-in and by plugin impostor \(x\.wasm\)/);
   }
+});
+
+test('two plugins offering one node type: no error until an unqualified lookup, which says how to qualify', () => {
+  const echo = builtinNodeTypes().find((t) => t.type === 'echo')!;
+  const offered = (plugin: string) => ({ ...echo, type: 'hello', plugin, source: `plugin ${plugin} (${plugin}.wasm)` });
+  const reg = new NodeRegistry([...builtinNodeTypes(), offered('a'), offered('b')]);
+  assert.is(reg.get('hello'), undefined);
+  assert.is(reg.lookup('hello', undefined, 'x').problem, 'node "x": node type "hello" is offered by plugins a and b; write type: a/hello (or plugin: a)');
+  assert.is(reg.get('a/hello')?.plugin, 'a');
+  assert.is(reg.get('hello', 'b')?.plugin, 'b');
+  assert.match(reg.lookup('b/hello', 'a').problem!, /type "b\/hello" names plugin b, but plugin: a names another/);
+  assert.match(reg.lookup('helo', 'a').problem!, /plugin a offers no node type "helo" \(did you mean "hello"\?\); it offers: hello/);
+  assert.is(reg.get('echo')?.plugin, undefined, 'built-ins are found unqualified');
 });
 
 test('the configs of a parallel node\'s children are checked before the run', () => {

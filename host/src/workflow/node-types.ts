@@ -181,7 +181,7 @@ export class NodeRegistry {
     if (from !== undefined) {
       const found = this.#qualified.get(`${from}/${name}`);
       if (found) return { type: found };
-      const names = [...new Set(this.plugins.map((p) => p.name))];
+      const names = [...new Set([...this.plugins.map((p) => p.name), ...[...this.#qualified.values()].map((t) => t.plugin!)])];
       if (!names.includes(from)) {
         const searched = this.plugins.length ? this.plugins.map((p) => `${p.name} (${p.source})`).join(', ') : 'none loaded';
         return { kind: 'no-plugin', problem: `${at}no plugin named ${from}${didYouMean(from, names)} was found for node type "${name}"; plugins searched: ${searched}` };
