@@ -96,7 +96,7 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   const ctx: LanguageBuildContext = { witVersion, steps };
   let typecheck: BuildResult['typecheck'];
   if (project.language === 'typescript' && options.typecheck !== false) {
-    typecheck = await steps.step('type-checking', () => typecheckOrFail(project), (r) => (r.cached ? `unchanged since it passed (${r.ms} ms)` : `${r.files} file${r.files === 1 ? '' : 's'}, ${r.ms} ms`));
+    typecheck = await steps.step('type-checking', () => typecheckOrFail(project), (r) => (r.syntaxErrors ? 'skipped: syntax errors (see the bundling step)' : r.cached ? `unchanged since it passed (${r.ms} ms)` : `${r.files} file${r.files === 1 ? '' : 's'}, ${r.ms} ms`));
   }
   let built: LanguageBuildResult;
   switch (project.language) {

@@ -61,6 +61,8 @@ export interface TypeCheckResult {
   ms: number;
   /** True when the same sources passed before (see {@link typecheckKey}). */
   cached?: boolean;
+  /** True when a file has a syntax error: not checked, the bundler reports it. */
+  syntaxErrors?: boolean;
 }
 
 const NOT_SOURCES = new Set(['node_modules', 'dist', 'target', 'build', 'out']);
@@ -154,11 +156,16 @@ export async function typecheckProject(project: PluginProject): Promise<TypeChec
     const real = realOrSelf(file);
     return within(real, projectReal) && !real.split(/[\\/]/).includes('node_modules');
   };
+  const ownFiles = program.getSourceFiles().filter((f) => own(f.fileName));
+  // A syntax error is the bundler's to report (build-failed, as for JavaScript): no type check.
+  if (ownFiles.some((f) => program.getSyntacticDiagnostics(f).length > 0)) {
+    return { errors: [], count: 0, files: ownFiles.length, ms: Math.round(performance.now() - started), syntaxErrors: true };
+  }
   const diagnostics = [
     ...configErrors,
     ...program.getOptionsDiagnostics(),
     ...program.getGlobalDiagnostics(),
-    ...program.getSourceFiles().filter((f) => own(f.fileName)).flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)]),
+    ...ownFiles.flatMap((f) => program.getSemanticDiagnostics(f)),
   ].filter((d) => d.category === ts.DiagnosticCategory.Error && (!d.file || own(d.file.fileName)));
   const lines = diagnostics.map((d) => {
     const message = ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n')[0]!;
@@ -166,7 +173,7 @@ export async function typecheckProject(project: PluginProject): Promise<TypeChec
     const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
     return `${relative(dir, d.file.fileName)}:${line + 1}:${character + 1}: ${message} (TS${d.code})`;
   });
-  const files = program.getSourceFiles().filter((f) => own(f.fileName)).length;
+  const files = ownFiles.length;
   if (lines.length === 0) {
     try {
       mkdirSync(join(marker, '..'), { recursive: true });
