@@ -89,9 +89,10 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
       const actions = registry.get(from.type, from.plugin)?.actions?.(from.config ?? {});
       if (actions && !actions.includes(c.action)) {
         const list = [...new Set(actions)];
+        const note = (registry.get(from.type) as { actionNote?(config: Record<string, unknown>, action: string): string | undefined }).actionNote?.(from.config ?? {}, c.action);
         add(
           'error',
-          `connection from "${c.from}" (${from.type}) has action "${c.action}", which it never returns${didYouMean(c.action, list)}; it returns: ${list.join(', ')}`,
+          `connection from "${c.from}" (${from.type}) has action "${c.action}", which it never returns${note ? ` with its config: ${note}` : didYouMean(c.action, list)}; it returns: ${list.join(', ')}`,
           ['connections', i, 'action'],
         );
       }

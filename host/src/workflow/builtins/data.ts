@@ -54,6 +54,7 @@ export const validate = defineBuiltin({
     return { valid: errors.length === 0, errors };
   },
   actions: (config) => (config.on_invalid === 'route' ? ['valid', 'invalid'] : ['valid']),
+  actionNote: (config, action) => (action === 'invalid' && config.on_invalid !== 'route' ? 'it returns "invalid" only with on_invalid: route' : undefined),
   post(input, _prep, exec) {
     const { valid, errors } = exec as { valid: boolean; errors: string[] };
     return valid ? { output: input, next: 'valid' } : { output: { input, errors }, next: 'invalid' };

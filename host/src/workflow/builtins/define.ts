@@ -12,6 +12,8 @@ export interface BuiltinDef<C extends TSchema> {
    * `post` returns only `default`, and one with a `post` is not checked.
    */
   actions?(config: Static<C>): string[] | undefined;
+  /** Why an action it can return with another config is not returned with this one (said instead of "did you mean"). */
+  actionNote?(config: Static<C>, action: string): string | undefined;
   /** Checks beyond the schema; return one message per problem. */
   check?(config: Static<C>, baseDir: string, registry: NodeRegistry): string[];
   prep?(input: unknown, config: Static<C>, ctx: NodeRunContext): unknown | Promise<unknown>;
@@ -20,7 +22,7 @@ export interface BuiltinDef<C extends TSchema> {
 }
 
 /** Turn a definition into a node type; the config gets its defaults before every phase. */
-export function defineBuiltin<C extends TSchema>(def: BuiltinDef<C>): NodeType & { check: BuiltinDef<C>['check'] } {
+export function defineBuiltin<C extends TSchema>(def: BuiltinDef<C>): NodeType & { check: BuiltinDef<C>['check']; actionNote?(config: Record<string, unknown>, action: string): string | undefined } {
   const configOf = (ctx: NodeRunContext): Static<C> => Value.Default(def.config, Value.Clone(ctx.config)) as Static<C>;
   return {
     type: def.type,
@@ -28,6 +30,7 @@ export function defineBuiltin<C extends TSchema>(def: BuiltinDef<C>): NodeType &
     description: def.description,
     configSchema: JSON.parse(JSON.stringify(def.config)) as Record<string, unknown>,
     check: def.check,
+    actionNote: (config, action) => def.actionNote?.(Value.Default(def.config, Value.Clone(config)) as Static<C>, action),
     actions(config) {
       const withDefaults = Value.Default(def.config, Value.Clone(config));
       if (!Value.Check(def.config, withDefaults)) return undefined; // the config's own problems are reported
