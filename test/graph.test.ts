@@ -155,7 +155,7 @@ test('problems are drawn on their nodes, workflow-level ones listed; the graph i
   const svg = readFileSync(file, 'utf8');
   assert.equal(drawn(svg).nodes, ['first', 'second', 'orphan', 'ghost']);
   assert.match(svg, /<g class="node unknown start error" data-node="first">/);
-  assert.match(svg, /<text class="problem error"[^>]*>error: unknown node type &quot;echoo&quot;<\/text>/);
+  assert.match(svg, /<text class="problem error"[^>]*>error: unknown node type &quot;echoo&quot; \(did you mean &quot;ech[^<]*<\/text>/);
   assert.match(svg, /<g class="node builtin error" data-node="second">\s*<title>[^<]*error: config of node &quot;second&quot; \(template\): missing required field template \(broken\.yaml:8:/);
   assert.match(svg, /<g class="node builtin warning" data-node="orphan">\s*<title>[^<]*warning: node &quot;orphan&quot; is unreachable from start &quot;first&quot;/);
   assert.match(svg, /<text class="problem warning"[^>]*>warning: unreachable from start &quot;first&quot;<\/text>/);
@@ -165,7 +165,7 @@ test('problems are drawn on their nodes, workflow-level ones listed; the graph i
   const m = await graph([BROKEN]);
   assert.match(m.stdout, /\n {2}class n0,n1,n3 error\n {2}class n2 warning\n/);
   assert.match(m.stdout, /%% warning in orphan \(broken\.yaml:\d+:\d+\): node "orphan" is unreachable from start "first"\n/);
-  assert.match(m.stdout, /n0\["first<br\/>echoo · unknown type<br\/>\[start\]<br\/>error: unknown node type #quot;echoo#quot;"\]/);
+  assert.match(m.stdout, /n0\["first<br\/>echoo · unknown type<br\/>\[start\]<br\/>error: unknown node type #quot;echoo#quot; \(did you mean #quot;echo#quot;\?\)"\]/);
 });
 
 test('nested flows and parallel nodes are groups of their nodes (trace names), a flow including itself drawn once', async () => {
