@@ -128,7 +128,7 @@ test('batch: results in input order, a failing line recorded, the rest carried o
   const r = await runCli(['flow', PIPELINE, '--plugins', plugins, '--batch', input, '--out', out, '--concurrency', '2']);
   assert.is(r.code, 1);
   assert.match(r.stdout, /^batch: 8 ok, 2 failed of 10 inputs in [\d.]+ s \(concurrency 2\) → /);
-  assert.match(r.stderr, /error\[plugin-error\]: 2 of 10 inputs failed; each failure is recorded in /);
+  assert.match(r.stderr, /error\[invalid-input\]: 2 of 10 inputs failed; each failure is recorded in /);
   const results = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; ok: boolean; error?: { code: string; node?: string }; path?: string[] });
   assert.equal(results.map((x) => x.line), [1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
   assert.equal(results.map((x) => x.ok), [true, true, true, false, false, true, true, true, true, true]);

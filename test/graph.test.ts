@@ -28,7 +28,7 @@ start: check
 nodes:
   - name: check
     type: validate
-    config: { schema: { type: object, required: [email] } }
+    config: { on_invalid: route, schema: { type: object, required: [email] } }
   - name: welcome
     type: template
     config: { template: "Welcome {{email}}", into: reply }
@@ -185,7 +185,7 @@ test('nested flows and parallel nodes are groups of their nodes (trace names), a
 
 test('workflow-level problems are listed under the graph; a connection to itself is a loop with its label', async () => {
   const file = join(work, 'levels.yaml');
-  writeFileSync(file, 'name: levels\nstart: nope\nplugins: { absent-plugin: "^1.0.0" }\nnodes:\n  - { name: poll, type: echo }\nconnections:\n  - { from: poll, to: poll, action: again }\n');
+  writeFileSync(file, 'name: levels\nstart: nope\nplugins: { absent-plugin: "^1.0.0" }\nnodes:\n  - { name: poll, type: echo, config: { action: again } }\nconnections:\n  - { from: poll, to: poll, action: again }\n');
   const r = await graph([file, '-o', join(work, 'levels.svg')]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /2 problems drawn on the graph \(2 errors, 0 warnings\)/);

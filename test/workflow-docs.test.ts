@@ -124,7 +124,7 @@ test('timeout.yaml: the delay is stopped by the node timeout; the trace step mat
   // seconds on a busy 2-core machine.
   const [visit] = JSON.parse(readFileSync(trace, 'utf8')) as { durationMs: number }[];
   assert.ok(visit!.durationMs < 1900, `stopped at the timeout, not after the 2 s delay (took ${visit!.durationMs} ms)`);
-  printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"slow\\" (delay, built-in) failed in exec: node \\"slow\\" took longer than its timeout of 100ms","details":{"node":"slow","type":"delay","phase":"exec","plugin":null,"code":"timeout","path":["slow"]},"store":{},"path":["slow"]}}');
+  printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"slow\\" (delay, built-in) failed in exec: node \\"slow\\" took longer than its timeout of 100ms","node":"slow","phase":"exec","details":{"node":"slow","type":"delay","phase":"exec","plugin":null,"code":"timeout","path":["slow"]},"store":{},"path":["slow"]}}');
   assert.is(r.stderr, 'error[timeout]: node "slow" (delay, built-in) failed in exec: node "slow" took longer than its timeout of 100ms\n');
 
   const [step] = JSON.parse(readFileSync(trace, 'utf8')) as Record<string, unknown>[];
@@ -144,7 +144,7 @@ test('timeout-plugin.yaml: a plugin call that overran its timeout fails the node
   const r = await flow('timeout-plugin.yaml', ['--plugins', 'test/fixtures/kitchen-sink', '--input', '{"ms":300}', '--json']);
   assert.is(r.code, 1);
   assert.ok(performance.now() - started >= 300, 'the synchronous call ran to its end first');
-  printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"busy\\" (spin, plugin kitchen-sink) failed in exec: node \\"busy\\" took longer than its timeout of 100ms","details":{"node":"busy","type":"spin","phase":"exec","plugin":"kitchen-sink","code":"timeout","path":["busy"]},"store":{},"path":["busy"]}}');
+  printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"busy\\" (spin, plugin kitchen-sink) failed in exec: node \\"busy\\" took longer than its timeout of 100ms","node":"busy","phase":"exec","details":{"node":"busy","type":"spin","phase":"exec","plugin":"kitchen-sink","code":"timeout","path":["busy"]},"store":{},"path":["busy"]}}');
   const quick = await flow('timeout-plugin.yaml', ['--plugins', 'test/fixtures/kitchen-sink', '--input', '{"ms":10}', '--json']);
   assert.is(quick.code, 0, quick.stderr);
   printed(quick.stdout, '{"output":{"spins":true},"store":{},"path":["busy"],"action":"default"}');
@@ -157,7 +157,7 @@ test('timeout-parallel.yaml: the parallel node\'s timeout stops its children', a
   // The nodes' own times (the trace's), not the process's (plugin loading is not the point).
   const visits = JSON.parse(readFileSync(trace, 'utf8')) as { node: string; durationMs: number }[];
   for (const v of visits) assert.ok(v.durationMs < 1900, `${v.node}: the 2 s child was stopped with its parent (took ${v.durationMs} ms)`);
-  printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"fan-out\\" (parallel, built-in) failed in exec: node \\"fan-out\\" took longer than its timeout of 100ms","details":{"node":"fan-out","type":"parallel","phase":"exec","plugin":null,"code":"timeout","path":["fan-out"]},"store":{},"path":["fan-out"]}}');
+  printed(r.stdout, '{"error":{"code":"timeout","message":"node \\"fan-out\\" (parallel, built-in) failed in exec: node \\"fan-out\\" took longer than its timeout of 100ms","node":"fan-out","phase":"exec","details":{"node":"fan-out","type":"parallel","phase":"exec","plugin":null,"code":"timeout","path":["fan-out"]},"store":{},"path":["fan-out"]}}');
   const steps = JSON.parse(readFileSync(trace, 'utf8')) as { node: string; error?: { code: string } }[];
   assert.equal(steps.map((s) => [s.node, s.error?.code ?? 'ok']), [['fan-out/quick', 'ok'], ['fan-out/slow', 'timeout'], ['fan-out', 'timeout']]);
 });
@@ -165,7 +165,7 @@ test('timeout-parallel.yaml: the parallel node\'s timeout stops its children', a
 test('step-limit.yaml: a cycle is stopped by the step limit', async () => {
   const r = await flow('step-limit.yaml', ['--input', '{"n":1}', '--step-limit', '5', '--json']);
   assert.is(r.code, 1);
-  printed(r.stdout, '{"error":{"code":"step-limit","message":"node \\"pong\\" (echo, built-in) failed in route: the run took 5 steps without ending (last: ping → pong → ping → pong → ping → pong); check the workflow for a cycle, or raise the step limit","details":{"node":"pong","type":"echo","phase":"route","plugin":null,"code":"step-limit","path":["ping","pong","ping","pong","ping"]},"store":{},"path":["ping","pong","ping","pong","ping"]}}');
+  printed(r.stdout, '{"error":{"code":"step-limit","message":"node \\"pong\\" (echo, built-in) failed in route: the run took 5 steps without ending (last: ping → pong → ping → pong → ping → pong); check the workflow for a cycle, or raise the step limit","node":"pong","phase":"route","details":{"node":"pong","type":"echo","phase":"route","plugin":null,"code":"step-limit","path":["ping","pong","ping","pong","ping"]},"store":{},"path":["ping","pong","ping","pong","ping"]}}');
 });
 
 test('invalid-format.yaml: every format problem with file:line:col', async () => {
@@ -290,7 +290,7 @@ test('parallel.yaml', async () => {
   printed(r.stdout, '{"output":{"total":16.5,"label":"Ada (2 items)","valid":{"customer":"Ada","items":[{"price":12.5},{"price":4}]}},"store":{},"path":["fan-out"],"action":"default"}');
   const bad = await flow('parallel.yaml', ['--input', '{"customer":"Ada"}', '--json']);
   assert.is(bad.code, 1);
-  printed(bad.stdout, '{"error":{"code":"plugin-error","message":"node \\"fan-out/total\\" (transform, built-in) failed in exec: Invalid type: sum() expected argument 1 to be type (Array<number>) but received type null instead.","details":{"node":"fan-out/total","type":"transform","phase":"exec","plugin":null,"code":"plugin-error","path":["fan-out"]},"store":{},"path":["fan-out"]}}');
+  printed(bad.stdout, '{"error":{"code":"plugin-error","message":"node \\"fan-out/total\\" (transform, built-in) failed in exec: Invalid type: sum() expected argument 1 to be type (Array<number>) but received type null instead.","node":"fan-out/total","phase":"exec","details":{"node":"fan-out/total","type":"transform","phase":"exec","plugin":null,"code":"plugin-error","path":["fan-out"]},"store":{},"path":["fan-out"]}}');
 });
 
 test('nested-flow.yaml: the child\'s last action routes the parent; the trace is as the page shows', async () => {
@@ -318,7 +318,7 @@ test('nested-flow.yaml: a failure inside the child reports the whole path', asyn
   const args = ['--input', '{"id":"o-3","items":[]}', '--store', '{"carrier":"DHL"}'];
   const r = await flow('nested-flow.yaml', [...args, '--json']);
   assert.is(r.code, 1);
-  printed(r.stdout, '{"error":{"code":"invalid-input","message":"node \\"classify/check\\" (validate, built-in) failed in exec: input does not match the schema: total must be > 0","details":{"node":"classify/check","type":"validate","phase":"exec","plugin":null,"code":"invalid-input","path":["prepare","classify","classify/check"]},"store":{"carrier":"DHL"},"path":["prepare","classify","classify/check"]}}');
+  printed(r.stdout, '{"error":{"code":"invalid-input","message":"node \\"classify/check\\" (validate, built-in) failed in exec: input does not match the schema: total must be > 0","node":"classify/check","phase":"exec","details":{"node":"classify/check","type":"validate","phase":"exec","plugin":null,"code":"invalid-input","path":["prepare","classify","classify/check"]},"store":{"carrier":"DHL"},"path":["prepare","classify","classify/check"]}}');
   const text = await runCli(['flow', `${DIR}/nested-flow.yaml`, ...args], { env: ENV });
   assert.is(text.code, 1);
   assert.match(text.stderr, /^path: prepare → classify → classify\/check\n/);
@@ -345,7 +345,7 @@ test('sentiment.yaml: the plugin node routes by its action and writes the shared
 test('sentiment.yaml: a plugin failing in prep is named with node, phase, plugin and code', async () => {
   const r = await flow('sentiment.yaml', ['--plugins', 'examples', '--input', '{"text":"Super boots","lang":"fr"}', '--json']);
   assert.is(r.code, 1);
-  printed(r.stdout, '{"error":{"code":"invalid-input","message":"node \\"analyze\\" (sentiment, plugin sentiment-analyzer) failed in prep: unsupported language \\"fr\\" (supported: en)","details":{"node":"analyze","type":"sentiment","phase":"prep","plugin":"sentiment-analyzer","code":"invalid-input","path":["analyze"]},"store":{},"path":["analyze"]}}');
+  printed(r.stdout, '{"error":{"code":"invalid-input","message":"node \\"analyze\\" (sentiment, plugin sentiment-analyzer) failed in prep: unsupported language \\"fr\\" (supported: en)","node":"analyze","phase":"prep","details":{"node":"analyze","type":"sentiment","phase":"prep","plugin":"sentiment-analyzer","code":"invalid-input","path":["analyze"]},"store":{},"path":["analyze"]}}');
 });
 
 test('pins.yaml: a version outside the range, a missing plugin and a bad range are all reported', async () => {
@@ -387,7 +387,7 @@ test('batch: orders.jsonl through transform.yaml, results in input order, exit 1
   assert.is(r.code, 1);
   assert.match(r.stdout, /^batch: 2 ok, 2 failed of 4 inputs in [\d.]+ s \(concurrency 2\) → results\.jsonl\n$/);
   shown('batch: 2 ok, 2 failed of 4 inputs in 0.9 s (concurrency 2) → results.jsonl\n');
-  printed(r.stderr, 'error[plugin-error]: 2 of 4 inputs failed; each failure is recorded in results.jsonl');
+  printed(r.stderr, 'error[plugin-error]: 2 of 4 inputs failed (1 error[plugin-error], 1 error[invalid-input]); each failure is recorded in results.jsonl');
   const results = readFileSync(join(cwd, 'results.jsonl'), 'utf8').replace(/("line 4 is not valid JSON: )[^"]*"/, '$1…"');
   printed(
     results,
@@ -406,7 +406,7 @@ test('batch: orders.jsonl through transform.yaml, results in input order, exit 1
   const summaryShown = '{"inputs":4,"ok":2,"failed":2,"retried":0,"out":"results.jsonl","seconds":0.9,"concurrency":2}';
   assert.equal({ ...summary, seconds: 0.9 }, JSON.parse(summaryShown));
   shown(summaryShown);
-  assert.equal(error, { error: { code: 'plugin-error', message: '2 of 4 inputs failed; each failure is recorded in results.jsonl' } });
+  assert.equal(error, { error: { code: 'plugin-error', message: '2 of 4 inputs failed (1 error[plugin-error], 1 error[invalid-input]); each failure is recorded in results.jsonl' } });
 });
 
 test('the library example runs as the page shows', async () => {
