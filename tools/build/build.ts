@@ -93,11 +93,13 @@ export async function buildPlugin(dir: string, options: BuildOptions = {}): Prom
   if (!SUPPORTED_WORLD_VERSIONS.includes(witVersion)) {
     throw new PluginError('build-failed', `cannot build for ${WIT_PACKAGE}@${witVersion}: this pocket-wit knows ${SUPPORTED_WORLD_VERSIONS.join(', ')}; pick one of those`);
   }
-  const ctx: LanguageBuildContext = { witVersion, steps };
   let typecheck: BuildResult['typecheck'];
-  if (project.language === 'typescript' && options.typecheck !== false) {
+  // TypeScript is type-checked after bundling (a syntax error or an import from outside the
+  // project is reported as the bundler's build-failed) and before the slow compile.
+  const checkTypes = async (): Promise<void> => {
     typecheck = await steps.step('type-checking', () => typecheckOrFail(project), (r) => (r.syntaxErrors ? 'skipped: syntax errors (see the bundling step)' : r.cached ? `unchanged since it passed (${r.ms} ms)` : `${r.files} file${r.files === 1 ? '' : 's'}, ${r.ms} ms`));
-  }
+  };
+  const ctx: LanguageBuildContext = { witVersion, steps, ...(project.language === 'typescript' && options.typecheck !== false ? { beforeCompile: checkTypes } : {}) };
   let built: LanguageBuildResult;
   switch (project.language) {
     case 'typescript':

@@ -10,6 +10,11 @@ export interface LanguageBuildContext {
   /** The `pocket:plugin` version to build against. */
   witVersion: string;
   steps: StepReporter;
+  /**
+   * Run after the sources were read and checked (bundled, imports confined) and before they are
+   * compiled: the TypeScript type check, so that a refused import is reported as what it is.
+   */
+  beforeCompile?: () => Promise<void>;
 }
 
 export interface LanguageBuildResult {

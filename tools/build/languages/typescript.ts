@@ -11,6 +11,7 @@ function kb(n: number): string {
 
 export async function buildTypeScript(project: PluginProject, ctx: LanguageBuildContext, engine: JsEngine): Promise<LanguageBuildResult> {
   const bundled = await ctx.steps.step('bundling TypeScript', () => bundlePluginWithImports(project, engine, ctx.witVersion), (b) => kb(b.source.length));
+  await ctx.beforeCompile?.();
   // WASI imports: those of the capabilities linked in plus any wasi: module the plugin imports itself.
   const wasi = worldWasiImports(bundled.capabilities, bundled.wasiImports);
   const label = `componentizing with ${engine}${wasi.length ? ` (imports ${wasi.join(', ')})` : ''}`;
