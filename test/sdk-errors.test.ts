@@ -53,7 +53,7 @@ test('Go (and C): a manifest.yaml node entry without a category is refused befor
   const r = await runCli(['build', 'test/fixtures/missing-category-go', '--out', join(tempDir(), 'out.wasm')]);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /error\[invalid-manifest\]: .*missing-category-go\/manifest\.yaml/);
-  assert.match(r.stderr, /nodes\.0.*category/);
+  assert.match(r.stderr, /nodes\.0 \(node "[^"]+"\): missing required field category: add category: text .* to the entry/);
   assert.not.match(r.stderr, /unreachable|wasm trap/);
 });
 

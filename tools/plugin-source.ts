@@ -31,7 +31,8 @@ export async function resolvePluginFile(arg: string, steps: StepReporter): Promi
   }
   const project = readProject(arg);
   const out = project.defaultOutput;
-  if (existsSync(out) && statSync(out).mtimeMs >= newestSourceTime(project)) return out;
+  // Strictly newer: a source saved in the same clock tick as the last build is built again.
+  if (existsSync(out) && statSync(out).mtimeMs > newestSourceTime(project)) return out;
   return (await buildPlugin(arg, { steps })).out;
 }
 

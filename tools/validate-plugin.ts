@@ -57,7 +57,7 @@ export async function validatePlugin(target: string, steps: StepReporter = silen
     // component is missing or older than the manifest or a source file.
     const out = project.defaultOutput;
     try {
-      if (existsSync(out) && statSync(out).mtimeMs >= newestSourceTime(project)) {
+      if (existsSync(out) && statSync(out).mtimeMs > newestSourceTime(project)) {
         file = out;
         report.component = 'up-to-date';
       } else {

@@ -156,6 +156,7 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
     linkedVersion: transpiled.linkVersion,
     transpileCached: transpiled.cached,
     ...(component.section ? { engine: component.section.engine } : {}),
+    ...(component.section?.manifest.actions ? { actions: component.section.manifest.actions } : {}),
   };
   return new Plugin(metadata, src, runner, options.log, policy, options.retryCrashed === undefined ? {} : { retryCrashed: options.retryCrashed });
 }

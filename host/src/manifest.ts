@@ -62,6 +62,11 @@ export const ManifestSchema = Type.Object(
     /** The JavaScript engine a TypeScript/JavaScript plugin is built with (`build --engine` overrides it). */
     engine: Type.Optional(Type.Union([Type.Literal('quickjs'), Type.Literal('starlingmonkey')])),
     nodes: Type.Optional(Type.Array(ManifestNodeSchema)),
+    /**
+     * The actions a node type's `post` may return besides `default`, by node type: workflows are
+     * checked against them (a connection on an action the node never returns is an error).
+     */
+    actions: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })))),
     permissions: Type.Optional(PermissionsSchema),
     requirements: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
@@ -177,6 +182,13 @@ export interface ValidateManifestOptions {
   unknownKeys?: 'error' | 'ignore-outside-permissions';
 }
 
+/** What a missing field of a node entry could say, in the message that asks for it. */
+const NODE_FIELD_EXAMPLES: Record<string, string> = {
+  type: 'my-node (the node type workflows use)',
+  category: 'text (a grouping for catalogues: text, data, ai, …)',
+  description: '"what the node does, in one line"',
+};
+
 /** Check a parsed manifest object; throws `invalid-manifest` listing every problem. */
 export function validateManifest(value: unknown, source = 'manifest', options: ValidateManifestOptions = {}): Manifest {
   const strict = (options.unknownKeys ?? 'error') === 'error';
@@ -186,7 +198,15 @@ export function validateManifest(value: unknown, source = 'manifest', options: V
   const problems = [...Value.Errors(ManifestSchema, value)].filter((e) => !e.message.includes('schema is false')).flatMap((e) => {
     const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
     if (e.keyword === 'required') {
-      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ');
+      const required = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      const missing = required.join(', ');
+      const node = /^nodes\.\d+$/.test(field) ? getPath(value, e.instancePath) : undefined;
+      if (node && typeof node === 'object') {
+        // A node entry (Go and C plugins declare their nodes here): say which node and how to fix it.
+        const type = (node as { type?: unknown }).type;
+        const fixes = required.map((f) => `${f}: ${NODE_FIELD_EXAMPLES[f] ?? '…'}`).join(', ');
+        return `${field}${typeof type === 'string' ? ` (node "${type}")` : ''}: missing required field${required.length > 1 ? 's' : ''} ${missing}: add ${fixes} to the entry`;
+      }
       return `${field === '(top level)' ? '' : field + ': '}missing required field${missing ? ' ' + missing : ''}`;
     }
     if (e.keyword === 'additionalProperties') {

@@ -93,6 +93,8 @@ export interface PluginSource {
   linkedVersion: string;
   /** Build engine recorded by `pocket-wit build`, if any. */
   engine?: string;
+  /** The actions its manifest declares per node type (besides `default`), if it declares any. */
+  actions?: Record<string, string[]>;
   /** True when the transpiled form came from the disk cache. */
   transpileCached: boolean;
 }

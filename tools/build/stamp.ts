@@ -5,7 +5,8 @@
  * `pocket-wit build` stamps every component it makes with it; `pocket-wit stamp` stamps one that
  * another toolchain made.
  */
-import { loadPlugin, silentLogSink, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, witSource, writePluginSection } from '../../host/src/index.js';
+import { didYouMean } from '../../host/src/did-you-mean.js';
+import { loadPlugin, PluginError, silentLogSink, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, witSource, writePluginSection } from '../../host/src/index.js';
 import type { Manifest, NodeDefinition, PluginMetadata, PluginSection } from '../../host/src/index.js';
 
 /**
@@ -54,6 +55,12 @@ export interface Stamped {
  */
 export async function stampComponent(component: Uint8Array, options: StampOptions): Promise<Stamped> {
   const nodes = options.nodes ?? (await readComponentMetadata(component)).nodes;
+  const types = nodes.map((n) => n.type);
+  const strays = Object.keys(options.manifest.actions ?? {}).filter((t) => !types.includes(t));
+  if (strays.length > 0) {
+    const lines = strays.map((t) => `  - actions.${t}: the plugin has no node type "${t}"${didYouMean(t, types)}; its node types: ${types.join(', ')}`);
+    throw new PluginError('invalid-manifest', `${options.manifest.name}: the manifest declares actions for node types it does not offer:\n${lines.join('\n')}`);
+  }
   const section: PluginSection = {
     format: 1,
     world: options.world ?? `${WIT_PACKAGE}@${options.witVersion}`,

@@ -90,6 +90,8 @@ export function pluginNodeTypes(source: Plugin | WatchedPlugin): NodeType[] {
       post: (input, prep, exec, ctx) => pinned(ctx, now()).post(def.type, input, prep, exec, call(ctx)),
     };
     if (def.configSchema) nodeType.configSchema = def.configSchema;
+    const declared = plugin.source.actions?.[def.type];
+    if (declared) nodeType.actions = () => [...declared, 'default'];
     return nodeType;
   });
 }
