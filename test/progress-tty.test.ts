@@ -182,6 +182,13 @@ function bounded(what: string, r: PtyResult): string {
   return text.replaceAll('\r\n', '\n');
 }
 
+/** A copy of the sentiment example without its built component, so that `validate` builds it (for seconds). */
+function freshCopy(name: string): string {
+  const to = join(work, name);
+  cpSync(join(ROOT, 'examples/sentiment-analyzer'), to, { recursive: true, filter: (s) => !s.includes('/dist') });
+  return to;
+}
+
 if (noScript) {
   test(`commands under a 0-column pty: SKIPPED, ${noScript}`, () => {
     console.log(`progress-tty: skipping the pseudo-terminal tests: ${noScript}`);
@@ -195,7 +202,8 @@ if (noScript) {
   });
 
   test('validate under a 0-column pty: plain step lines, bounded, finishes', async () => {
-    const r = await underPty(['validate', join(ROOT, 'examples/sentiment-analyzer')]);
+    // A copy without its component: validate builds it (an up-to-date project is not rebuilt).
+    const r = await underPty(['validate', freshCopy('sentiment-validate')]);
     const text = bounded('validate', r);
     assert.match(text, /^bundling TypeScript: done .*\(\d/m);
     assert.match(text, /^componentizing with quickjs: done /m);
@@ -233,7 +241,7 @@ if (noScript) {
 
   test('a sane 80-column pty keeps the spinner; resized to 0 columns mid-step, it turns to plain lines', async () => {
     // The spinner draws for a second at 80 columns, then the terminal reports 0 (SIGWINCH).
-    const r = await underPty(['validate', join(ROOT, 'examples/sentiment-analyzer')], { cols: 80, then: 'sleep 1; stty cols 0 rows 0' });
+    const r = await underPty(['validate', freshCopy('sentiment-resize')], { cols: 80, then: 'sleep 1; stty cols 0 rows 0' });
     const text = r.output.toString('utf8');
     const tail = text.slice(-600).replace(/\x1b/g, '\\e');
     assert.not.ok(r.timedOut, `did not finish: ${tail}`);
