@@ -20,7 +20,7 @@ import { resolve } from 'node:path';
 import { didYouMean } from '../host/src/did-you-mean.js';
 import { openInstalled, PluginError, pluginsDir, readLock } from '../host/src/index.js';
 import { buildPlugin } from './build/build.js';
-import { isProjectDir, newestSourceTime, readProject } from './build/project.js';
+import { isProjectDir, isUpToDate, readProject } from './build/project.js';
 import type { StepReporter } from './ui/steps.js';
 
 export async function resolvePluginFile(arg: string, steps: StepReporter): Promise<string> {
@@ -30,9 +30,7 @@ export async function resolvePluginFile(arg: string, steps: StepReporter): Promi
     throw new PluginError('invalid-plugin', `${arg} is a directory without manifest.yaml; give a .wasm component or a plugin project directory`);
   }
   const project = readProject(arg);
-  const out = project.defaultOutput;
-  // Strictly newer: a source saved in the same clock tick as the last build is built again.
-  if (existsSync(out) && statSync(out).mtimeMs > newestSourceTime(project)) return out;
+  if (isUpToDate(project)) return project.defaultOutput;
   return (await buildPlugin(arg, { steps })).out;
 }
 

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { describeComponent, isPluginError, probePlugin, readComponent, transpileComponent, type PluginDescription, type ProbeResult } from '../host/src/index.js';
 import { buildPlugin } from './build/build.js';
-import { isProjectDir, newestSourceTime, readProject, type PluginProject } from './build/project.js';
+import { isProjectDir, isUpToDate, readProject, type PluginProject } from './build/project.js';
 import { silentSteps, type StepReporter } from './ui/steps.js';
 
 export interface ValidationProblem {
@@ -53,12 +53,11 @@ export async function validatePlugin(target: string, steps: StepReporter = silen
       }
       return report;
     }
-    // The staleness rule of `run` (plugin-source.ts resolvePluginFile): build only when the
-    // component is missing or older than the manifest or a source file.
-    const out = project.defaultOutput;
+    // The staleness rule of `run`: build only when the component is missing or older than the
+    // manifest or a source file.
     try {
-      if (existsSync(out) && statSync(out).mtimeMs > newestSourceTime(project)) {
-        file = out;
+      if (isUpToDate(project)) {
+        file = project.defaultOutput;
         report.component = 'up-to-date';
       } else {
         file = (await buildPlugin(target, { steps })).out;

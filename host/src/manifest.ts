@@ -75,8 +75,6 @@ export const ManifestSchema = Type.Object(
 
 export type Manifest = Static<typeof ManifestSchema>;
 export type ManifestNode = Static<typeof ManifestNodeSchema>;
-/** The JavaScript engines a manifest's `engine` may name. */
-export const MANIFEST_ENGINES = ['quickjs', 'starlingmonkey'] as const;
 export type PermissionsDecl = Static<typeof PermissionsSchema>;
 
 /** Permissions with every field present (defaults applied, units resolved). */

@@ -80,7 +80,6 @@ export function checkNodeDefinitions(raw: Pick<RawMetadata, 'nodes'>, plugin: st
 
 export function parseMetadata(raw: RawMetadata, world: string, source: string): PluginMetadata {
   const name = raw.name || source;
-  checkNodeDefinitions(raw, name);
   const nodes: NodeDefinition[] = raw.nodes.map((n) => {
     const def: NodeDefinition = {
       type: n.nodeType,

@@ -15,7 +15,7 @@ import { applyJsonSchemaDefaults } from './json-schema-defaults.js';
 import type { JsonSchema, NodeDefinition } from './metadata.js';
 import './typebox-settings.js';
 import { didYouMean } from './did-you-mean.js';
-import { knownKeys } from './unknown-keys.js';
+import { knownKeys, schemaAt } from './unknown-keys.js';
 
 export type SchemaKind = 'config' | 'input';
 
@@ -78,7 +78,7 @@ function problems(kind: SchemaKind, errors: TypeboxError[], context: { plugin: s
     if (e.keyword === 'additionalProperties') continue;
     if (e.keyword === 'boolean') {
       const key = e.instancePath.split('/').pop() ?? '';
-      const parent = e.schemaPath?.endsWith('/additionalProperties') ? schemaAtPointer(schema, e.schemaPath.slice(0, -'/additionalProperties'.length)) : undefined;
+      const parent = e.schemaPath?.endsWith('/additionalProperties') ? schemaAt(schema, e.schemaPath.slice(0, -'/additionalProperties'.length)) : undefined;
       lines.push(`${fieldOf(kind, e.instancePath)}: not allowed, the schema admits no such key${parent ? didYouMean(key, knownKeys(parent)) : ''}`);
     } else if (e.keyword === 'required') {
       const missing = (e.params.requiredProperties as string[] | undefined) ?? [];
@@ -92,15 +92,6 @@ function problems(kind: SchemaKind, errors: TypeboxError[], context: { plugin: s
   if (lines.length === 0) lines.push(`${kind}: does not match the schema`);
   const field = lines[0]!.slice(0, lines[0]!.indexOf(':'));
   return new PluginError('invalid-input', lines[0]!, { context, details: { field, problems: lines } });
-}
-
-function schemaAtPointer(root: unknown, pointer: string): unknown {
-  let cur: unknown = root;
-  for (const part of pointer.replace(/^#\/?/, '').split('/').filter((p) => p !== '')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
-  return cur;
 }
 
 /** A config key that a node's config schema does not define, though the schema does not refuse it. */

@@ -14,7 +14,7 @@ export interface AdditionalPropertiesError {
 }
 
 /** The schema at a `#/a/b` pointer of `root`, or undefined. */
-function schemaAt(root: unknown, pointer: string): unknown {
+export function schemaAt(root: unknown, pointer: string): unknown {
   let cur: unknown = root;
   for (const raw of pointer.replace(/^#\/?/, '').split('/').filter((p) => p !== '')) {
     const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');

@@ -84,3 +84,13 @@ export function newestSourceTime(project: PluginProject): number {
   walk(project.dir);
   return newest;
 }
+
+/**
+ * Whether the project's component (its default output) exists and is strictly newer than its
+ * manifest and every source: a source saved in the same clock tick as the last build counts as
+ * newer. The one staleness rule of `run <dir>`, `validate`, `test` and `flow --plugins`.
+ */
+export function isUpToDate(project: PluginProject): boolean {
+  const out = project.defaultOutput;
+  return existsSync(out) && statSync(out).mtimeMs > newestSourceTime(project);
+}

@@ -185,8 +185,7 @@ export class NodeRegistry {
       if (found) return { type: found };
       const names = [...new Set([...this.plugins.map((p) => p.name), ...[...this.#qualified.values()].map((t) => t.plugin!)])];
       if (!names.includes(from)) {
-        const searched = this.plugins.length ? this.plugins.map((p) => `${p.name} (${p.source})`).join(', ') : 'none loaded';
-        return { kind: 'no-plugin', problem: `${at}no plugin named ${from}${didYouMean(from, names)} was found for node type "${name}"; plugins searched: ${searched}` };
+        return { kind: 'no-plugin', problem: `${at}no plugin named ${from}${didYouMean(from, names)} was found for node type "${name}"; plugins searched: ${this.#searched()}` };
       }
       const own = [...this.#qualified.values()].filter((t) => t.plugin === from).map((t) => t.type);
       return { kind: 'unknown', problem: `${at}plugin ${from} offers no node type "${name}"${didYouMean(name, own)}; it offers: ${own.join(', ') || 'none'}` };
@@ -200,12 +199,16 @@ export class NodeRegistry {
       const list = by.length === 2 ? `${by[0]} and ${by[1]}` : `${by.slice(0, -1).join(', ')} and ${by.at(-1)}`;
       return { kind: 'ambiguous', problem: `${at}node type "${name}" is offered by plugins ${list}; write type: ${by[0]}/${name} (or plugin: ${by[0]})` };
     }
-    const searched = this.plugins.length ? this.plugins.map((p) => `${p.name} (${p.source})`).join(', ') : 'none loaded';
     const candidates = [...this.#builtins.keys(), ...this.#offered.keys()];
     return {
       kind: 'unknown',
-      problem: `unknown node type "${type}"${node === undefined ? '' : ` in node "${node}"`}${didYouMean(type, candidates)}; not a built-in and not offered by any plugin searched: ${searched}`,
+      problem: `unknown node type "${type}"${node === undefined ? '' : ` in node "${node}"`}${didYouMean(type, candidates)}; not a built-in and not offered by any plugin searched: ${this.#searched()}`,
     };
+  }
+
+  /** The plugins searched, for messages: `name (source), …`, or `none loaded`. */
+  #searched(): string {
+    return this.plugins.length ? this.plugins.map((p) => `${p.name} (${p.source})`).join(', ') : 'none loaded';
   }
 
   /** Every node type name: built-ins, then plugin types (unqualified, each once). */

@@ -23,23 +23,30 @@ export interface BuiltinDef<C extends TSchema> {
 
 /** Turn a definition into a node type; the config gets its defaults before every phase. */
 export function defineBuiltin<C extends TSchema>(def: BuiltinDef<C>): NodeType & { check: BuiltinDef<C>['check']; actionNote?(config: Record<string, unknown>, action: string): string | undefined } {
-  const configOf = (ctx: NodeRunContext): Static<C> => Value.Default(def.config, Value.Clone(ctx.config)) as Static<C>;
+  /** The config with the schema's defaults applied (a copy). */
+  const withDefaults = (config: unknown): Static<C> => Value.Default(def.config, Value.Clone(config)) as Static<C>;
+  /** The config with defaults when it fits the schema, else undefined (its own problems are reported). */
+  const valid = (config: unknown): Static<C> | undefined => {
+    const c = withDefaults(config);
+    return Value.Check(def.config, c) ? c : undefined;
+  };
+  const configOf = (ctx: NodeRunContext): Static<C> => withDefaults(ctx.config);
   return {
     type: def.type,
     source: 'built-in',
     description: def.description,
     configSchema: JSON.parse(JSON.stringify(def.config)) as Record<string, unknown>,
     check: def.check,
-    actionNote: (config, action) => def.actionNote?.(Value.Default(def.config, Value.Clone(config)) as Static<C>, action),
+    actionNote: (config, action) => def.actionNote?.(withDefaults(config), action),
     actions(config) {
-      const withDefaults = Value.Default(def.config, Value.Clone(config));
-      if (!Value.Check(def.config, withDefaults)) return undefined; // the config's own problems are reported
-      if (def.actions) return def.actions(withDefaults as Static<C>);
+      const c = valid(config);
+      if (c === undefined) return undefined;
+      if (def.actions) return def.actions(c);
       return def.post ? undefined : ['default'];
     },
     validateConfig(config, baseDir, registry) {
-      if (!def.check || !Value.Check(def.config, Value.Default(def.config, Value.Clone(config)))) return [];
-      return def.check(Value.Default(def.config, Value.Clone(config)) as Static<C>, baseDir, registry!);
+      const c = def.check ? valid(config) : undefined;
+      return c === undefined ? [] : def.check!(c, baseDir, registry!);
     },
     prep: async (input, ctx) => (def.prep ? def.prep(input, configOf(ctx), ctx) : input),
     exec: async (prep, ctx) => def.exec(prep, configOf(ctx), ctx),
