@@ -25,6 +25,10 @@ import { registerWit } from './commands/wit.js';
 import { registerStamp } from './commands/stamp.js';
 import { registerWorker } from './commands/worker.js';
 import { registerHelp } from './commands/help.js';
+import { registerPublish } from './commands/publish.js';
+import { registerSearch } from './commands/search.js';
+import { registerOutdated } from './commands/outdated.js';
+import { registerUpdate } from './commands/update.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
@@ -54,6 +58,10 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerPack(cli);
   registerStamp(cli);
   registerInstall(cli);
+  registerPublish(cli);
+  registerSearch(cli);
+  registerOutdated(cli);
+  registerUpdate(cli);
   registerList(cli);
   registerInfo(cli);
   registerRemove(cli);

@@ -6,7 +6,7 @@
  * embedded `pocket-wit:plugin` section names the archive manifest's plugin and version, and
  * refuses an archive without one.
  */
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { create } from 'tar';
@@ -45,12 +45,22 @@ function copySources(from: string, to: string): void {
   });
 }
 
+export interface PackOptions {
+  /** The archive to write (default: `./<name>-<version>.tgz`). */
+  out?: string;
+  /**
+   * A `package.json` for the archive (an npm package: `pocket-wit publish`), made from the
+   * project's manifest and the built component's path.
+   */
+  packageJson?: (manifest: Manifest, component: string, entries: string[]) => Promise<Record<string, unknown>>;
+}
+
 /** Pack a plugin project (built first when stale) into `<name>-<version>.tgz`. */
-export async function packPlugin(dir: string, steps: StepReporter, out?: string): Promise<{ file: string; entries: string[] }> {
+export async function packPlugin(dir: string, steps: StepReporter, options: PackOptions = {}): Promise<{ file: string; entries: string[] }> {
   const project = readProject(dir);
   const wasm = await resolvePluginFile(dir, steps);
   await checkPackedComponent(wasm, project.manifest, wasm);
-  const file = out ?? join(process.cwd(), `${project.manifest.name}-${project.manifest.version}.tgz`);
+  const file = options.out ?? join(process.cwd(), `${project.manifest.name}-${project.manifest.version}.tgz`);
   const stage = mkdtempSync(join(tmpdir(), 'pocket-wit-pack-'));
   const entries: string[] = [];
   try {
@@ -65,6 +75,10 @@ export async function packPlugin(dir: string, steps: StepReporter, out?: string)
       if (!existsSync(path)) continue;
       copySources(path, join(pkg, extra));
       entries.push(extra);
+    }
+    if (options.packageJson) {
+      writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(await options.packageJson(project.manifest, wasm, entries), null, 2)}\n`);
+      entries.push('package.json');
     }
     await create({ gzip: true, file, cwd: stage, portable: true }, ['package']);
   } finally {

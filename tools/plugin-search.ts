@@ -35,6 +35,7 @@ export interface FoundPlugin {
   file: string;
   /** The plugin's name, when known without running it (its section, or metadata learned before). */
   name?: string;
+  version?: string;
   sha256?: string;
   /** Found in a directory managed by `pocket-wit install`. */
   installed: boolean;
@@ -93,12 +94,12 @@ export async function findPluginFiles(dirs: string[], steps: StepReporter, expli
   return (await findPlugins(dirs, steps, explicit, say)).map((p) => p.file);
 }
 
-/** A component's name and sha256 without running it; nothing when it cannot be read (loading it reports why). */
-async function identify(file: string): Promise<{ name?: string; sha256?: string }> {
+/** A component's name, version and sha256 without running it; nothing when it cannot be read (loading it reports why). */
+async function identify(file: string): Promise<{ name?: string; version?: string; sha256?: string }> {
   try {
     const component = await readComponent(file);
-    const name = component.section?.manifest.name ?? learnedMetadata(component.sha256)?.name;
-    return { sha256: component.sha256, ...(name !== undefined ? { name } : {}) };
+    const known = component.section?.manifest ?? learnedMetadata(component.sha256);
+    return { sha256: component.sha256, ...(known ? { name: known.name, version: known.version } : {}) };
   } catch {
     return {};
   }

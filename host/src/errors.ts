@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'invalid-workflow'
   | 'invalid-wit'
   | 'step-limit'
-  | 'queue-unavailable';
+  | 'queue-unavailable'
+  | 'registry-unavailable';
 
 /** Every error code, for checking a code that crossed a thread or process boundary. */
 export const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -42,6 +43,7 @@ export const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'invalid-wit',
   'step-limit',
   'queue-unavailable',
+  'registry-unavailable',
 ]);
 
 /** Where in a plugin call an error happened. */

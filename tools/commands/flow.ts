@@ -22,7 +22,9 @@ import {
 } from '../../host/src/index.js';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { failureCodes, grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
-import { findPluginFiles, pluginSearchPath } from '../plugin-search.js';
+import { findPlugins, pluginSearchPath } from '../plugin-search.js';
+import { installMissing } from '../registry/install-missing.js';
+import { npmConfig } from '../registry/npm-config.js';
 import { closePlugins, loadPluginFiles } from '../workflow-plugins.js';
 import { createStepReporter } from '../ui/steps.js';
 import { progressBar, SpinnerProgress } from '../ui/terminal.js';
@@ -56,6 +58,10 @@ interface FlowOptions {
   denyNet?: boolean;
   denyEnv?: boolean;
   denyAll?: boolean;
+  installMissing?: boolean;
+  yes?: boolean;
+  grantNewPermissions?: boolean;
+  registry?: string;
 }
 
 function positiveInt(flag: string, value: string | number | undefined, fallback: number): number {
@@ -81,6 +87,10 @@ export function registerFlow(cli: CAC): void {
     .option('--store <json>', 'Initial shared store: a JSON object or @file.json')
     .option('--plugins <dir>', 'A directory of plugin .wasm files and/or plugin projects (must exist); repeatable; searched first, before POCKET_PLUGIN_PATH, ./plugins and the installed plugins; the first plugin of a name found wins')
     .option('--check', 'Only check the workflow: every problem, with its location')
+    .option('--install-missing', "Install from the npm registry the plugins the workflow's plugins: pins name that are not found (or update an installed one outside its range), with consent")
+    .option('--yes', 'With --install-missing: consent without asking (not to new permissions of an update)')
+    .option('--grant-new-permissions', 'With --install-missing: also consent to the new permissions an update asks for')
+    .option('--registry <url>', 'With --install-missing: the registry (default: from .npmrc, else registry.npmjs.org)')
     .option('--trace <file>', "Write every step (node, phases, action, duration, sizes, retries, every phase call, the plugin's store and log calls) as JSON")
     .option('--report <file>', 'Write a self-contained HTML report: of the run (graph with the path taken, timeline of every phase, store before and after, the error), or with --batch of the batch (items/s, node latencies, failures by code)')
     .option('--batch <file>', 'Run once per line of a JSONL file (one JSON input per line)')
@@ -106,6 +116,9 @@ export function registerFlow(cli: CAC): void {
     .example('pocket-wit flow wf.yaml --batch inputs.jsonl --out results.jsonl --concurrency 4')
     .action(async (workflowPath: string, opts: FlowOptions) => {
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new UsageError('--log-level must be one of debug, info, warn, error');
+      for (const flag of ['yes', 'grantNewPermissions', 'registry'] as const) {
+        if (opts[flag] && !opts.installMissing) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --install-missing`);
+      }
       if (opts.batch && !opts.out) throw new UsageError('--batch needs --out <results.jsonl>');
       if (opts.out && !opts.batch) throw new UsageError('--out goes with --batch');
       if (opts.resume && !opts.batch) throw new UsageError('--resume goes with --batch and --out');
@@ -141,7 +154,15 @@ export function registerFlow(cli: CAC): void {
       const log = stderrLogSink(opts.logLevel as LogLevel);
       const explicit = ([] as string[]).concat(opts.plugins ?? []);
       const dirs = pluginSearchPath(explicit);
-      const found = await findPluginFiles(dirs, steps, explicit, (w) => process.stderr.write(`${w}\n`));
+      const say = (w: string): void => void process.stderr.write(`${w}\n`);
+      let candidates = await findPlugins(dirs, steps, explicit, say);
+      if (opts.installMissing) {
+        // What the workflow's pins name and the search path lacks, from the registry, with consent.
+        const config = npmConfig(opts.registry ? { registry: opts.registry } : {});
+        const consent = { ...(opts.yes ? { yes: true } : {}), ...(opts.grantNewPermissions ? { grantNewPermissions: true } : {}) };
+        if ((await installMissing(readWorkflow(workflowPath).def, candidates, config, consent, steps)) > 0) candidates = await findPlugins(dirs, steps, explicit);
+      }
+      const found = candidates.map((p) => p.file);
       const { plugins, files } = await loadPluginFiles(found, log, { watch: Boolean(opts.watch) && !opts.batch, ...(grant ? { grant } : {}), onReload: reportReload, say: (w) => void process.stderr.write(`${w}\n`) });
       if (!opts.check) {
         // What each plugin may use beyond memory and timeout (a batch's workers load with the same grant).

@@ -2,6 +2,7 @@
 import type { CAC } from 'cac';
 import { resolve } from 'node:path';
 import { listInstalled, pluginsDir, summarizePermissions } from '../../host/src/index.js';
+import { table } from '../ui/table.js';
 
 export function registerList(cli: CAC): void {
   cli
@@ -37,9 +38,6 @@ export function registerList(cli: CAC): void {
         return;
       }
       const rows = plugins.map((p) => [p.name, p.version, p.nodes.map((n) => n.type).join(','), summarizePermissions(p.permissions), p.intact ? p.path : `${p.path} (MODIFIED since install)`]);
-      const head = ['NAME', 'VERSION', 'NODES', 'PERMISSIONS', 'PATH'];
-      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-      const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-      process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+      process.stdout.write(table(['NAME', 'VERSION', 'NODES', 'PERMISSIONS', 'PATH'], rows));
     });
 }

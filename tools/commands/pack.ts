@@ -35,7 +35,7 @@ export function registerPack(cli: CAC): void {
     .action(async (dir: string | undefined, opts: { out?: string; json?: boolean }) => {
       const { manifest } = readProject(dir ?? '.');
       if (dir !== undefined) requireProjectArg(dir, 'pack');
-      const { file, entries } = await packPlugin(dir ?? '.', createStepReporter(), opts.out);
+      const { file, entries } = await packPlugin(dir ?? '.', createStepReporter(), opts.out ? { out: opts.out } : {});
       const bytes = readFileSync(file);
       const summary: PackSummary = {
         name: manifest.name,

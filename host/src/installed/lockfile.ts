@@ -26,6 +26,20 @@ export interface ConsentedPermissions {
   network: string[];
 }
 
+/** Where a plugin installed from an npm registry (`install npm:`) came from: what `outdated` and `update` use. */
+export interface RegistrySource {
+  /** The npm package name. */
+  package: string;
+  /** The semver range updates stay within (what was asked for, else `^<version>`). */
+  range: string;
+  /** The registry it was fetched from. */
+  registry: string;
+  /** The registry's integrity (sha512) of the tarball, checked on download. */
+  integrity: string;
+  /** The tarball URL. */
+  resolved: string;
+}
+
 export interface LockEntry {
   version: string;
   /** Hex sha256 of the installed component. */
@@ -43,6 +57,8 @@ export interface LockEntry {
    * as consented.
    */
   consented?: ConsentedPermissions;
+  /** Set for a plugin installed from an npm registry. */
+  registry?: RegistrySource;
 }
 
 export interface LockFile {

@@ -11,7 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { PluginError } from '../errors.js';
 import { describeComponent, type PluginDescription } from './describe.js';
 import type { PermissionsGrant } from '../sandbox/policy.js';
-import { checkIntegrity, consentedGrant, consentFor, readLock, writeLock, type ConsentedPermissions, type LockEntry } from './lockfile.js';
+import { checkIntegrity, consentedGrant, consentFor, readLock, writeLock, type ConsentedPermissions, type LockEntry, type RegistrySource } from './lockfile.js';
 
 const INDEX_FILE = '.pocket-index.json';
 
@@ -106,6 +106,8 @@ export interface InstallRequest {
    * these). Default: the component's embedded permissions, the ones a consent prompt shows.
    */
   consented?: ConsentedPermissions;
+  /** Recorded for a plugin from an npm registry (replaces the previous record). */
+  registry?: RegistrySource;
 }
 
 export type InstallOutcome = { status: 'installed' | 'replaced' | 'unchanged'; name: string; entry: LockEntry; previous?: LockEntry };
@@ -120,8 +122,9 @@ export async function installComponent(dir: string, req: InstallRequest): Promis
   const consented = req.consented ?? consentFor(description.permissions);
   if (previous && previous.sha256 === description.sha256) {
     // Installed again with the same bytes: the consent just given is the one that counts.
-    if (JSON.stringify(previous.consented) !== JSON.stringify(consented)) {
-      lock.plugins[name] = { ...previous, consented };
+    const registry = req.registry ?? previous.registry;
+    if (JSON.stringify(previous.consented) !== JSON.stringify(consented) || JSON.stringify(previous.registry) !== JSON.stringify(registry)) {
+      lock.plugins[name] = { ...previous, consented, ...(registry ? { registry } : {}) };
       await writeLock(dir, lock);
     }
     return { status: 'unchanged', name, entry: lock.plugins[name]! };
@@ -147,6 +150,7 @@ export async function installComponent(dir: string, req: InstallRequest): Promis
     world: description.world,
     installedAt: new Date().toISOString(),
     consented,
+    ...(req.registry ? { registry: req.registry } : {}),
   };
   lock.plugins[name] = entry;
   await writeLock(dir, lock);

@@ -56,7 +56,7 @@ export const WorkflowSchema = Type.Object(
     start: Type.String({ minLength: 1 }),
     nodes: Type.Array(WorkflowNodeSchema, { minItems: 1 }),
     connections: Type.Optional(Type.Array(ConnectionSchema)),
-    /** Plugin version pins: `{ sentiment-analyzer: "^1.2.0" }`. */
+    /** Plugin version pins: `{ sentiment-analyzer: "^1.2.0" }`, or from a named npm package: `"npm:@acme/sentiment@^1.2.0"`. */
     plugins: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
   { additionalProperties: false },

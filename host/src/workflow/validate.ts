@@ -4,6 +4,7 @@
  * searched), duplicate names, connections to missing nodes, a missing start, configs that fail
  * their node's schema; unreachable nodes are a warning.
  */
+import { parsePluginPin } from './plugin-pins.js';
 import { dirname } from 'node:path';
 import semver from 'semver';
 import { Value } from 'typebox/value';
@@ -59,9 +60,10 @@ export function validateWorkflow(source: WorkflowSource, registry: NodeRegistry)
     for (const p of type.validateConfig?.(config, dirname(source.file), registry) ?? []) add('error', `config of node "${node.name}" (${node.type}): ${p}`, ['nodes', i, 'config']);
   });
 
-  for (const [name, range] of Object.entries(def.plugins ?? {})) {
+  for (const [name, value] of Object.entries(def.plugins ?? {})) {
+    const { range } = parsePluginPin(name, value);
     if (semver.validRange(range) === null) {
-      add('error', `plugins.${name}: "${range}" is not a version range (write for example "^1.2.0" or ">=1.0.0 <2.0.0")`, ['plugins', name]);
+      add('error', `plugins.${name}: "${value}" is not a version range (write for example "^1.2.0", ">=1.0.0 <2.0.0" or "npm:@scope/package@^1.2.0")`, ['plugins', name]);
       continue;
     }
     const found = registry.plugins.filter((p) => p.name === name);
