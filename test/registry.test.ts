@@ -11,7 +11,8 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearNpmEnvironment, startRegistry, type Registry } from './registry.js';
-import { ROOT, runCli, tempDir } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { CACHE_DIR, CLI, ROOT, runCli, tempDir, type CliResult } from './helpers.js';
 
 clearNpmEnvironment();
 const PLUGIN = 'sentiment-analyzer';
@@ -30,6 +31,36 @@ function project(version: string, more = false): string {
   if (more) manifest = manifest.replace('  memory: 10MB\n', '  memory: 20MB\n  network: [api.example.com]\n');
   writeFileSync(join(dir, 'manifest.yaml'), manifest);
   return dir;
+}
+
+/**
+ * Run the CLI on a pseudo-terminal (util-linux `script`), answering its `[y/N]` question with
+ * `answer`; stdout and stderr arrive together as the terminal's output.
+ */
+function inTerminal(args: string[], answer: string): Promise<CliResult & { asked: string }> {
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const child = spawn('script', ['-qec', [process.execPath, CLI, ...args].map(quote).join(' '), '/dev/null'], {
+    cwd: work,
+    env: { ...process.env, ...env(), POCKET_WIT_CACHE: CACHE_DIR, TERM: 'dumb' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let asked = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    const q = /[^\n]*\[y\/N\] /.exec(out);
+    if (q && !asked) {
+      asked = q[0];
+      child.stdin.write(`${answer}\n`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      child.stdin.end();
+      resolve({ code: code ?? -1, stdout: out.replace(/\r\n/g, '\n'), stderr: '', asked: asked.trim() });
+    });
+  });
 }
 
 async function publish(dir: string, ...args: string[]): Promise<void> {
@@ -91,6 +122,9 @@ test('search finds plugins by word; a word that matches none says so', async () 
   assert.equal(hits.map((h) => `${h.name}@${h.version}`).sort(), [`@acme/${PLUGIN}@1.0.0`, `${PLUGIN}@1.0.0`]);
   const text = await cli(['search', 'sentiment']);
   assert.match(text.stdout, /^NAME\s+VERSION\s+DESCRIPTION\n/);
+  const all = await cli(['search', '--json']);
+  assert.is(all.code, 0, all.stderr);
+  assert.equal((JSON.parse(all.stdout) as { name: string }[]).map((h) => h.name).sort(), [`@acme/${PLUGIN}`, PLUGIN], 'no words: every plugin');
   const none = await cli(['search', 'zebra-unicorn']);
   assert.is(none.code, 0, none.stderr);
   assert.match(none.stdout, /^no plugins found on http:\/\/127\.0\.0\.1:\d+\/ for "zebra-unicorn"/);
@@ -105,6 +139,11 @@ test('install npm:<package>@<range>: integrity recorded, runs by name', async ()
   assert.is(entry.source, `npm:${PLUGIN}@1.0.0`);
   assert.equal({ ...entry.registry, integrity: undefined }, { package: PLUGIN, range: '^1.0.0', registry: registry.url, integrity: undefined, resolved: `${registry.url}${PLUGIN}/-/${PLUGIN}-1.0.0.tgz` });
   assert.match(entry.registry!.integrity, /^sha512-/);
+  const info = await cli(['info', PLUGIN]);
+  assert.is(info.code, 0, info.stderr);
+  assert.match(info.stdout, new RegExp(`  from: npm:${PLUGIN}@1\\.0\\.0\n  registry: http://127\\.0\\.0\\.1:\\d+/ \\(package ${PLUGIN}, updates within \\^1\\.0\\.0, integrity sha512-`));
+  const listed = JSON.parse((await cli(['list', '--json'])).stdout) as { name: string; source: string; registry?: { range: string } }[];
+  assert.equal(listed.map((p) => [p.name, p.source, p.registry?.range]), [[PLUGIN, `npm:${PLUGIN}@1.0.0`, '^1.0.0']]);
   const run = await cli(['run', PLUGIN, 'sentiment', '--input', '{"text":"wonderful"}', '--json']);
   assert.is(run.code, 0, run.stderr);
   assert.is((JSON.parse(run.stdout) as { output: { sentiment: string } }).output.sentiment, 'positive');
@@ -138,6 +177,13 @@ test('outdated and update within the range; update asking for a new host needs -
   assert.match(refused.stderr, /error\[permission-denied\]: sentiment-analyzer 1\.2\.0 asks for more permissions than the installed 1\.1\.0 was granted \(memory, network\), and --yes does not consent to new permissions; nothing was changed/);
   assert.is(lock().plugins[PLUGIN]!.version, '1.1.0', 'the refused update changed nothing');
   assert.equal(lock().plugins[PLUGIN]!.consented.network, []);
+
+  // On a terminal the question is asked even with --yes; "n" changes nothing.
+  const declined = await inTerminal(['update', PLUGIN, '--yes'], 'n');
+  assert.is(declined.asked, 'grant sentiment-analyzer 1.2.0 these new permissions and update it? [y/N]', declined.stdout);
+  assert.is(declined.code, 0, declined.stdout);
+  assert.match(declined.stdout, /network: \+ api\.example\.com \(had: none\)[\s\S]*not updated/);
+  assert.is(lock().plugins[PLUGIN]!.version, '1.1.0');
 
   const granted = await cli(['update', PLUGIN, '--grant-new-permissions']);
   assert.is(granted.code, 0, granted.stderr);

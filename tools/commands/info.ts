@@ -52,16 +52,19 @@ export function registerInfo(cli: CAC): void {
       // The one rule for a <plugin> argument (plugin-source.ts): a path, else an installed name, else something here.
       const resolved = await resolvePluginArg(arg, createStepReporter(), { dir });
       const file = resolved.file;
-      const origin = resolved.installed ? ((await listInstalled(dir)).find((p) => p.name === arg)?.lock.source ?? 'unknown') : resolve(arg);
+      const lock = resolved.installed ? (await listInstalled(dir)).find((p) => p.name === arg)?.lock : undefined;
+      const origin = resolved.installed ? (lock?.source ?? 'unknown') : resolve(arg);
+      const registry = lock?.registry;
       const d = await describeComponent(file);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...d, origin })}\n`);
+        process.stdout.write(`${JSON.stringify({ ...d, origin, ...(registry ? { registry } : {}) })}\n`);
         return;
       }
       const out: string[] = [];
       out.push(`${d.name} ${d.version}${d.description ? ` — ${d.description}` : ''}\n`);
       if (d.author || d.license) out.push(`  author: ${d.author ?? '-'}   license: ${d.license ?? '-'}\n`);
       out.push(`  world: ${d.world}   engine: ${d.engine}   size: ${formatSize(d.size)}\n  sha256: ${d.sha256}\n  file: ${d.path}\n  from: ${origin}\n`);
+      if (registry) out.push(`  registry: ${registry.registry} (package ${registry.package}, updates within ${registry.range}, integrity ${registry.integrity.slice(0, 19)}…)\n`);
       if (d.describedBy === 'metadata') out.push(`  described by: its metadata() (no pocket-wit:plugin section: another toolchain built it; run in the sandbox with nothing granted)\n`);
       out.push(`permissions (${summarizePermissions(d.permissions)}):\n${formatPermissions(d.permissions)}`);
       for (const n of d.nodes) {

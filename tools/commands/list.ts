@@ -25,6 +25,8 @@ export function registerList(cli: CAC): void {
           path: p.path,
           sha256: p.sha256,
           intact: p.intact,
+          source: p.lock.source,
+          ...(p.lock.registry ? { registry: p.lock.registry } : {}),
         }));
         process.stdout.write(`${JSON.stringify(rows)}\n`);
         return;

@@ -137,12 +137,17 @@ export async function publishPackage(req: PublishRequest, config: NpmConfig): Pr
 /** Registry search, keeping the packages that carry the `keyword`. */
 export async function searchRegistry(words: string[], keyword: string, config: NpmConfig, limit = 50): Promise<SearchHit[]> {
   const { default: search } = await import('libnpmsearch');
-  let hits;
-  try {
-    hits = await search(words.length ? words : [`keywords:${keyword}`], { ...config.options, limit: Math.max(limit, 250) });
-  } catch (err) {
-    throw registryError(err, `search "${words.join(' ')}"`, config.registry);
-  }
+  const ask = async (query: string[]) => {
+    try {
+      return await search(query, { ...config.options, limit: Math.max(limit, 250) });
+    } catch (err) {
+      throw registryError(err, `search "${query.join(' ')}"`, config.registry);
+    }
+  };
+  // No words: every plugin. npm's registry understands `keywords:`; others (verdaccio) do not,
+  // and list every package for an empty text, of which the filter below keeps the plugins.
+  let hits = await ask(words.length ? words : [`keywords:${keyword}`]);
+  if (words.length === 0 && hits.length === 0) hits = await ask(['']);
   const plugins = hits.filter((h) => (h.keywords ?? []).includes(keyword)).slice(0, limit);
   // Some registries (verdaccio) leave the version out of search results: their latest tag says it.
   return Promise.all(
