@@ -8,7 +8,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { publish as npmPublish } from 'libnpmpublish';
+import { create } from 'tar';
 import { join } from 'node:path';
 import { clearNpmEnvironment, startRegistry, type Registry } from './registry.js';
 import { spawn } from 'node:child_process';
@@ -233,6 +235,72 @@ test('flow --install-missing installs what the workflow pins (an npm: alias too)
   const ok = await cli(['flow', wf, '--install-missing', '--grant-new-permissions', '--input', '{"text":"wonderful"}', '--json']);
   assert.is(ok.code, 0, ok.stderr);
   assert.is(lock().plugins[PLUGIN]!.version, '1.2.0');
+});
+
+/** Publish a package made by hand (an attacker does not use `pocket-wit publish`): `files` under package/. */
+async function publishByHand(pkg: Record<string, unknown>, files: Record<string, string | Buffer | { symlink: string }>): Promise<void> {
+  const stage = tempDir('pocket-registry-evil-');
+  mkdirSync(join(stage, 'package'));
+  writeFileSync(join(stage, 'package', 'package.json'), JSON.stringify(pkg));
+  for (const [name, body] of Object.entries(files)) {
+    if (typeof body === 'object' && !Buffer.isBuffer(body)) symlinkSync(body.symlink, join(stage, 'package', name));
+    else writeFileSync(join(stage, 'package', name), body);
+  }
+  await create({ gzip: true, file: join(stage, 'p.tgz'), cwd: stage, portable: true }, ['package']);
+  await npmPublish(pkg, readFileSync(join(stage, 'p.tgz')), { registry: registry.url, [`${registry.url.replace(/^http:/, '')}:_authToken`]: registry.env.NPM_TOKEN });
+}
+
+test('hostile packages: install scripts never run, a package that is no plugin, a version that lies, a symlink', async () => {
+  const manifest = readFileSync(join(work, 'v1.0.0', 'manifest.yaml'), 'utf8');
+  const wasm = readFileSync(join(work, 'v1.0.0', 'dist', `${PLUGIN}.wasm`));
+  const marker = join(work, 'scripts-ran');
+  const script = `node -e "require('fs').writeFileSync('${marker}', 'ran')"`;
+  const h = tempDir('pocket-registry-home-');
+  const install = (spec: string) => runCli(['install', spec, '--yes', '--name', spec.replace(/^npm:/, '')], { env: env({ POCKET_HOME: h }), cwd: work });
+
+  await publishByHand({ name: 'evil-scripts', version: '1.0.0', keywords: ['pocket-plugin'], scripts: { preinstall: script, install: script, postinstall: script, prepare: script } }, { 'manifest.yaml': manifest, 'plugin.wasm': wasm });
+  const scripts = await install('npm:evil-scripts');
+  assert.is(scripts.code, 0, scripts.stderr);
+  assert.not.ok(existsSync(marker), 'no npm lifecycle script of a plugin package ever runs');
+
+  await publishByHand({ name: 'not-a-plugin', version: '1.0.0' }, { 'index.js': 'module.exports = 1;\n' });
+  const none = await install('npm:not-a-plugin');
+  assert.is(none.code, 1);
+  assert.match(none.stderr, /error\[invalid-plugin\]: not-a-plugin-1\.0\.0\.tgz holds no plugin \(no manifest\.yaml at its top or in package\/\)/);
+
+  await publishByHand({ name: 'version-lie', version: '9.0.0' }, { 'manifest.yaml': manifest, 'plugin.wasm': wasm });
+  const lie = await install('npm:version-lie');
+  assert.is(lie.code, 1);
+  assert.match(lie.stderr, /error\[invalid-plugin\]: version-lie@9\.0\.0 holds plugin sentiment-analyzer 1\.0\.0: its package and plugin versions differ, so it was not installed/);
+
+  await publishByHand({ name: 'symlinked', version: '1.0.0' }, { 'manifest.yaml': manifest, 'plugin.wasm': { symlink: '/etc/passwd' } });
+  const link = await install('npm:symlinked');
+  assert.is(link.code, 1);
+  assert.match(link.stderr, /error\[invalid-plugin\]: .* was refused: entry package\/plugin\.wasm is a symbolic link/);
+  assert.equal(Object.keys(lock(h).plugins), ['evil-scripts'], 'only the well-formed package was installed');
+});
+
+test('a scoped registry from the project .npmrc; a C plugin publishes and installs the same way', async () => {
+  // The user's default registry does not answer; the project's .npmrc sends @acme to the real one.
+  const dir = join(work, 'c-word-stats');
+  cpSync(join(ROOT, 'examples/c-word-stats'), dir, { recursive: true, filter: (s) => !s.includes('/dist') });
+  const userrc = join(work, 'user.npmrc');
+  writeFileSync(userrc, `registry=http://127.0.0.1:1/\n${registry.url.replace(/^http:/, '')}:_authToken=\${NPM_TOKEN}\n`);
+  writeFileSync(join(dir, '.npmrc'), `@acme:registry=${registry.url}\n`);
+  const r = await cli(['publish', dir, '--scope', '@acme', '--json'], { npm_config_userconfig: userrc });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { name: string; registry: string }).name, '@acme/c-word-stats');
+  assert.is((JSON.parse(r.stdout) as { registry: string }).registry, registry.url);
+  const elsewhere = await cli(['publish', dir, '--json'], { npm_config_userconfig: userrc });
+  assert.is(elsewhere.code, 1, 'unscoped, it goes to the user registry, which does not answer');
+  assert.match(elsewhere.stderr, /error\[registry-unavailable\]: c-word-stats@1\.0\.0: cannot reach the registry http:\/\/127\.0\.0\.1:1\//);
+
+  const h = tempDir('pocket-registry-home-');
+  const i = await runCli(['install', 'npm:@acme/c-word-stats@1', '--yes'], { env: env({ POCKET_HOME: h }), cwd: work });
+  assert.is(i.code, 0, i.stderr);
+  const run = await runCli(['run', 'c-word-stats', 'word-stats', '--input', '{"text":"one two\\nthree"}', '--json'], { env: env({ POCKET_HOME: h }), cwd: work });
+  assert.is(run.code, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as { output: { words: number; lines: number } }).output.words, 3);
 });
 
 test('errors name the fix: no registry there, no such package, a malformed spec, a plugin not from a registry', async () => {

@@ -357,7 +357,7 @@ test('pins.yaml: a version outside the range, a missing plugin and a bad range a
       'error[invalid-workflow]: examples/workflows/docs/pins.yaml has 3 problems:',
       '  examples/workflows/docs/pins.yaml:4:23: error: the workflow requires plugin sentiment-analyzer ^2.0.0, but <repo>/examples/sentiment-analyzer/dist/sentiment-analyzer.wasm is version 1.0.0; install a matching version or change the range (at plugins.sentiment-analyzer)',
       '  examples/workflows/docs/pins.yaml:5:15: error: the workflow requires plugin csv-reader ^1.0.0, but no plugin of that name was found (found: c-word-stats@1.0.0, json-transformer@1.0.0, sentiment-analyzer@1.0.0, word-counter@1.0.0) (at plugins.csv-reader)',
-      '  examples/workflows/docs/pins.yaml:6:21: error: plugins.json-transformer: "one point oh" is not a version range (write for example "^1.2.0" or ">=1.0.0 <2.0.0") (at plugins.json-transformer)',
+      '  examples/workflows/docs/pins.yaml:6:21: error: plugins.json-transformer: "one point oh" is not a version range (write for example "^1.2.0", ">=1.0.0 <2.0.0" or "npm:@scope/package@^1.2.0") (at plugins.json-transformer)',
     ].join('\n'),
   );
   shown('plugins: { sentiment-analyzer: "^1.0.0" }');

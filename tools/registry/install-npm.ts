@@ -19,7 +19,7 @@ import { recordedRange, type NpmSpec } from './npm-package.js';
 export async function installResolved(pkg: ResolvedPackage, range: string, config: NpmConfig, opts: InstallPluginOptions, steps: StepReporter): Promise<InstallResult> {
   const tmp = mkdtempSync(join(tmpdir(), 'pocket-wit-npm-'));
   try {
-    const tgz = join(tmp, 'package.tgz');
+    const tgz = join(tmp, `${pkg.name.replace(/^@/, '').replace('/', '-')}-${pkg.version}.tgz`); // named in messages
     await steps.step(`downloading ${pkg.name}@${pkg.version} from ${pkg.registry}`, () => fetchPackage(pkg, tgz, config));
     return await withPackedPlugin(tgz, async (component, manifest) => {
       if (manifest.version !== pkg.version) {
