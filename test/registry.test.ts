@@ -296,11 +296,20 @@ test('a scoped registry from the project .npmrc; a C plugin publishes and instal
   assert.match(elsewhere.stderr, /error\[registry-unavailable\]: c-word-stats@1\.0\.0: cannot reach the registry http:\/\/127\.0\.0\.1:1\//);
 
   const h = tempDir('pocket-registry-home-');
-  const i = await runCli(['install', 'npm:@acme/c-word-stats@1', '--yes'], { env: env({ POCKET_HOME: h }), cwd: work });
+  const inH = (args: string[]) => runCli(args, { env: env({ POCKET_HOME: h }), cwd: work });
+  const i = await inH(['install', 'npm:@acme/c-word-stats@~1.0.0', '--yes', '--name', 'wc']);
   assert.is(i.code, 0, i.stderr);
-  const run = await runCli(['run', 'c-word-stats', 'word-stats', '--input', '{"text":"one two\\nthree"}', '--json'], { env: env({ POCKET_HOME: h }), cwd: work });
+  const run = await inH(['run', 'wc', 'word-stats', '--input', '{"text":"one two\\nthree"}', '--json']);
   assert.is(run.code, 0, run.stderr);
   assert.equal((JSON.parse(run.stdout) as { output: { words: number; lines: number } }).output.words, 3);
+
+  // An update keeps the name it was installed under.
+  writeFileSync(join(dir, 'manifest.yaml'), readFileSync(join(dir, 'manifest.yaml'), 'utf8').replace('version: 1.0.0', 'version: 1.0.1'));
+  assert.is((await cli(['publish', dir, '--scope', '@acme'], { npm_config_userconfig: userrc })).code, 0);
+  const u = await inH(['update', '--yes']);
+  assert.is(u.code, 0, u.stderr);
+  assert.match(u.stdout, /^replaced wc 1\.0\.1 \(was 1\.0\.0\)/);
+  assert.equal(Object.keys(lock(h).plugins), ['wc']);
 });
 
 test('errors name the fix: no registry there, no such package, a malformed spec, a plugin not from a registry', async () => {

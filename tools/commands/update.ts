@@ -45,7 +45,7 @@ export function registerUpdate(cli: CAC): void {
         const from = { ...config, registry: row.registry, options: { ...config.options, registry: row.registry } };
         try {
           const pkg = await resolvePackage(`${row.package}@${row.wanted}`, row.package, from);
-          const result = await installResolved(pkg, row.range, from, { dir, update: true, ...(opts.yes ? { yes: true } : {}), ...(opts.grantNewPermissions ? { grantNewPermissions: true } : {}) }, steps);
+          const result = await installResolved(pkg, row.range, from, { dir, name: row.name, update: true, ...(opts.yes ? { yes: true } : {}), ...(opts.grantNewPermissions ? { grantNewPermissions: true } : {}) }, steps);
           reportInstall(result, opts.json);
         } catch (err) {
           // One plugin refused (new permissions without consent, a tampered tarball) leaves the others to update.

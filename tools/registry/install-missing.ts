@@ -6,7 +6,7 @@
  * found outside the plugin directory (a `--plugins` folder, ./plugins) is the user's own copy and
  * is left alone; the workflow check reports a version outside the range.
  */
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import semver from 'semver';
 import { parsePluginPin, pluginsDir, type WorkflowDef } from '../../host/src/index.js';
 import type { FoundPlugin } from '../plugin-search.js';
@@ -31,7 +31,8 @@ export async function installMissing(def: WorkflowDef, found: FoundPlugin[], con
     if (first && !first.installed) continue; // the user's own copy comes first on the path: not ours to replace
     process.stderr.write(first ? `the workflow pins ${name} ${pin.range}; installed is ${first.version ?? 'an unknown version'}: updating from npm:${pin.package}\n` : `the workflow pins ${name} ${pin.range}, which is not installed: installing npm:${pin.package}@${pin.range}\n`);
     const result = await installFromRegistry({ name: pin.package, range: pin.range }, config, {
-      dir: first ? dirname(dirname(first.file)) : pluginsDir(), // an installed copy is updated where it is
+      // An installed copy is updated where it is, under the name it was installed as.
+      ...(first ? { dir: dirname(dirname(first.file)), name: basename(dirname(first.file)) } : { dir: pluginsDir() }),
       ...(first ? { update: true } : {}),
       ...(opts.yes ? { yes: true } : {}),
       ...(opts.grantNewPermissions ? { grantNewPermissions: true } : {}),
