@@ -41,6 +41,7 @@ export function registerUpdate(cli: CAC): void {
         return;
       }
       let failures = 0;
+      let firstCode: PluginError['code'] | undefined;
       for (const row of rows) {
         const from = { ...config, registry: row.registry, options: { ...config.options, registry: row.registry } };
         try {
@@ -51,13 +52,14 @@ export function registerUpdate(cli: CAC): void {
           // One plugin refused (new permissions without consent, a tampered tarball) leaves the others to update.
           if (!isPluginError(err) || rows.length === 1) throw err;
           failures += 1;
+          firstCode ??= err.code;
           if (opts.json) process.stdout.write(`${JSON.stringify({ status: 'refused', name: row.name, version: row.wanted, error: err.toJSON() })}\n`);
           process.stderr.write(`error[${err.code}]: ${err.message}\n`);
         }
       }
       if (failures > 0) {
         if (opts.json) throw new SilentFailure();
-        throw new PluginError('permission-denied', `${failures} of ${rows.length} updates were refused (see above); the other plugins were updated`);
+        throw new PluginError(firstCode ?? 'permission-denied', `${failures} of ${rows.length} updates were refused (see above); the other plugins were updated`);
       }
     });
 }
