@@ -381,7 +381,7 @@ const CATALOGUE: Attack[] = [
   { language: 'Rust', attack: 'busy loop', expect: 'timeout', on: on('rustFast'), run: () => plug('rustFast').exec('spin', {}) },
   { language: 'Rust', attack: 'panic', expect: 'trap', on: on('rust'), run: () => plug('rust').exec('panic', {}) },
   { language: 'Rust', attack: 'deep recursion', expect: 'trap', on: on('rust'), run: () => plug('rust').exec('recurse', {}) },
-  { language: 'Rust', attack: 'allocation bomb (32 MB cap)', expect: 'memory-limit', on: on('rustFast'), run: () => plug('rustFast').exec('alloc', {}) },
+  { language: 'Rust', attack: 'allocation bomb (32 MB cap)', expect: 'memory-limit', on: on('rustMem'), run: () => plug('rustMem').exec('alloc', {}) },
   { language: 'Rust', attack: 'output of 17 MB (limit 16 MB)', expect: 'size-limit', on: on('rust'), run: () => plug('rust').exec('big-output', { mb: 17 }) },
   {
     language: 'Rust',
@@ -728,6 +728,8 @@ test.before(async () => {
       rustFile = await built('test/fixtures/hostile-rust');
       await load('rust', rustFile);
       await load('rustFast', rustFile, { permissions: { timeout: SHORT_TIMEOUT.quick, memory: '32MB' } });
+      // The allocation bomb must hit the memory cap, not a short timeout, on a loaded 2-core machine.
+      await load('rustMem', rustFile, { permissions: { memory: '32MB' } });
       await craftFiles();
     }),
     group('c', async () => {

@@ -17,9 +17,12 @@ interface Step {
   run?: string;
   if?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
 }
 interface Job {
   if?: string;
+  needs?: string | string[];
+  permissions?: Record<string, string>;
   env?: Record<string, string>;
   strategy?: { matrix?: Record<string, unknown[]> };
   steps: Step[];
@@ -59,11 +62,23 @@ test('docs/CI.md shows its pipeline file byte for byte', () => {
   }
 });
 
-test('the pipeline: on pull_request and push; a plugin job on Node 20 and 22; a WIT job for pull requests', () => {
+test('the pipeline: on pull_request and push; a plugin job on Node 20 and 22; a WIT job for pull requests; a tag publishes', () => {
   const { wf } = workflow();
   assert.ok('pull_request' in wf.on, 'on: pull_request');
   assert.ok('push' in wf.on, 'on: push');
-  assert.equal(Object.keys(wf.jobs).sort(), ['plugin', 'wit']);
+  assert.equal(Object.keys(wf.jobs).sort(), ['plugin', 'publish', 'wit']);
+
+  // publish: only for a v* tag, after the plugin job, with provenance and the token through .npmrc.
+  assert.equal((wf.on.push as { tags?: string[] }).tags, ['v*']);
+  const publish = wf.jobs.publish!;
+  assert.match(publish.if ?? '', /startsWith\(github\.ref, 'refs\/tags\/v'\)/);
+  assert.is(publish.needs, 'plugin');
+  assert.is(publish.permissions?.['id-token'], 'write');
+  assert.is(uses(publish, 'actions/setup-node')[0]!.with?.['registry-url'], 'https://registry.npmjs.org');
+  const step = publish.steps.find((st) => /\bpocket-wit publish\b/.test(st.run ?? ''));
+  assert.ok(step, 'pocket-wit publish');
+  assert.match(step!.run!, /--provenance/);
+  assert.is(step!.env?.NODE_AUTH_TOKEN, '${{ secrets.NPM_TOKEN }}');
 
   const plugin = wf.jobs.plugin!;
   assert.equal(plugin.strategy?.matrix?.node, [20, 22]);
@@ -151,7 +166,7 @@ test('every run step that calls pocket-wit names a command and flags the CLI has
       }
     }
   }
-  assert.equal([...used].sort(), ['build', 'check', 'check --old']);
+  assert.equal([...used].sort(), ['build', 'check', 'check --old', 'publish']);
 });
 
 test('scripts/ci/check-plugin.sh exists, is executable, and CI.md documents its variables', () => {
