@@ -108,6 +108,13 @@ test('publish refuses: the same version twice, no token, a project with a failin
   assert.is(noToken.code, 1);
   assert.match(noToken.stderr, /error\[permission-denied\]: sentiment-analyzer@1\.0\.1: the registry .* refused .*; log in with `npm login --registry/);
 
+  const owned = join(work, 'owned-word-stats');
+  cpSync(join(ROOT, 'examples/c-word-stats'), owned, { recursive: true, filter: (s) => !s.includes('/dist') });
+  writeFileSync(join(owned, 'manifest.yaml'), readFileSync(join(owned, 'manifest.yaml'), 'utf8').replace('name: c-word-stats', 'name: owned-word-stats').replace('dist/c-word-stats.wasm', 'dist/owned-word-stats.wasm'));
+  const taken = await cli(['publish', owned]);
+  assert.is(taken.code, 1);
+  assert.match(taken.stderr, /error\[permission-denied\]: owned-word-stats@1\.0\.0: the registry .* refused .*; if the name belongs to someone else, publish under your own scope with `--scope @you`/);
+
   const broken = project('1.0.2');
   writeFileSync(join(broken, 'manifest.yaml'), readFileSync(join(broken, 'manifest.yaml'), 'utf8').replace('score: 1, confidence: 1', 'score: 0.5, confidence: 1'));
   const bad = await cli(['publish', broken]);

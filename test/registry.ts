@@ -33,7 +33,8 @@ export async function startRegistry(): Promise<Registry> {
     storage,
     auth: { htpasswd: { file: join(dir, 'htpasswd'), max_users: 10 } },
     uplinks: {},
-    packages: { '**': { access: '$all', publish: '$authenticated', unpublish: '$authenticated' } },
+    // `owned-*` belongs to another user: publishing one is refused (403), as a taken name on npm is.
+    packages: { 'owned-*': { access: '$all', publish: 'someone-else' }, '**': { access: '$all', publish: '$authenticated', unpublish: '$authenticated' } },
     log: { type: 'stdout', format: 'pretty', level: 'error' },
     web: { enable: false },
   });

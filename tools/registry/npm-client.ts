@@ -60,7 +60,8 @@ export function registryError(err: unknown, what: string, registry: string): Plu
   }
   if (code === 'E401' || code === 'E403' || code === 'ENEEDAUTH' || e.statusCode === 401 || e.statusCode === 403) {
     const host = registry.replace(/^https?:/, '');
-    return new PluginError('permission-denied', `${what}: the registry ${registry} refused (${first}); log in with \`npm login --registry ${registry}\` or put \`${host}:_authToken=\${NPM_TOKEN}\` in .npmrc`, { details: { registry } });
+    const taken = code === 'E403' && /publish|permission/i.test(first) ? `; if the name belongs to someone else, publish under your own scope with \`--scope @you\`` : '';
+    return new PluginError('permission-denied', `${what}: the registry ${registry} refused (${first}); log in with \`npm login --registry ${registry}\` or put \`${host}:_authToken=\${NPM_TOKEN}\` in .npmrc${taken}`, { details: { registry } });
   }
   if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|FETCH_ERROR)$/.test(code) || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(first)) {
     return new PluginError('registry-unavailable', `${what}: cannot reach the registry ${registry} (${first}); check --registry or the registry line of .npmrc, and that the registry is running`, { details: { registry } });
