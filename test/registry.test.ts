@@ -140,9 +140,12 @@ test('search finds plugins by word; a word that matches none says so', async () 
 });
 
 test('install npm:<package>@<range>: integrity recorded, runs by name', async () => {
-  const r = await cli(['install', `npm:${PLUGIN}@^1.0.0`, '--yes']);
+  // npm sets npm_config_cache for what it runs (npx, scripts): downloads still go to our own cache.
+  const npmCache = join(work, 'npm-cache');
+  const r = await cli(['install', `npm:${PLUGIN}@^1.0.0`, '--yes'], { npm_config_cache: npmCache });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^installed sentiment-analyzer 1\.0\.0 → /);
+  assert.ok(existsSync(join(home, 'cache', 'npm')) && !existsSync(npmCache), 'downloads are cached in $POCKET_HOME/cache/npm');
   assert.match(r.stderr, /sentiment-analyzer 1\.0\.0: Text sentiment analysis.*\n  nodes: sentiment \(ai\)\n  permissions: 10MB 5s/);
   const entry = lock().plugins[PLUGIN]!;
   assert.is(entry.source, `npm:${PLUGIN}@1.0.0`);

@@ -88,7 +88,9 @@ export function npmConfig(req: NpmConfigRequest = {}): NpmConfig {
   if (req.registry) options.registry = req.registry;
   const registry = normalizeRegistry(typeof options.registry === 'string' ? options.registry : DEFAULT_REGISTRY);
   options.registry = registry;
-  options.cache ??= join(pocketHome(), 'cache', 'npm');
+  // Always our own cache: npm's `cache` setting names a folder npm itself lays out (`_cacache`
+  // inside), and npm sets npm_config_cache for every script and npx it runs.
+  options.cache = join(pocketHome(), 'cache', 'npm');
   return { registry, options, files };
 }
 
