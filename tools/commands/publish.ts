@@ -38,7 +38,7 @@ export function registerPublish(cli: CAC): void {
     .option('--access <access>', 'public or restricted (scoped packages)')
     .option('--provenance', 'Publish with a provenance statement (from a supported CI)')
     .option('--dry-run', 'Build, validate and pack, but do not publish')
-    .option('--json', 'Print {"name","version","registry","tag","size","files"} as JSON')
+    .option('--json', 'Print {"name","version","registry","tag","size","files","published","project"} as JSON')
     .example('pocket-wit publish ./word-stats --registry http://localhost:4873/')
     .example('pocket-wit publish --scope @acme --access restricted')
     .action(async (dir: string | undefined, opts: PublishOptions) => {
