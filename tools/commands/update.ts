@@ -11,7 +11,7 @@ import { SilentFailure } from '../cli-support.js';
 import { reportInstall } from '../install-plugin.js';
 import { installResolved } from '../registry/install-npm.js';
 import { resolvePackage } from '../registry/npm-client.js';
-import { npmConfig } from '../registry/npm-config.js';
+import { npmConfig, withRegistry } from '../registry/npm-config.js';
 import { outdatedPlugins } from '../registry/updates.js';
 import { createStepReporter } from '../ui/steps.js';
 
@@ -43,7 +43,7 @@ export function registerUpdate(cli: CAC): void {
       let failures = 0;
       let firstCode: PluginError['code'] | undefined;
       for (const row of rows) {
-        const from = { ...config, registry: row.registry, options: { ...config.options, registry: row.registry } };
+        const from = withRegistry(config, row.registry);
         try {
           const pkg = await resolvePackage(`${row.package}@${row.wanted}`, row.package, from);
           const result = await installResolved(pkg, row.range, from, { dir, name: row.name, update: true, ...(opts.yes ? { yes: true } : {}), ...(opts.grantNewPermissions ? { grantNewPermissions: true } : {}) }, steps);

@@ -32,8 +32,7 @@ export async function installMissing(def: WorkflowDef, found: FoundPlugin[], con
     process.stderr.write(first ? `the workflow pins ${name} ${pin.range}; installed is ${first.version ?? 'an unknown version'}: updating from npm:${pin.package}\n` : `the workflow pins ${name} ${pin.range}, which is not installed: installing npm:${pin.package}@${pin.range}\n`);
     const result = await installFromRegistry({ name: pin.package, range: pin.range }, config, {
       // An installed copy is updated where it is, under the name it was installed as.
-      ...(first ? { dir: dirname(dirname(first.file)), name: basename(dirname(first.file)) } : { dir: pluginsDir() }),
-      ...(first ? { update: true } : {}),
+      ...(first ? { dir: dirname(dirname(first.file)), name: basename(dirname(first.file)), update: true } : { dir: pluginsDir() }),
       ...(opts.yes ? { yes: true } : {}),
       ...(opts.grantNewPermissions ? { grantNewPermissions: true } : {}),
     }, steps);

@@ -94,6 +94,11 @@ export function npmConfig(req: NpmConfigRequest = {}): NpmConfig {
   return { registry, options, files };
 }
 
+/** `config` pointed at `registry` (where an installed plugin came from, whatever the default is now). */
+export function withRegistry(config: NpmConfig, registry: string): NpmConfig {
+  return { ...config, registry, options: { ...config.options, registry } };
+}
+
 /** The registry a package is fetched from and published to: its scope's registry, else the default. */
 export function registryFor(packageName: string, config: NpmConfig): string {
   const scope = /^(@[^/]+)\//.exec(packageName)?.[1];

@@ -5,7 +5,7 @@
 import semver from 'semver';
 import { PluginError, readLock, type RegistrySource } from '../../host/src/index.js';
 import { packument } from './npm-client.js';
-import type { NpmConfig } from './npm-config.js';
+import { withRegistry, type NpmConfig } from './npm-config.js';
 
 export interface OutdatedRow {
   /** The installed plugin's name. */
@@ -37,8 +37,7 @@ export async function outdatedPlugins(dir: string, config: NpmConfig, names: str
   for (const name of wanted) {
     const record = registryRecord(dir, name);
     const current = lock.plugins[name]!.version;
-    // The registry it came from, whatever the current default is.
-    const doc = await packument(record.package, { ...config, options: { ...config.options, registry: record.registry }, registry: record.registry });
+    const doc = await packument(record.package, withRegistry(config, record.registry));
     const versions = Object.keys(doc.versions);
     const best = semver.maxSatisfying(versions, record.range) ?? current;
     rows.push({ name, package: record.package, current, wanted: semver.gt(best, current) ? best : current, latest: doc['dist-tags'].latest ?? best, range: record.range, registry: record.registry });
