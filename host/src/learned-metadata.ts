@@ -15,7 +15,7 @@ import type { PluginMetadata } from './metadata.js';
 import type { PermissionsGrant } from './sandbox/policy.js';
 
 /** The grant a section-less plugin's metadata is learned under: no env, files or network. */
-export const NOTHING_GRANTED: PermissionsGrant = Object.freeze({ env: [], filesystem: [], network: [] }) as PermissionsGrant;
+export const NOTHING_GRANTED: PermissionsGrant = Object.freeze({ env: [], filesystem: [], network: [], storage: false }) as PermissionsGrant;
 
 /** Marks cache entries; an entry of another format is learned again. */
 const FORMAT = 1;

@@ -16,6 +16,7 @@ import { resolvePolicy, type PermissionsGrant, type SandboxPolicy, type SizeLimi
 import { selectRunner, type Isolation } from './sandbox/runners.js';
 import { findManifestFile, type PermissionsDecl } from './manifest.js';
 import { learnedMetadata, NOTHING_GRANTED, rememberMetadata } from './learned-metadata.js';
+import type { KvBackend } from './storage/index.js';
 import { basename, dirname, resolve } from 'node:path';
 
 export interface LoadOptions {
@@ -65,6 +66,12 @@ export interface LoadOptions {
    * `pocket-wit build` and `stamp` do with a component they are still making.
    */
   learnMetadata?: boolean;
+  /**
+   * Where plugins with `permissions.storage` keep their data: a `SqliteBackend` or `RedisBackend`
+   * (host/src/storage); by default the SQLite file `$POCKET_HOME/storage/kv.sqlite`, opened at the
+   * first write or read.
+   */
+  storage?: KvBackend;
 }
 
 /** Where a plugin's relative directories are: its project folder when one is recognisable. */
@@ -78,7 +85,7 @@ function defaultBaseDir(source: string | Uint8Array): string {
 
 /** Whether two policies give a plugin the same memory, time, environment, folders and hosts. */
 function samePolicy(a: SandboxPolicy, b: SandboxPolicy): boolean {
-  const key = (p: SandboxPolicy): string => JSON.stringify([p.memoryBytes, p.timeoutMs, p.env, p.dirs, p.network]);
+  const key = (p: SandboxPolicy): string => JSON.stringify([p.memoryBytes, p.timeoutMs, p.env, p.dirs, p.network, p.storage?.buckets, p.storage?.quotaBytes]);
   return key(a) === key(b);
 }
 
@@ -104,7 +111,12 @@ export async function loadPlugin(source: string | Uint8Array, options: LoadOptio
   const grant: PermissionsGrant | undefined =
     transpiled.kind === 'command' ? { ...options.permissions, env: [], filesystem: [], network: [] } : options.permissions;
   const policyFor = (pluginName: string, decl: PermissionsDecl | undefined, granted: PermissionsGrant | undefined): SandboxPolicy =>
-    resolvePolicy(pluginName, decl, { baseDir, ...(granted ? { grant: granted } : {}), ...(options.limits ? { limits: options.limits } : {}) });
+    resolvePolicy(pluginName, decl, {
+      baseDir,
+      ...(granted ? { grant: granted } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.storage ? { storage: options.storage } : {}),
+    });
   let policy = policyFor(name, declared, learning ? { ...grant, ...NOTHING_GRANTED } : grant);
   if (!learning) for (const message of policy.warnings) log({ level: 'warn', message, plugin: name });
   const factory = selectRunner(transpiled, options.isolation ?? 'worker', name);

@@ -45,6 +45,16 @@ const PermissionsSchema = Type.Object(
     env: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     filesystem: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     network: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    /** Persistent storage through `wasi:keyvalue` (docs/STORAGE.md): the buckets it may open and its quota. */
+    storage: Type.Optional(
+      Type.Object(
+        {
+          buckets: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64 }), { minItems: 1 }),
+          quota: Type.Optional(Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*([KkMmGg][Ii]?[Bb]|[Bb])?\\s*$' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -86,9 +96,19 @@ export interface ResolvedPermissions {
   env: string[];
   filesystem: string[];
   network: string[];
+  /** Storage buckets and quota; absent without `permissions.storage`. */
+  storage?: StoragePermission;
+}
+
+/** A resolved `permissions.storage`. */
+export interface StoragePermission {
+  buckets: string[];
+  quotaBytes: number;
 }
 
 export const DEFAULT_MEMORY = '64MB';
+/** The storage quota when `permissions.storage` names none. */
+export const DEFAULT_STORAGE_QUOTA = '10MB';
 export const DEFAULT_TIMEOUT = '5s';
 
 const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, KIB: 1024, MB: 1024 ** 2, MIB: 1024 ** 2, GB: 1024 ** 3, GIB: 1024 ** 3 };
@@ -154,6 +174,9 @@ function boundProblems(decl: PermissionsDecl | undefined): string[] {
     const problem = timeoutBoundProblem(parseDuration(decl.timeout));
     if (problem) problems.push(`permissions.timeout: "${decl.timeout}" ${problem}`);
   }
+  if (decl?.storage?.quota !== undefined && !(parseSize(decl.storage.quota) > 0)) {
+    problems.push(`permissions.storage.quota: "${decl.storage.quota}" is no space at all; use a positive size, for example 10MB`);
+  }
   return problems;
 }
 
@@ -167,6 +190,7 @@ export function resolvePermissions(decl: PermissionsDecl | undefined): ResolvedP
     env: [...(decl?.env ?? [])],
     filesystem: [...(decl?.filesystem ?? [])],
     network: [...(decl?.network ?? [])],
+    ...(decl?.storage ? { storage: { buckets: [...new Set(decl.storage.buckets)], quotaBytes: parseSize(decl.storage.quota ?? DEFAULT_STORAGE_QUOTA) } } : {}),
   };
 }
 

@@ -21,6 +21,8 @@ export interface EffectivePermissions {
   /** Directories: where the guest sees each, the host folder, and whether it may write. */
   filesystem: DirGrant[];
   network: string[];
+  /** Storage: the buckets it may open, its quota, and where the data lives (`sqlite`/`redis` and a path or address). */
+  storage?: { buckets: string[]; quotaBytes: number; backend: string; location: string };
   maxInputBytes: number;
   maxOutputBytes: number;
   /** The caps on each call's action name, error, logs, store writes and HTTP bodies. */
@@ -147,6 +149,9 @@ export class Plugin {
       env: [...policy.envNames],
       filesystem: policy.dirs.map((d) => ({ guest: d.guest, host: d.host, writable: d.writable })),
       network: [...policy.network],
+      ...(policy.storage
+        ? { storage: { buckets: [...policy.storage.buckets], quotaBytes: policy.storage.quotaBytes, backend: policy.storage.backend.kind, location: policy.storage.backend.location } }
+        : {}),
       maxInputBytes: policy.maxInputBytes,
       maxOutputBytes: policy.maxOutputBytes,
       limits: { ...policy.callLimits },

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { TranspileReply, TranspileRequest } from './transpile-worker.js';
 import { workerEntry } from './worker-entry.js';
 import { PluginError } from './errors.js';
-import { SANDBOX_WASI_INTERFACES } from './sandbox/wasi/interfaces.js';
+import { KEYVALUE_VERSION, SANDBOX_WASI_INTERFACES } from './sandbox/wasi/interfaces.js';
 import { defaultCacheDir } from './cache.js';
 import type { ComponentFile } from './component.js';
 import { COMMAND_WORLD_VERSIONS, compareVersions, HOST_INTERFACES, NODE_INTERFACE, SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, WORLD_VERSION, resolveWorldVersion, splitVersionedName, toolchainRoot } from './wit-world.js';
@@ -175,6 +175,23 @@ export function checkWorld(
   return { worldVersion: version, linkVersion };
 }
 
+/**
+ * Refuses a component importing `wasi:keyvalue` at another version than the sandbox implements
+ * (jco's import list names interfaces without versions, so they are read off the component's
+ * import names).
+ */
+export function checkKeyvalueVersion(bytes: Uint8Array, source: string): void {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const other = new Set<string>();
+  for (const m of text.matchAll(/wasi:keyvalue\/([a-z][a-z0-9-]*)@([0-9A-Za-z.+-]+)/g)) if (m[2] !== KEYVALUE_VERSION) other.add(m[0]);
+  if (other.size > 0) {
+    throw new PluginError(
+      'incompatible',
+      `${source} imports ${[...other].sort().join(', ')}; this host implements wasi:keyvalue@${KEYVALUE_VERSION} only (docs/STORAGE.md): rebuild the plugin against that version`,
+    );
+  }
+}
+
 /** `storeGet` → `store-get`: a glue name as the WIT names it. */
 function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -231,6 +248,7 @@ export async function transpileComponent(component: ComponentFile, options: { ca
       const command = commandWorldVersion(meta.imports, meta.exports, component);
       const kind = command === undefined ? 'plugin' : 'command';
       const versions = command === undefined ? checkWorld(meta.imports, meta.exports, component.source, meta.hostFunctions) : checkCommandVersion(command, component.source);
+      if (meta.imports.some((i) => i.startsWith('wasi:keyvalue/'))) checkKeyvalueVersion(component.bytes, component.source);
       return { component, dir, entry: join(dir, 'plugin.js'), coreFiles: meta.coreFiles, ...versions, kind, imports: meta.imports, cached: true };
     } catch (err) {
       if (err instanceof PluginError) throw err;
@@ -250,6 +268,7 @@ export async function transpileComponent(component: ComponentFile, options: { ca
   const glue = result.files['plugin.js'];
   const hostFunctions = glue ? glueHostFunctions(new TextDecoder().decode(glue)) : {};
   const versions = command === undefined ? checkWorld(result.imports, result.exports, component.source, hostFunctions) : checkCommandVersion(command, component.source);
+  if (result.imports.some((i) => i.startsWith('wasi:keyvalue/'))) checkKeyvalueVersion(component.bytes, component.source);
 
   const coreFiles = Object.keys(result.files).filter((f) => f.endsWith('.wasm'));
   const meta: CacheMeta = { imports: result.imports, exports: result.exports, coreFiles, hostFunctions };

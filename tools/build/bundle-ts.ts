@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PluginError, WIT_PACKAGE, WORLD_VERSION, toolchainPackageDir, toolchainRootPath } from './toolchain.js';
 import type { PluginProject } from './project.js';
-import { WASI_ALIAS, WASI_VERSION, declaredCapabilities, wasiInterfaceOf, type CapabilityName } from './wasi-world.js';
+import { WASI_ALIAS, declaredCapabilities, wasiInterfaceOf, wasiPackageVersion, type CapabilityName } from './wasi-world.js';
 
 export type JsEngine = 'quickjs' | 'starlingmonkey';
 
@@ -73,6 +73,7 @@ const CAPABILITY_MODULES: Record<CapabilityName, { module: string; factory: stri
   env: { module: 'pocket-wit/guest/capabilities/env', factory: 'createEnv', ctx: 'env' },
   filesystem: { module: 'pocket-wit/guest/capabilities/fs', factory: 'createFiles', ctx: 'fs' },
   network: { module: 'pocket-wit/guest/capabilities/http', factory: 'createFetch', ctx: 'fetch' },
+  storage: { module: 'pocket-wit/guest/capabilities/kv', factory: 'createKv', ctx: 'kv' },
 };
 
 /**
@@ -113,7 +114,7 @@ function wasiExternals(found: Set<string>): EsbuildPlugin {
       b.onResolve({ filter: /^wasi:/ }, (args) => {
         const name = wasiInterfaceOf(args.path);
         found.add(name);
-        return { path: `${WASI_ALIAS}:${name.slice('wasi:'.length)}@${WASI_VERSION}`, external: true };
+        return { path: `${WASI_ALIAS}:${name.slice('wasi:'.length)}@${wasiPackageVersion(name)}`, external: true };
       });
     },
   };
@@ -179,7 +180,7 @@ export function confineImports(project: PluginProject): EsbuildPlugin {
 }
 
 /** How the plugin's own code would name each capability: `ctx.env`, `ctx.fs`, `ctx.fetch`. */
-const CAPABILITY_WORDS: Record<CapabilityName, RegExp> = { env: /\benv\b/, filesystem: /\bfs\b/, network: /\bfetch\b/ };
+const CAPABILITY_WORDS: Record<CapabilityName, RegExp> = { env: /\benv\b/, filesystem: /\bfs\b/, network: /\bfetch\b/, storage: /\bkv\b/ };
 
 /**
  * The capabilities to link in: declared in the manifest's permissions *and* named in the
@@ -252,6 +253,7 @@ export async function bundlePluginWithImports(project: PluginProject, engine: Js
         'pocket-wit/guest/capabilities/env': join(sdk, 'capabilities', 'env.ts'),
         'pocket-wit/guest/capabilities/fs': join(sdk, 'capabilities', 'fs.ts'),
         'pocket-wit/guest/capabilities/http': join(sdk, 'capabilities', 'http.ts'),
+        'pocket-wit/guest/capabilities/kv': join(sdk, 'capabilities', 'kv.ts'),
         'pocket-wit/guest/runtime': join(sdk, 'runtime.ts'),
         'pocket-wit/guest/polyfills': join(sdk, 'polyfills.ts'),
         'pocket-wit/guest': join(sdk, 'index.ts'),

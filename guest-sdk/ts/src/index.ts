@@ -73,6 +73,35 @@ export interface NodeFiles {
   list(dir: string): string[];
 }
 
+/**
+ * One storage bucket (`wasi:keyvalue`), kept across runs and processes in the host's database.
+ * `get`/`set` store JSON; `getText`/`setText` and `getBytes`/`setBytes` store text or bytes.
+ * A write past the plugin's quota fails with `permission-denied`.
+ */
+export interface NodeKvBucket {
+  readonly name: string;
+  get<T = unknown>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  getText(key: string): string | undefined;
+  setText(key: string, text: string): void;
+  getBytes(key: string): Uint8Array | undefined;
+  setBytes(key: string, value: Uint8Array): void;
+  delete(key: string): void;
+  has(key: string): boolean;
+  /** Every key of the bucket, in byte order. */
+  keys(): string[];
+  /** Adds `delta` (default 1) to the counter at `key` (absent: 0) atomically, across calls, threads and processes; the new value. */
+  increment(key: string, delta?: number): number;
+}
+
+/**
+ * `ctx.kv`: persistent storage granted by `permissions.storage`. Its methods act on the first
+ * bucket the manifest names; `bucket(name)` opens another one it names.
+ */
+export interface NodeKv extends Omit<NodeKvBucket, 'name'> {
+  bucket(name?: string): NodeKvBucket;
+}
+
 /** Options of {@link NodeContext.fetch}. */
 export interface FetchInit {
   /** `GET` by default. */
@@ -118,6 +147,8 @@ export interface NodeContext<Config = Record<string, unknown>> {
    * with `permission-denied`.
    */
   fetch(url: string, init?: FetchInit): FetchResponse;
+  /** Persistent key/value storage granted by `permissions.storage` (docs/STORAGE.md). */
+  readonly kv: NodeKv;
 }
 
 /** What `post` returns: the node's output and the action that picks the next node. */

@@ -12,7 +12,7 @@
 /// <reference path="./generated/wit/v0.2.1/interfaces/pocket-plugin-node.d.ts" />
 /// <reference path="./generated/wit/v0.2.1/interfaces/pocket-plugin-types.d.ts" />
 import type { TSchema } from 'typebox';
-import { NodeError, type AnyNodeDef, type FetchInit, type FetchResponse, type NodeContext, type NodeEnv, type NodeExampleDef, type NodeFiles, type PluginDef } from './index.js';
+import { NodeError, type AnyNodeDef, type FetchInit, type FetchResponse, type NodeContext, type NodeEnv, type NodeExampleDef, type NodeFiles, type NodeKv, type NodeKvBucket, type PluginDef } from './index.js';
 import { isDenied, wasiErrorCode } from './capabilities/errors.js';
 import type * as Types from 'pocket:plugin/types@0.2.1';
 
@@ -46,10 +46,31 @@ export interface Capabilities {
   env?: NodeEnv;
   fs?: NodeFiles;
   fetch?: (url: string, init?: FetchInit) => FetchResponse;
+  kv?: NodeKv;
 }
 
-function notGranted(call: string, permission: 'env' | 'filesystem' | 'network', example: string): never {
-  throw new NodeError('permission-denied', `${call}: the plugin's manifest grants no ${permission} access; declare it, for example permissions.${permission}: [${example}] in manifest.yaml, and rebuild`);
+function notGranted(call: string, permission: 'env' | 'filesystem' | 'network' | 'storage', example: string): never {
+  const decl = permission === 'storage' ? `permissions.storage: { buckets: [${example}] }` : `permissions.${permission}: [${example}]`;
+  throw new NodeError('permission-denied', `${call}: the plugin's manifest grants no ${permission} access; declare it, for example ${decl} in manifest.yaml, and rebuild`);
+}
+
+function deniedKv(): NodeKv {
+  const no = (call: string): never => notGranted(`ctx.kv.${call}`, 'storage', 'cache');
+  const bucket = (name?: string): NodeKvBucket => ({
+    name: name ?? '',
+    get: (k) => no(`get("${k}")`),
+    set: (k) => no(`set("${k}")`),
+    getText: (k) => no(`getText("${k}")`),
+    setText: (k) => no(`setText("${k}")`),
+    getBytes: (k) => no(`getBytes("${k}")`),
+    setBytes: (k) => no(`setBytes("${k}")`),
+    delete: (k) => no(`delete("${k}")`),
+    has: (k) => no(`has("${k}")`),
+    keys: () => no('keys()'),
+    increment: (k) => no(`increment("${k}")`),
+  });
+  const { name: _name, ...first } = bucket();
+  return { ...first, bucket: (name) => no(`bucket("${name ?? ''}")`) };
 }
 
 function deniedCapabilities(): Required<Capabilities> {
@@ -61,6 +82,7 @@ function deniedCapabilities(): Required<Capabilities> {
       list: (path) => notGranted(`ctx.fs.list("${path}")`, 'filesystem', '"./data"'),
     },
     fetch: (url) => notGranted(`ctx.fetch("${url}")`, 'network', '"api.example.com"'),
+    kv: deniedKv(),
   };
 }
 
@@ -215,7 +237,7 @@ export function createNodeExports(plugin: PluginDef, host: HostImports, manifest
     const node = byType.get(nodeType);
     if (!node) fail('not-found', `no node type "${nodeType}" in ${manifest.name} (it offers: ${[...byType.keys()].join(', ')})`);
     const config = parseConfig(configText);
-    return { node, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store, cancelled, env: caps.env, fs: caps.fs, fetch: caps.fetch } };
+    return { node, ctx: { config, nodeType, log: logger, store: phase === 'exec' ? readOnlyStore : store, cancelled, env: caps.env, fs: caps.fs, fetch: caps.fetch, kv: caps.kv } };
   }
 
   const manifestExamples = new Map((manifest.nodes ?? []).map((n) => [n.type, n.examples ?? []]));

@@ -10,6 +10,7 @@
  * Payloads are UTF-8 JSON. One that does not fit the data area travels on a MessagePort that the
  * receiver reads synchronously (`receiveMessageOnPort`), and the length word says so (-1).
  */
+import type { KvCall } from '../storage/plugin-storage.js';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { spinWhile } from './spin.js';
 
@@ -172,5 +173,6 @@ export type HostCall = (
   | { h: 'cancelled' }
   | { h: 'flush' }
   | { h: 'http'; method: string; url: string; headers: [string, string][]; body?: string }
+  | { h: 'kv'; kv: KvCall }
 ) &
   Pending;

@@ -222,7 +222,9 @@ function inputBytesOver(args: readonly string[], max: number): number | undefine
  * The WASI interfaces a command plugin may import (unversioned): what the preview1 command adapter
  * uses. The command worker links them from the sandbox's per-instance WASI, granted nothing.
  */
-export const COMMAND_WASI_INTERFACES: readonly string[] = SANDBOX_WASI_INTERFACES.filter((name) => !name.startsWith('wasi:sockets/') && !name.startsWith('wasi:http/'));
+export const COMMAND_WASI_INTERFACES: readonly string[] = SANDBOX_WASI_INTERFACES.filter(
+  (name) => !name.startsWith('wasi:sockets/') && !name.startsWith('wasi:http/') && !name.startsWith('wasi:keyvalue/'),
+);
 
 /**
  * Run a command plugin: starts its worker now (so a plugin that cannot start fails at load) and

@@ -3,6 +3,7 @@
  * shared-memory channel and routes its host calls (store, clock, `cancelled`, log, HTTP) to the
  * call's `CallHost`. Start-up, timeouts and stopping are `WorkerHost`'s.
  */
+import { answerKv } from '../storage/plugin-storage.js';
 import { MessageChannel } from 'node:worker_threads';
 import type { PluginError } from '../errors.js';
 import type { CallHost } from '../host-api.js';
@@ -150,6 +151,8 @@ export class PluginThread extends WorkerHost {
         return '';
       case 'http':
         return JSON.stringify(await fetchForPlugin(call, this.#policy, this.name));
+      case 'kv':
+        return JSON.stringify(await answerKv(this.name, this.#policy.storage, call.kv));
     }
   }
 }

@@ -7,6 +7,7 @@
  * A call that traps, calls `exit`, or fails with its memory at the cap discards the instance;
  * the next call instantiates a fresh one.
  */
+import type { KvReply } from '../storage/plugin-storage.js';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { actionNameProblem, capDetails, capMessage, LogBudget, storeDeleteBytes, storeWriteBytes, type CallLimits } from '../call-limits.js';
@@ -181,7 +182,12 @@ function discard(): void {
 function instantiate(): NodeExports {
   const imports: Record<string, unknown> = hostImportsFor(init.worldVersion, () => (inCall ? proxy : undefined));
   if (init.wasi) {
-    wasi = createWasi(init.wasi, { stdout: (b: Uint8Array) => stdout.write(b), stderr: (b: Uint8Array) => stderr.write(b), http: httpViaHost });
+    wasi = createWasi(init.wasi, {
+      stdout: (b: Uint8Array) => stdout.write(b),
+      stderr: (b: Uint8Array) => stderr.write(b),
+      http: httpViaHost,
+      kv: (call) => hostCall({ h: 'kv', kv: call }) as KvReply,
+    });
     Object.assign(imports, wasi);
   }
   // Recorded as they come, not once instantiation returns: a plugin that runs out of memory while

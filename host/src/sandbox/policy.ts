@@ -10,7 +10,9 @@ import { resolveCallLimits, type CallLimits } from '../call-limits.js';
 import { PluginError } from '../errors.js';
 import { memoryBoundProblem, parseDuration, parseSize, resolvePermissions, timeoutBoundProblem, type PermissionsDecl } from '../manifest.js';
 import type { DirGrant } from './wasi/fs.js';
+import { defaultStorage, type KvBackend, type StorageGrant } from '../storage/index.js';
 export { formatBytes } from './format.js';
+import { formatBytes } from './format.js';
 
 /** What a host grants at most. Omitted fields grant what the plugin asks for. */
 export interface PermissionsGrant {
@@ -27,6 +29,11 @@ export interface PermissionsGrant {
   filesystem?: string[];
   /** Hosts the plugin may reach over HTTP(S) (among those it asks for). */
   network?: string[];
+  /**
+   * Persistent storage (`permissions.storage`): `false` grants none; otherwise the buckets it may
+   * open (among those it asks for) and a smaller quota.
+   */
+  storage?: false | { buckets?: string[]; quota?: number | string };
 }
 
 /**
@@ -57,6 +64,8 @@ export interface SandboxPolicy {
   envNames: string[];
   dirs: GrantedDir[];
   network: string[];
+  /** Its storage buckets, quota and backend; absent when it has no storage. */
+  storage?: StorageGrant;
   maxInputBytes: number;
   maxOutputBytes: number;
   /** The caps `CallHost` and the worker enforce on each call (defaults and the host's overrides). */
@@ -195,7 +204,7 @@ export function refusedDirReason(host: string): string | undefined {
 export function resolvePolicy(
   name: string,
   decl: PermissionsDecl | undefined,
-  options: { grant?: PermissionsGrant; baseDir: string; limits?: SizeLimits; hostEnv?: Record<string, string | undefined> },
+  options: { grant?: PermissionsGrant; baseDir: string; limits?: SizeLimits; hostEnv?: Record<string, string | undefined>; storage?: KvBackend },
 ): SandboxPolicy {
   let asked;
   try {
@@ -260,6 +269,13 @@ export function resolvePolicy(
       { context: { plugin: name }, details: { refused } },
     );
   }
+  let storage: StorageGrant | undefined;
+  if (asked.storage && grant.storage !== false) {
+    const g = grant.storage ?? {};
+    const buckets = g.buckets === undefined ? asked.storage.buckets : asked.storage.buckets.filter((b) => g.buckets!.includes(b));
+    const quotaBytes = g.quota === undefined ? asked.storage.quotaBytes : Math.min(asked.storage.quotaBytes, sizeOf(g.quota, 'permissions.storage.quota'));
+    if (buckets.length > 0) storage = { namespace: name, buckets, quotaBytes, backend: options.storage ?? defaultStorage() };
+  }
   return {
     memoryBytes,
     timeoutMs,
@@ -267,6 +283,7 @@ export function resolvePolicy(
     envNames,
     dirs,
     network,
+    ...(storage ? { storage } : {}),
     maxInputBytes: options.limits?.maxInputBytes ?? DEFAULT_MAX_INPUT,
     maxOutputBytes: options.limits?.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
     callLimits: resolveCallLimits(options.limits),
@@ -299,10 +316,12 @@ export function describeGrant(p: {
   env: readonly string[];
   filesystem: readonly DirGrant[];
   network: readonly string[];
+  storage?: { buckets: readonly string[]; quotaBytes: number } | undefined;
 }): string | undefined {
   const parts: string[] = [];
   if (p.env.length > 0) parts.push(`env ${p.env.join(', ')}`);
   if (p.filesystem.length > 0) parts.push(`fs ${p.filesystem.map((d) => `${d.guest} → ${d.host} (${d.writable ? 'rw' : 'ro'})`).join(', ')}`);
   if (p.network.length > 0) parts.push(`net ${p.network.join(', ')}`);
+  if (p.storage) parts.push(`storage ${p.storage.buckets.join(', ')} (quota ${formatBytes(p.storage.quotaBytes)})`);
   return parts.length > 0 ? parts.join('; ') : undefined;
 }

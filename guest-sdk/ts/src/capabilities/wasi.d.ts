@@ -102,3 +102,21 @@ declare module 'wasi:http/outgoing-handler' {
   const handler: { handle(request: OutgoingRequest, options: null): FutureIncomingResponse };
   export default handler;
 }
+
+declare module 'wasi:keyvalue/store' {
+  export interface Bucket extends WasiDisposable {
+    get(key: string): Uint8Array | null | undefined;
+    set(key: string, value: Uint8Array): void;
+    delete(key: string): void;
+    exists(key: string): boolean;
+    listKeys(cursor: number | bigint | null | undefined): { keys: string[]; cursor: number | bigint | null | undefined };
+  }
+  const store: { open(identifier: string): Bucket };
+  export default store;
+}
+
+declare module 'wasi:keyvalue/atomics' {
+  import type { Bucket } from 'wasi:keyvalue/store';
+  const atomics: { increment(bucket: Bucket, key: string, delta: number | bigint): number | bigint };
+  export default atomics;
+}

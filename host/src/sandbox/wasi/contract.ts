@@ -117,6 +117,9 @@ export type WasiImports = {
   'wasi:sockets/udp-create-socket': Implementation<typeof SocketsUdpCreateSocket>;
   'wasi:http/types': Implementation<typeof HttpTypes>;
   'wasi:http/outgoing-handler': Implementation<typeof HttpOutgoingHandler>;
+  /** `wasi:keyvalue@0.2.0-draft`: not among preview2-shim's declarations; typed in keyvalue.ts. */
+  'wasi:keyvalue/store': object;
+  'wasi:keyvalue/atomics': object;
 };
 
 /** The unversioned name of an interface the sandbox provides, e.g. `wasi:filesystem/types`. */

@@ -7,7 +7,8 @@
  * holds its own open files, so two results are fully independent. See each module for what it
  * allows: fs.ts (granted directories only, escapes refused, read-only enforced), cli.ts (granted
  * env/args, empty stdin, captured stdout/stderr, exit → {@link WasiExit}), clocks.ts (clocks and
- * random), sockets.ts (all denied), http.ts (outgoing requests through `io.http`).
+ * random), sockets.ts (all denied), http.ts (outgoing requests through `io.http`), keyvalue.ts
+ * (`wasi:keyvalue` storage through `io.kv`).
  *
  * What each interface must look like is checked at compile time against the declarations jco
  * generates from the WASI WIT (contract.ts); the list of interfaces provided,
@@ -19,6 +20,7 @@ import { createClocksAndRandom } from './clocks.js';
 import { createFilesystem, ResourceTracker } from './fs.js';
 import { createHttp } from './http.js';
 import { createIo } from './io.js';
+import { createKeyvalue, type KvIo } from './keyvalue.js';
 import { createSockets } from './sockets.js';
 import type { WasiImports } from './contract.js';
 
@@ -59,6 +61,8 @@ export interface WasiIo {
    * command worker feeds its framed requests here.
    */
   stdin?(max: number): Uint8Array | null;
+  /** Storage calls (`wasi:keyvalue`), answered by the host thread; absent: every `open` is denied. */
+  kv?: KvIo;
 }
 
 /**
@@ -97,6 +101,7 @@ export function createWasi(grant: WasiGrant, io: WasiIo): WasiImports {
     ...createFilesystem(dirs, wio, tracker).imports,
     ...createSockets(wio),
     ...createHttp(io, wio),
+    ...createKeyvalue(io.kv),
   };
   trackers.set(imports, tracker);
   return imports;

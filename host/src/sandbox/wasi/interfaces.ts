@@ -16,3 +16,14 @@ export { SANDBOX_WASI_INTERFACES } from './index.js';
 
 /** The WASI 0.2 release plugins are built against and the sandbox implements. */
 export const WASI_VERSION = '0.2.12';
+
+/**
+ * The `wasi:keyvalue` proposal's version the sandbox implements (plugin storage): a package of its
+ * own, versioned apart from WASI 0.2 (its WIT is in `wit/deps/wasi-keyvalue`).
+ */
+export const KEYVALUE_VERSION = '0.2.0-draft';
+
+/** The version a `wasi:` interface is built and checked against: {@link KEYVALUE_VERSION} for `wasi:keyvalue`, else {@link WASI_VERSION}. */
+export function wasiPackageVersion(name: string): string {
+  return name.startsWith('wasi:keyvalue/') ? KEYVALUE_VERSION : WASI_VERSION;
+}
