@@ -11,6 +11,7 @@
  * (same lengths, so no offset moves). Everything inside the component that links to them refers to the imports
  * by index, not by name.
  */
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -167,4 +168,30 @@ export function renameImportNamespace(component: Uint8Array, from: string = WASI
     at = end;
   }
   return out;
+}
+
+/** The world a Rust or C plugin with storage is wrapped into: `plugin` plus `wasi:keyvalue`. */
+export const STORAGE_WORLD_NAME = 'plugin-with-storage';
+
+/**
+ * One WIT source text (for `componentEmbed`) holding the `pocket:plugin` package of `witVersion`,
+ * the `wasi:keyvalue` package pocket-wit implements (wit/deps/wasi-keyvalue, as a nested package)
+ * and the world {@link STORAGE_WORLD_NAME}: what a core module importing storage is wrapped with.
+ */
+export function storageWitSource(witVersion: string, pluginWit: string): string {
+  const dir = join(toolchainRootPath(), 'wit', 'deps', 'wasi-keyvalue');
+  const bodies = ['store.wit', 'atomics.wit'].map((f) => readFileSync(join(dir, f), 'utf8').replace(/^\s*package\s+[^;]+;\s*$/m, ''));
+  return [
+    pluginWit,
+    '',
+    `world ${STORAGE_WORLD_NAME} {`,
+    `  include ${WORLD_NAME};`,
+    ...PERMISSION_INTERFACES.storage.map((i) => `  import ${i}@${KEYVALUE_VERSION};`),
+    '}',
+    '',
+    `package wasi:keyvalue@${KEYVALUE_VERSION} {`,
+    ...bodies,
+    '}',
+    '',
+  ].join('\n');
 }
