@@ -12,7 +12,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['esbuild', 'componentize-qjs', '@bytecodealliance/*', 'bullmq', 'ioredis', 'typescript', 'pacote', 'libnpmpublish', 'libnpmsearch', 'npm-registry-fetch'],
+  external: ['esbuild', 'componentize-qjs', '@bytecodealliance/*', 'bullmq', 'ioredis', 'typescript', 'pacote', 'libnpmpublish', 'libnpmsearch', 'npm-registry-fetch', 'better-sqlite3'],
   banner: { js: "import { createRequire as __pwCreateRequire } from 'node:module'; const require = __pwCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

@@ -81,10 +81,19 @@ export function reportError(err: unknown, json: boolean, verbose = false): numbe
 
 /**
  * `--timeout` and `--memory`: what the host grants at most (they tighten a plugin's own limits, never loosen them);
- * `--deny-fs`, `--deny-net`, `--deny-env` (`--deny-all`: the three): grant no directories, hosts or env names.
+ * `--deny-fs`, `--deny-net`, `--deny-env`, `--deny-storage` (`--deny-all`: the four): grant no directories, hosts, env names or storage.
  */
-export function grantFromFlags(opts: { timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyAll?: boolean }): PermissionsGrant | undefined {
+export function grantFromFlags(opts: {
+  timeout?: string;
+  memory?: string;
+  denyFs?: boolean;
+  denyNet?: boolean;
+  denyEnv?: boolean;
+  denyStorage?: boolean;
+  denyAll?: boolean;
+}): PermissionsGrant | undefined {
   const grant: PermissionsGrant = {};
+  if (opts.denyStorage || opts.denyAll) grant.storage = false;
   if (opts.denyFs || opts.denyAll) grant.filesystem = [];
   if (opts.denyNet || opts.denyAll) grant.network = [];
   if (opts.denyEnv || opts.denyAll) grant.env = [];

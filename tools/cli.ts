@@ -29,6 +29,7 @@ import { registerPublish } from './commands/publish.js';
 import { registerSearch } from './commands/search.js';
 import { registerOutdated } from './commands/outdated.js';
 import { registerUpdate } from './commands/update.js';
+import { registerStorage } from './commands/storage.js';
 
 const { version } = JSON.parse(readFileSync(`${toolchainRoot()}/package.json`, 'utf8')) as { version: string };
 
@@ -65,6 +66,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerList(cli);
   registerInfo(cli);
   registerRemove(cli);
+  registerStorage(cli);
   registerCheck(cli);
   registerTypes(cli);
   registerWit(cli);

@@ -42,3 +42,4 @@ export * from './workflow/index.js';
 export { MAX_CALLS_PER_STEP, type TraceSpan, type TraceCall, type SpanPhase } from './workflow/trace.js';
 export * from './installed/index.js';
 export { WatchedPlugin, type ReloadEvent, type WatchOptions } from './hot-reload.js';
+export * from './storage/index.js';

@@ -57,6 +57,7 @@ interface FlowOptions {
   denyFs?: boolean;
   denyNet?: boolean;
   denyEnv?: boolean;
+  denyStorage?: boolean;
   denyAll?: boolean;
   installMissing?: boolean;
   yes?: boolean;
@@ -109,7 +110,8 @@ export function registerFlow(cli: CAC): void {
     .option('--deny-fs', 'Grant no plugin any directory, whatever its permissions.filesystem asks')
     .option('--deny-net', 'Grant no plugin any network host, whatever its permissions.network asks')
     .option('--deny-env', 'Grant no plugin any environment variable, whatever its permissions.env asks')
-    .option('--deny-all', 'All three: --deny-fs --deny-net --deny-env')
+    .option('--deny-storage', 'Grant no plugin any storage, whatever its permissions.storage asks')
+    .option('--deny-all', 'All four: --deny-fs --deny-net --deny-env --deny-storage')
     .option('--watch', 'Hot reload: when a plugin file changes (rebuilt, reinstalled), later calls use the new version')
     .example('pocket-wit flow wf.yaml --plugins ./plugins --input \'{"id":"r1","text":"Great boots!"}\'')
     .example('pocket-wit flow wf.yaml --check')

@@ -9,6 +9,7 @@ import { describeComponent, listInstalled, pluginsDir, summarizePermissions, typ
 import { resolvePluginArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
 import { formatSize } from '../ui/format.js';
+import { DEFAULT_STORAGE_QUOTA } from '../../host/src/manifest.js';
 
 /** One line per permission, readable. */
 export function formatPermissions(p: PermissionsDecl, indent = '  '): string {
@@ -18,6 +19,7 @@ export function formatPermissions(p: PermissionsDecl, indent = '  '): string {
     `env: ${p.env?.length ? p.env.join(', ') : 'none'}`,
     `filesystem: ${p.filesystem?.length ? p.filesystem.map((f) => (f.endsWith(':rw') ? `${f.slice(0, -3)} (read-write)` : `${f} (read-only)`)).join(', ') : 'none'}`,
     `network: ${p.network?.length ? p.network.join(', ') : 'none'}`,
+    `storage: ${p.storage ? `buckets ${p.storage.buckets.join(', ')}, quota ${p.storage.quota ?? `${DEFAULT_STORAGE_QUOTA} (default)`} (kept across runs)` : 'none'}`,
   ];
   return lines.map((l) => `${indent}${l}\n`).join('');
 }

@@ -22,13 +22,14 @@ export function registerRun(cli: CAC): void {
     .option('--deny-fs', 'Grant no directories, whatever permissions.filesystem asks (the plugin sees no files)')
     .option('--deny-net', 'Grant no network hosts, whatever permissions.network asks (every HTTP request is refused)')
     .option('--deny-env', 'Grant no environment variables, whatever permissions.env asks')
-    .option('--deny-all', 'All three: --deny-fs --deny-net --deny-env')
+    .option('--deny-storage', 'Grant no storage, whatever permissions.storage asks (every bucket is refused)')
+    .option('--deny-all', 'All four: --deny-fs --deny-net --deny-env --deny-storage')
     .option('--log-level <level>', 'Plugin log lines shown on stderr: debug | info | warn | error', { default: 'warn' })
     .option('--json', 'Print {"output": ..., "next": ...} (or {"error": ...}) as JSON on stdout')
     .option('--verbose', "On a plugin error, also print the plugin's own stack (where its engine gives one)")
     .example(`pocket-wit run ./my-plugin my-node --input '{"text":"This is amazing!"}' --json`)
     .example(`pocket-wit run my-plugin my-node --input @input.json --log-level debug`)
-    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyAll?: boolean; logLevel: string; json?: boolean; dir?: string }) => {
+    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyStorage?: boolean; denyAll?: boolean; logLevel: string; json?: boolean; dir?: string }) => {
       if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
       const input = readJsonFlag('input', opts.input);
       const config = readJsonFlag('config', opts.config);

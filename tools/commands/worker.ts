@@ -22,6 +22,7 @@ interface WorkerOptions {
   denyFs?: boolean;
   denyNet?: boolean;
   denyEnv?: boolean;
+  denyStorage?: boolean;
   denyAll?: boolean;
 }
 
@@ -39,7 +40,8 @@ export function registerWorker(cli: CAC): void {
     .option('--deny-fs', 'Grant no plugin any directory')
     .option('--deny-net', 'Grant no plugin any network host')
     .option('--deny-env', 'Grant no plugin any environment variable')
-    .option('--deny-all', 'All three: --deny-fs --deny-net --deny-env')
+    .option('--deny-storage', 'Grant no plugin any storage')
+    .option('--deny-all', 'All four: --deny-fs --deny-net --deny-env --deny-storage')
     .example('pocket-wit worker --queue redis://127.0.0.1:6379 --concurrency 2')
     .action(async (opts: WorkerOptions) => {
       if (!opts.queue) throw new UsageError('worker needs --queue redis://HOST:PORT (the Redis that flow --batch --queue uses)');

@@ -1,6 +1,7 @@
 /**
  * What a new version of an installed plugin asks for beyond what the user consented to, field by
- * field: more memory, a longer timeout, new environment names, directories or hosts. An update
+ * field: more memory, a longer timeout, new environment names, directories or hosts, storage
+ * buckets or a larger storage quota. An update
  * that asks for more needs consent again (like a browser extension's), and the difference is
  * what the prompt shows. Asking for less never needs consent.
  */
@@ -32,6 +33,14 @@ export function permissionGrowth(before: ConsentedPermissions, after: ConsentedP
   for (const field of ['env', 'filesystem', 'network'] as const) {
     const g = addedTo(field, before, after);
     if (g) out.push(g);
+  }
+  // Storage: any at all where there was none, a new bucket, or a larger quota.
+  if (after.storage) {
+    const had = before.storage;
+    const added = after.storage.buckets.filter((b) => !had?.buckets.includes(b));
+    if (added.length > 0) out.push({ field: 'storage', from: had ? had.buckets.join(', ') : 'none', to: after.storage.buckets.join(', '), added });
+    if (had && parseSize(after.storage.quota) > parseSize(had.quota)) out.push({ field: 'storage', from: `quota ${had.quota}`, to: `quota ${after.storage.quota}` });
+    else if (!had) out.push({ field: 'storage', from: 'no storage', to: `quota ${after.storage.quota}` });
   }
   return out;
 }

@@ -67,6 +67,7 @@ export function summarizePermissions(p: PermissionsDecl): string {
   if (p.network?.length) parts.push(`net:${p.network.length}`);
   if (p.filesystem?.length) parts.push(`fs:${p.filesystem.some((f) => f.endsWith(':rw')) ? 'rw' : 'ro'}`);
   if (p.env?.length) parts.push(`env:${p.env.length}`);
+  if (p.storage) parts.push(`kv:${p.storage.buckets.length}`);
   parts.push((p.memory ?? DEFAULT_MEMORY).replace(/\s+/g, ''), (p.timeout ?? DEFAULT_TIMEOUT).replace(/\s+/g, ''));
   return parts.join(' ');
 }

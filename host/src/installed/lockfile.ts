@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PluginError } from '../errors.js';
-import { DEFAULT_MEMORY, DEFAULT_TIMEOUT, parseDuration, parseSize, type PermissionsDecl } from '../manifest.js';
+import { DEFAULT_MEMORY, DEFAULT_STORAGE_QUOTA, DEFAULT_TIMEOUT, parseDuration, parseSize, type PermissionsDecl } from '../manifest.js';
 import type { PermissionsGrant } from '../sandbox/policy.js';
 import { LOCK_FILE } from './home.js';
 
@@ -24,6 +24,8 @@ export interface ConsentedPermissions {
   env: string[];
   filesystem: string[];
   network: string[];
+  /** Storage buckets and quota (`permissions.storage`); absent: no storage. */
+  storage?: { buckets: string[]; quota: string };
 }
 
 /** Where a plugin installed from an npm registry (`install npm:`) came from: what `outdated` and `update` use. */
@@ -109,6 +111,7 @@ export function consentFor(decl: PermissionsDecl | undefined): ConsentedPermissi
     env: [...(decl?.env ?? [])],
     filesystem: [...(decl?.filesystem ?? [])],
     network: [...(decl?.network ?? [])],
+    ...(decl?.storage ? { storage: { buckets: [...decl.storage.buckets], quota: decl.storage.quota ?? DEFAULT_STORAGE_QUOTA } } : {}),
   };
 }
 
@@ -121,7 +124,15 @@ export function consentFor(decl: PermissionsDecl | undefined): ConsentedPermissi
 export function consentedGrant(entry: LockEntry, host?: PermissionsGrant): PermissionsGrant | undefined {
   const c = entry.consented;
   if (!c) return host;
-  const grant: PermissionsGrant = { memory: c.memory, timeout: c.timeout, env: [...c.env], filesystem: [...c.filesystem], network: [...c.network] };
+  const grant: PermissionsGrant = {
+    memory: c.memory,
+    timeout: c.timeout,
+    env: [...c.env],
+    filesystem: [...c.filesystem],
+    network: [...c.network],
+    // Consent recorded before storage existed, or without it: none.
+    storage: c.storage ? { buckets: [...c.storage.buckets], quota: c.storage.quota } : false,
+  };
   if (!host) return grant;
   return intersectGrants(grant, host);
 }
@@ -160,6 +171,16 @@ export function intersectGrants(a: PermissionsGrant, b: PermissionsGrant): Permi
       if (other.length === 0) return [];
       return [e.endsWith(':rw') && other.some((f) => f.endsWith(':rw')) ? e : dir(e)];
     });
+  }
+  // Storage: none when either grants none; else the buckets both name and the smaller quota.
+  if (a.storage === false || b.storage === false) out.storage = false;
+  else if (a.storage === undefined || b.storage === undefined) {
+    const s = a.storage ?? b.storage;
+    if (s) out.storage = s;
+  } else {
+    const buckets = both(a.storage.buckets, b.storage.buckets);
+    const quota = a.storage.quota === undefined ? b.storage.quota : smaller(a.storage.quota, b.storage.quota, parseSize);
+    out.storage = { ...(buckets ? { buckets } : {}), ...(quota !== undefined ? { quota } : {}) };
   }
   return out;
 }
