@@ -204,6 +204,7 @@ test('sandboxed: a plugin declaring no permissions gets permission-denied from e
     await expectCode(plugin.exec('env', { name: 'POCKET_SANDBOX_OK' }), 'permission-denied', /grants no env access/);
     await expectCode(plugin.exec('read', { path: '/data/hello.txt' }), 'permission-denied', /grants no filesystem access/);
     await expectCode(plugin.exec('fetch', { url: 'http://127.0.0.1:1/' }), 'permission-denied', /grants no network access/);
+    await expectCode(plugin.exec('kv', { key: 'n' }), 'permission-denied', /grants no storage access; declare it, for example permissions\.storage: \{ buckets: \[cache\] \}/);
     assert.equal(await plugin.exec('echo', { ok: 1 }), { ok: 1 });
   } finally {
     await plugin.close();

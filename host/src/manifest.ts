@@ -235,6 +235,9 @@ export function validateManifest(value: unknown, source = 'manifest', options: V
       if (!strict && field !== 'permissions') return [];
       return unknownKeyMessages(ManifestSchema, e).map((m) => (field === '(top level)' ? m : `${field}: ${m}`));
     }
+    if (field.endsWith('storage.quota')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a size; write for example "10MB"`;
+    if (/storage\.buckets\.\d+$/.test(field)) return `${field}: "${String(getPath(value, e.instancePath))}" is not a bucket name: lowercase letters, digits, ".", "_" or "-", at most 64`;
+    if (field.endsWith('storage.buckets') && e.keyword === 'minItems') return `${field}: name at least one bucket, for example buckets: [cache]`;
     if (field.endsWith('memory')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a size; write for example "64MB"`;
     if (field.endsWith('timeout')) return `${field}: "${String(getPath(value, e.instancePath))}" is not a duration; write for example "5s"`;
     if (field === 'engine') return `engine: "${String(getPath(value, e.instancePath))}" is not a JavaScript engine pocket-wit builds with; write quickjs or starlingmonkey`;
@@ -245,7 +248,8 @@ export function validateManifest(value: unknown, source = 'manifest', options: V
   // Values that parse but the host cannot honour (a timeout past Node's timers, a memory past wasm32's).
   const decl = (value as { permissions?: unknown }).permissions;
   if (typeof decl === 'object' && decl !== null) {
-    const { memory, timeout } = decl as Record<string, unknown>;
+    const { memory, timeout, storage } = decl as Record<string, unknown>;
+    const quota = storage && typeof storage === 'object' ? (storage as Record<string, unknown>).quota : undefined;
     const valid = (text: unknown, parse: (t: string) => number): text is string => {
       if (typeof text !== 'string') return false;
       try {
@@ -259,6 +263,7 @@ export function validateManifest(value: unknown, source = 'manifest', options: V
       ...boundProblems({
         ...(valid(memory, parseSize) ? { memory } : {}),
         ...(valid(timeout, parseDuration) ? { timeout } : {}),
+        ...(valid(quota, parseSize) ? { storage: { buckets: ['-'], quota } } : {}),
       }),
     );
   }
