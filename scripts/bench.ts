@@ -12,7 +12,8 @@
  *
  * Then the languages section (scripts/bench-languages.ts): the same two nodes in TypeScript, Rust,
  * Go and C, side by side. Then the sandbox section (scripts/bench-sandbox.ts): in-process vs
- * isolated call, timeout precision, an allocation bomb against its memory cap. Then the schema
+ * isolated call, timeout precision, an allocation bomb against its memory cap. Then plugin storage
+ * (scripts/bench-storage.ts): `ctx.kv` get/set against the shared store's. Then the schema
  * section (scripts/bench-schemas.ts): the host's config/input checks, its validator against others.
  * Then the attacks section (scripts/bench-attacks.ts): what the attacks of test/adversarial.test.ts
  * cost the host (event-loop block, peak RSS) and the timeout's overshoot per language. Last the
@@ -36,6 +37,7 @@ import type { BatchStats, ChainStats } from './bench-workflow.js';
 import { buildPlugin } from '../tools/build/build.js';
 import { benchLanguages, formatLanguages } from './bench-languages.js';
 import { benchSandbox, formatSandbox } from './bench-sandbox.js';
+import { benchStorage, formatStorage } from './bench-storage.js';
 import { benchSchemas, formatSchemas } from './bench-schemas.js';
 import { benchAttacks, formatAttacks } from './bench-attacks.js';
 import { benchEndurance, formatEndurance } from './bench-endurance.js';
@@ -391,6 +393,11 @@ async function bench(tmp: string): Promise<void> {
   const sandbox = await benchSandbox(tmp);
   process.stdout.write(formatSandbox(sandbox));
   process.stdout.write(`BENCH_SANDBOX_JSON ${JSON.stringify(sandbox)}\n`);
+
+  // Plugin storage (wasi:keyvalue on SQLite) against the shared store (scripts/bench-storage.ts).
+  const storage = await benchStorage(tmp);
+  process.stdout.write(formatStorage(storage));
+  process.stdout.write(`BENCH_STORAGE_JSON ${JSON.stringify(storage)}\n`);
 
   // The host's schema checks: the validator it uses against the alternatives (scripts/bench-schemas.ts).
   const schemas = benchSchemas();
