@@ -3,6 +3,8 @@
  *
  * The canonical-ABI glue (imports, exports, cabi_realloc, post-return functions) lives in
  * pocket_plugin.c, written by hand against wit/v0.2.1; `test/c.test.ts` checks it against the WIT.
+ * Storage (pp_kv_*, below) is in pocket_kv.c, against wit/deps/wasi-keyvalue
+ * (`test/storage-go-c.test.ts` checks it).
  *
  * An author implements:
  *   bool pp_exec(const pp_call_t *call, pp_str_t *out, pp_error_t *err);          required
@@ -242,6 +244,48 @@ bool pp_store_delete(pp_str_t key);
 uint64_t pp_now(void);
 /** Whether the host asks the call in flight to stop (timeout or cancelled run). */
 bool pp_cancelled(void);
+
+/* ---- Persistent storage: wasi:keyvalue@0.2.0-draft (pocket_kv.c) ----
+ *
+ * Buckets of key/value pairs kept across calls, runs and processes, in the plugin's own
+ * namespace: the manifest names them and a quota in `permissions.storage` (docs/STORAGE.md).
+ * The host checks the grant and the quota on every call. A plugin that calls none of these
+ * imports no keyvalue (the linker drops them); one that does is built into the world
+ * `plugin-with-storage`.
+ *
+ * On failure each function fills *err like pp_fail, so a phase can `return false` at once:
+ * permission-denied without a storage permission, for a bucket the grant does not name, or for a
+ * write over the quota; invalid-input for an increment of a value that is not a counter.
+ * Values are any bytes (pp_str_t as pointer and length); what the functions return lives in the
+ * call arena, like pp_store_get's results.
+ *
+ *   pp_kv_bucket_t *counters = pp_kv_open(PP_STR("counters"), err);
+ *   uint64_t n;
+ *   if (!counters || !pp_kv_increment(counters, PP_STR("calls"), 1, &n, err)) return false;
+ */
+
+/** An open bucket (long-lived: it may be kept in a static and used in later calls). */
+typedef struct pp_kv_bucket pp_kv_bucket_t;
+
+/** Open a bucket the manifest names in permissions.storage.buckets; NULL after filling *err. */
+pp_kv_bucket_t *pp_kv_open(pp_str_t name, pp_error_t *err);
+/** Close a bucket (NULL is ignored). */
+void pp_kv_close(pp_kv_bucket_t *bucket);
+/** 1 and *out = the value when the key is set; 0 when it is not; -1 after filling *err. */
+int pp_kv_get(pp_kv_bucket_t *bucket, pp_str_t key, pp_str_t *out, pp_error_t *err);
+/** Set key to value, replacing what was there; a write over the quota is refused (nothing written). */
+bool pp_kv_set(pp_kv_bucket_t *bucket, pp_str_t key, pp_str_t value, pp_error_t *err);
+/** Remove key; removing a key that is not set is not an error. */
+bool pp_kv_delete(pp_kv_bucket_t *bucket, pp_str_t key, pp_error_t *err);
+/** 1 when key is set, 0 when not, -1 after filling *err. */
+int pp_kv_exists(pp_kv_bucket_t *bucket, pp_str_t key, pp_error_t *err);
+/**
+ * Add delta to the counter at key (a key not set starts at 0) and set *out to the new value, in
+ * one step no other writer can interleave with. Counters are stored as decimal text ("42").
+ */
+bool pp_kv_increment(pp_kv_bucket_t *bucket, pp_str_t key, uint64_t delta, uint64_t *out, pp_error_t *err);
+/** Every key of the bucket, in byte order. */
+bool pp_kv_keys(pp_kv_bucket_t *bucket, pp_str_list_t *out, pp_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -198,6 +198,7 @@ func Serve(nodes ...Node) {
 	// which the host logs under the plugin's name.
 	c := newConn(os.Stdin, os.Stdout)
 	os.Stdout = os.Stderr
+	served = c
 	byType := map[string]Node{}
 	for _, n := range nodes {
 		byType[n.Type()] = n
@@ -221,7 +222,9 @@ func Serve(nodes ...Node) {
 			}
 			continue
 		}
+		c.inCall = true
 		value, err := call(c, byType, &req)
+		c.inCall = false
 		if err != nil {
 			c.write(errorMessage(err))
 		} else {

@@ -19,6 +19,9 @@ type conn struct {
 	// rbuf is reused by read for messages up to maxReusedBody: a long-lived plugin makes no garbage
 	// per message read. Decoding copies what it keeps (json.RawMessage copies), so reuse is safe.
 	rbuf []byte
+	// inCall is set while a phase runs: host calls are answered only then (between calls the
+	// host reads no requests, so an ask would wait forever).
+	inCall bool
 }
 
 const maxReusedBody = 1 << 20

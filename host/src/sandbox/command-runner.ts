@@ -8,13 +8,15 @@
  * bytes) and bumps a shared counter; the worker's stdin wakes from `Atomics.wait`. The worker reassembles and parses what
  * the plugin writes (stdout frames, stderr lines) and hands this thread whole messages
  * (`command-channel.ts`): host calls, answered by the call's `CallHost` (a `reply` on stdin), log
- * records, and finally the call's result or error. So this thread never blocks and never touches
+ * records, storage operations (`{"t":"kv"}`, answered by `answerKv` with the policy's storage grant,
+ * as for every language), and finally the call's result or error. So this thread never blocks and never touches
  * the plugin's byte stream: it does O(message) work once per message, a bounded batch per turn of
  * the event loop. If the program exits (a Go panic), the call fails with `trap` quoting stderr
  * and the next call starts a fresh worker. Start-up, timeouts and stopping are `WorkerHost`'s.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PluginError, type ErrorContext } from '../errors.js';
+import { answerKv, type KvCall, type KvReply } from '../storage/plugin-storage.js';
 import type { CallHost } from '../host-api.js';
 import { guestCode, type Phase, type PhaseArgs, type PhaseResult, type RawMetadata, type RunnerFactory } from '../runner.js';
 import { createCommandBuffer, Inbox, MemoryGauge, StdinSignal } from './command-channel.js';
@@ -203,7 +205,24 @@ class CommandInstance extends WorkerHost {
       case 'store-over':
         host.storeOverflow();
         return;
+      case 'kv':
+        this.#answerKv(msg.call, call);
+        return;
     }
+  }
+
+  /**
+   * A storage operation, checked and run by `answerKv` as every language's are (async: the
+   * backend may wait on another process's write). The plugin waits for the reply; it is sent only
+   * if the same call is still in flight: after a timeout the worker is gone, and a reply must
+   * never reach a later call's stdin.
+   */
+  #answerKv(kv: KvCall, call: InFlight): void {
+    void answerKv(this.name, this.#policy.storage, kv)
+      .catch((err: unknown): KvReply => ({ ok: false, e: { tag: 'other', val: `plugin-error: ${this.name}: storage failed: ${(err as Error)?.message ?? String(err)}` } }))
+      .then((reply) => {
+        if (!this.dead && this.#call === call) this.#send(JSON.stringify({ t: 'reply', ...reply }));
+      });
   }
 }
 

@@ -10,7 +10,7 @@
  *   larger than the output limit is refused at its header (`size-limit`, the instance is
  *   discarded); each complete frame is parsed here and handed to the main thread as what it
  *   means: a result in the world's shape (`commandProtocol`), an error, a log record, a store
- *   write, a host call to answer;
+ *   write, a host call to answer (a `kv` storage operation with its fields checked here);
  * - stderr is split into log records here (`StdioCapture`: 200 lines per call, 2,000 characters
  *   per line), and its last 8 KB kept to explain a crash (a Go panic);
  * - the call's caps on logs and store writes (`call-limits.ts`) are applied here before anything
@@ -26,6 +26,8 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { pathToFileURL } from 'node:url';
 import { LogBudget, storeDeleteBytes, storeWriteBytes, type CallLimits } from '../call-limits.js';
 import type { Phase, RawMetadata, RawPostResult } from '../runner.js';
+import { U64_MAX } from '../storage/backend.js';
+import type { KvCall } from '../storage/plugin-storage.js';
 import { commandProtocol } from '../world-versions/index.js';
 import { FrameReader, MemoryGauge, Outbox, StdinSignal } from './command-channel.js';
 import { formatBytes } from './format.js';
@@ -74,6 +76,8 @@ export type CommandRecord =
   | { t: 'store-delete'; key: string }
   | { t: 'now' }
   | { t: 'cancelled' }
+  /** A `wasi:keyvalue` operation (its fields checked here), answered on the main thread by `answerKv`. */
+  | { t: 'kv'; call: KvCall }
   /** Log records dropped here under the call's log caps (counted in the host's one warning). */
   | { t: 'dropped'; n: number }
   /** The call wrote more than its store cap: its further writes are not sent (the call fails). */
@@ -306,8 +310,49 @@ function onFrame(body: Uint8Array): void {
     case 'cancelled':
       send({ t: msg.t });
       return;
+    case 'kv': {
+      const call = kvCall(msg);
+      if (call) {
+        send({ t: 'kv', call });
+      } else {
+        // Answered here, as the storage answers a bad argument: the plugin is waiting for a reply.
+        const val = `invalid-input: ${init.name} sent a malformed kv message (op ${String(JSON.stringify(msg.op)).slice(0, 40)})`;
+        pending.push(frameOf(JSON.stringify({ t: 'reply', ok: false, e: { tag: 'other', val } })));
+      }
+      return;
+    }
     default:
       fault('plugin-error', `${where()} sent an unknown message type ${JSON.stringify(msg.t)?.slice(0, 100)}`);
+  }
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * A `kv` message as the `KvCall` the storage check takes, or undefined when a field is missing or
+ * of the wrong type: `answerKv` trusts its argument's shape (the sandbox's keyvalue glue builds
+ * it from typed values), and a plugin's JSON is not typed. The delta must be a u64 in decimal, a
+ * value base64; the cursor a whole number.
+ */
+function kvCall(msg: Record<string, unknown>): KvCall | undefined {
+  const { op, b, k, v, c, d } = msg;
+  if (typeof b !== 'string') return undefined;
+  switch (op) {
+    case 'open':
+      return { op, b };
+    case 'get':
+    case 'delete':
+    case 'exists':
+      return typeof k === 'string' ? { op, b, k } : undefined;
+    case 'set':
+      return typeof k === 'string' && typeof v === 'string' && BASE64.test(v) ? { op, b, k, v } : undefined;
+    case 'list':
+      if (c === undefined || c === null) return { op, b };
+      return typeof c === 'number' && Number.isSafeInteger(c) && c >= 0 ? { op, b, c } : undefined;
+    case 'incr':
+      return typeof k === 'string' && typeof d === 'string' && /^\d{1,20}$/.test(d) && BigInt(d) <= U64_MAX ? { op, b, k, d } : undefined;
+    default:
+      return undefined;
   }
 }
 

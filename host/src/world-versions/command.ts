@@ -5,7 +5,13 @@
  *
  * Host → plugin: `{"t":"call","phase":…,"node":…,"config":…,"input"|"prep"|"exec":…}`, and
  * `{"t":"reply",…}` answering a host call. Plugin → host: `result`, `error`, and the host calls
- * `log`, `store-get`, `store-set`, `store-delete`, `now`, `cancelled`.
+ * `log`, `store-get`, `store-set`, `store-delete`, `now`, `cancelled`, and `kv`.
+ *
+ * `kv` is persistent storage (`permissions.storage`), the operations of `wasi:keyvalue@0.2.0-draft`
+ * as messages, since a command cannot import them: `{"t":"kv","op":…,"b":bucket,…}` with the
+ * fields of a `KvCall` (storage/plugin-storage.ts: `k` key, `v` value in base64, `c` cursor, `d`
+ * delta as decimal text), answered `{"t":"reply","ok":true,"v":…}` or
+ * `{"t":"reply","ok":false,"e":{"tag":…,"val"?:…}}` (a `wasi:keyvalue/store.error`).
  */
 import type * as Types from '../generated/wit/v0.2.1/interfaces/pocket-plugin-types.js';
 

@@ -4,7 +4,9 @@
  * A plugin may use WASI through wasi-libc (stdio, files, environment, clocks, random, exit): then
  * the module imports `wasi_snapshot_preview1` and is wrapped with jco's preview1 reactor adapter;
  * the host gives each instance only what its manifest permissions grant. A plugin that uses none
- * of it imports no WASI at all.
+ * of it imports no WASI at all. A plugin that calls the SDK's storage functions (pp_kv_*,
+ * `pocket_kv.c`) imports `wasi:keyvalue` and is wrapped into the world `plugin-with-storage`;
+ * with or without the adapter.
  *
  * The manifest reaches `metadata()` through a generated `pocket_manifest.c` (a `pp_metadata_t`
  * holding the manifest's identity, permissions and nodes with their schemas and examples as JSON
@@ -24,6 +26,7 @@ import { join } from 'node:path';
 import { PluginError, toolchainRootPath, witSource } from '../toolchain.js';
 import type { Manifest } from '../../../host/src/index.js';
 import { coreModuleInterface, componentFromCore } from '../wrap-core.js';
+import { STORAGE_WORLD_NAME, storageWitSource } from '../wasi-world.js';
 import { findTool, runTool, TOOLS } from '../toolchains.js';
 import type { LanguageBuilder } from './builder.js';
 
@@ -127,7 +130,9 @@ export const buildC: LanguageBuilder = async (project, ctx) => {
   try {
     const manifestC = join(tmp, 'pocket_manifest.c');
     await writeFile(manifestC, manifestSource(project.manifest));
-    const sdkSources = [join(sdk, 'pocket_plugin.c'), manifestC];
+    // pocket_kv.c (storage) is always compiled in: the linker drops it, and its keyvalue imports,
+    // from a plugin that never calls pp_kv_*.
+    const sdkSources = [join(sdk, 'pocket_plugin.c'), join(sdk, 'pocket_kv.c'), manifestC];
     const out = join(tmp, `${name}.core.wasm`);
     const flags = cFlags(sdk);
     // clang runs any `wasm-opt` on PATH after linking; under npm that is binaryen's JS build in
@@ -166,10 +171,16 @@ export const buildC: LanguageBuilder = async (project, ctx) => {
     // imports `wasi_snapshot_preview1`: jco's preview1 reactor adapter turns those imports into
     // WASI 0.2 interfaces, which the host provides per instance from the plugin's permissions. A
     // module that imports nothing from WASI gets no adapter, so its component imports no WASI.
-    const usesWasi = coreModuleInterface(core).importModules.has('wasi_snapshot_preview1');
+    const imported = coreModuleInterface(core).importModules;
+    const usesWasi = imported.has('wasi_snapshot_preview1');
+    // A module calling pp_kv_* imports wasi:keyvalue (store, atomics, or both): its world is
+    // `plugin` plus those imports, which the host serves from the plugin's storage grant.
+    const usesStorage = [...imported].some((m) => m.startsWith('wasi:keyvalue/'));
+    const wit = usesStorage ? storageWitSource(ctx.witVersion, witSource(ctx.witVersion)) : witSource(ctx.witVersion);
+    const what = [usesWasi && 'the WASI preview1 reactor adapter', usesStorage && 'wasi:keyvalue storage'].filter(Boolean).join(' and ');
     const component = await ctx.steps.step(
-      usesWasi ? 'wrapping into a component (with the WASI preview1 reactor adapter)' : 'wrapping into a component',
-      () => componentFromCore(core, { witSource: witSource(ctx.witVersion), world: 'plugin', adapter: usesWasi ? 'reactor' : 'none', source: `${name} (C)` }),
+      what ? `wrapping into a component (with ${what})` : 'wrapping into a component',
+      () => componentFromCore(core, { witSource: wit, world: usesStorage ? STORAGE_WORLD_NAME : 'plugin', adapter: usesWasi ? 'reactor' : 'none', source: `${name} (C)` }),
       (c) => kb(c.length),
     );
     return { component, engine: 'c' };
