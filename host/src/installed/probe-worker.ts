@@ -4,12 +4,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isPluginError } from '../errors.js';
 import { silentLogSink } from '../host-api.js';
 import { loadPlugin } from '../load.js';
+import { SqliteBackend } from '../storage/sqlite.js';
 import type { ExampleResult, ProbeReply, ProbeRequest } from './probe.js';
 
 const request = workerData as ProbeRequest;
 
 async function probe(): Promise<ProbeReply> {
-  const plugin = await loadPlugin(request.file, { log: silentLogSink, ...(request.cacheDir ? { cacheDir: request.cacheDir } : {}), ...(request.permissions ? { permissions: request.permissions } : {}) });
+  // Examples run against a private, empty storage: they start from the same state every time and
+  // never read or change what the plugin keeps in the user's storage.
+  const storage = new SqliteBackend(':memory:');
+  const plugin = await loadPlugin(request.file, {
+    log: silentLogSink,
+    storage,
+    ...(request.cacheDir ? { cacheDir: request.cacheDir } : {}),
+    ...(request.permissions ? { permissions: request.permissions } : {}),
+  });
   const examples: ExampleResult[] = [];
   if (request.runExamples) {
     for (const node of plugin.metadata.nodes) {
@@ -28,6 +37,7 @@ async function probe(): Promise<ProbeReply> {
     }
   }
   await plugin.close();
+  await storage.close();
   return { ok: true, result: { metadata: plugin.metadata, examples } };
 }
 

@@ -8,6 +8,7 @@
  * check, so two processes cannot both pass the check and overshoot.
  *
  * The connection is opened at the first operation, so loading a plugin does not create the file.
+ * `:memory:` is a private database that lives as long as the backend (what example runs use).
  */
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,7 +50,7 @@ export class SqliteBackend implements KvBackend {
 
   #open(): { db: Database; st: Statements } {
     if (this.#db && this.#st) return { db: this.#db, st: this.#st };
-    mkdirSync(dirname(this.location), { recursive: true });
+    if (this.location !== ':memory:') mkdirSync(dirname(this.location), { recursive: true });
     const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
     const db = new Sqlite(this.location, { timeout: BUSY_TIMEOUT_MS });
     db.pragma('journal_mode = WAL');
