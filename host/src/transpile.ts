@@ -183,7 +183,8 @@ export function checkWorld(
 export function checkKeyvalueVersion(bytes: Uint8Array, source: string): void {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const other = new Set<string>();
-  for (const m of text.matchAll(/wasi:keyvalue\/([a-z][a-z0-9-]*)@([0-9A-Za-z.+-]+)/g)) if (m[2] !== KEYVALUE_VERSION) other.add(m[0]);
+  // A version ends with a letter or digit: inner names such as `indirect-wasi:keyvalue/store@0.2.0-draft-[method]bucket.get` carry it followed by `-`.
+  for (const m of text.matchAll(/(?<!indirect-)wasi:keyvalue\/([a-z][a-z0-9-]*)@([0-9A-Za-z.+-]*[0-9A-Za-z])/g)) if (m[2] !== KEYVALUE_VERSION) other.add(m[0]);
   if (other.size > 0) {
     throw new PluginError(
       'incompatible',
