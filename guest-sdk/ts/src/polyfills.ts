@@ -38,7 +38,7 @@ function decodeSlow(bytes: Uint8Array): string {
     else if (b >= 0xc0 && b < 0xe0 && i < bytes.length) cp = ((b & 31) << 6) | (bytes[i++]! & 63);
     else if (b >= 0xe0 && b < 0xf0 && i + 1 < bytes.length) cp = ((b & 15) << 12) | ((bytes[i++]! & 63) << 6) | (bytes[i++]! & 63);
     else if (b >= 0xf0 && i + 2 < bytes.length) cp = ((b & 7) << 18) | ((bytes[i++]! & 63) << 12) | ((bytes[i++]! & 63) << 6) | (bytes[i++]! & 63);
-    out += String.fromCodePoint(cp);
+    out += String.fromCodePoint(cp > 0x10ffff ? 0xfffd : cp); // a malformed 4-byte sequence
   }
   return out;
 }
