@@ -59,7 +59,7 @@ export async function componentizeJs(source: string, engine: JsEngine, witVersio
   if (wasiImports.length > 0) {
     throw new PluginError(
       'build-failed',
-      `the plugin needs WASI (${wasiImports.join(', ')}: its permissions env/filesystem/network, or its own wasi: imports), which pocket-wit builds with the QuickJS engine only; build it with --engine quickjs`,
+      `the plugin needs WASI (${wasiImports.join(', ')}: its permissions env/filesystem/network/storage, or its own wasi: imports), which pocket-wit builds with the QuickJS engine only; build it with --engine quickjs`,
     );
   }
   const { componentize } = await import('@bytecodealliance/componentize-js');
