@@ -1,6 +1,6 @@
 /**
  * Persistent plugin storage (`wasi:keyvalue@0.2.0-draft`, docs/STORAGE.md) from TypeScript, with
- * the real toolchain, host and CLI: test/fixtures/storage-ts and examples/visit-counter, built,
+ * the real toolchain, host and CLI: test/fixtures/storage-ts and examples/storage/visit-counter, built,
  * then run from separate `pocket-wit run` processes and batches (counts exact across processes
  * and worker threads), against the quota, without the grant, through `kill -9` mid-write, and
  * inspected with `pocket-wit storage`. Each test has its own POCKET_HOME (its own database).
@@ -67,7 +67,7 @@ test('a batch with 2 worker threads counts every item exactly once (visit-counte
   const wf = join(dir, 'visits.yaml');
   writeFileSync(wf, `name: visits\nstart: count\nnodes:\n  - { name: count, type: count, config: { counter: batch } }\n`);
   writeFileSync(join(dir, 'in.jsonl'), '{}\n'.repeat(40));
-  const r = await runCli(['flow', wf, '--plugins', join(ROOT, 'examples/visit-counter'), '--batch', join(dir, 'in.jsonl'), '--out', join(dir, 'out.jsonl'), '--concurrency', '2'], { env: h.env });
+  const r = await runCli(['flow', wf, '--plugins', join(ROOT, 'examples/storage/visit-counter'), '--batch', join(dir, 'in.jsonl'), '--out', join(dir, 'out.jsonl'), '--concurrency', '2'], { env: h.env });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout + r.stderr, /40 ok/);
   assert.is(stored(h.db, 'visit-counter', 'counters', 'batch'), '40');

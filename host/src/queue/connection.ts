@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import { PluginError } from '../errors.js';
+import { redactUrl } from './redact.js';
 
 /** Where the queue is and how to reach it. */
 export interface QueueConnection {
@@ -22,16 +23,8 @@ export const DEFAULT_QUEUE_NAME = 'pocket-wit';
 /** The environment variable a password is taken from when the URL has none. */
 export const PASSWORD_ENV = 'POCKET_WIT_REDIS_PASSWORD';
 
-/** The URL with its password replaced by `***`, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
-}
+/** Kept here too: the queue's modules and `pocket-wit/queue` import it from this module. */
+export { redactUrl };
 
 /** ioredis options for the URL (its password, database, TLS), or a usage error naming the fix. */
 export function redisOptions(conn: QueueConnection): { host: string; port: number; options: RedisOptions } {

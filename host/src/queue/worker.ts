@@ -3,7 +3,9 @@
  * local batch's worker thread would (`batch-worker.ts`: the same plugin loading, grants,
  * retries on a fresh instance, timeouts and caps), on a pool of threads per batch. It runs only
  * the workflow files and plugin bytes a producer named by sha256, and stores each item's result
- * once (HSETNX): a redelivered item never yields a second result.
+ * once (HSETNX): a redelivered item never yields a second result. Its threads serve plugin
+ * storage (`wasi:keyvalue`) from the queue's Redis (storage/redis.ts), each on a connection of
+ * its own, so that a plugin's data is one store across every worker of the queue.
  */
 import { join } from 'node:path';
 import { hostname } from 'node:os';
@@ -158,6 +160,8 @@ export class QueueWorker {
         ...(spec.stepLimit !== undefined ? { stepLimit: spec.stepLimit } : {}),
         ...(spec.store !== undefined ? { store: spec.store } : {}),
         ...(spec.timings ? { timings: true } : {}),
+        // Plugin storage from the queue's Redis: items run on any worker share one store.
+        storageRedis: { url: this.#options.url, ...(this.#options.caFile ? { caFile: this.#options.caFile } : {}) },
       };
       return BatchThreadPool.open(init, this.#options.concurrency ?? 1);
     })();
@@ -167,16 +171,17 @@ export class QueueWorker {
     // Keep few batches open: the least recently used one is closed.
     if (this.#batches.size > MAX_OPEN_BATCHES) {
       const [oldest] = [...this.#batches].filter(([k]) => k !== key).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-      if (oldest) this.#closeBatch(oldest[0]);
+      if (oldest) void this.#closeBatch(oldest[0]);
     }
     return pool;
   }
 
-  #closeBatch(key: string): void {
+  /** Close a batch's threads (each closes its storage connection); resolves when they are gone. */
+  #closeBatch(key: string): Promise<void> {
     const b = this.#batches.get(key);
-    if (!b) return;
+    if (!b) return Promise.resolve();
     this.#batches.delete(key);
-    b.pool.then((p) => p.close(), () => {});
+    return b.pool.then((p) => p.close(), () => {});
   }
 
   #closeIdle(): void {
@@ -184,8 +189,8 @@ export class QueueWorker {
     for (const [key, b] of this.#batches) {
       if (now - b.lastUsed > IDLE_MS) {
         void b.pool.then((p) => {
-          if (p.busy === 0) this.#closeBatch(key);
-        }, () => this.#closeBatch(key));
+          if (p.busy === 0) void this.#closeBatch(key);
+        }, () => void this.#closeBatch(key));
       }
     }
   }
@@ -224,7 +229,7 @@ export class QueueWorker {
   async close(force = false): Promise<void> {
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     await this.#bull.close(force);
-    for (const key of [...this.#batches.keys()]) this.#closeBatch(key);
+    await Promise.all([...this.#batches.keys()].map((key) => this.#closeBatch(key)));
     this.#redis.disconnect();
   }
 }

@@ -9,6 +9,7 @@ import type { KvBackend } from './backend.js';
 
 export type { KvBackend, KeyPage, NamespaceUsage } from './backend.js';
 export { SqliteBackend } from './sqlite.js';
+export { RedisBackend, DEFAULT_KV_PREFIX, type RedisBackendOptions } from './redis.js';
 export { answerKv, type KvCall, type KvReply, type KvError, type StorageGrant } from './plugin-storage.js';
 
 /** The default database file: `$POCKET_HOME/storage/kv.sqlite`. */

@@ -126,6 +126,20 @@ export class BatchThreadPool {
     this.#closed = true;
     const err = new PluginError('plugin-error', 'the batch thread pool was closed');
     for (const w of this.#waiting.splice(0)) w.reject(err);
-    await Promise.all(this.#threads.splice(0).map((t) => t.worker.terminate()));
+    await Promise.all(this.#threads.splice(0).map((t) => stopThread(t.worker)));
   }
+}
+
+/** How long a stopping thread may take to close its storage connection before it is terminated. */
+const STOP_MS = 2000;
+
+/** Ask a thread to stop (it closes what it holds open, such as a Redis connection); terminate it if it has not exited in time. */
+async function stopThread(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage({ kind: 'stop' } satisfies ToWorker);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_MS)));
+  const tooLate = await Promise.race([exited.then(() => false), late]);
+  clearTimeout(timer);
+  if (tooLate) await worker.terminate();
 }

@@ -5,6 +5,7 @@ import { silentLogSink } from '../host-api.js';
 import { loadPlugin } from '../load.js';
 import { WatchedPlugin } from '../hot-reload.js';
 import { grantForInstalled } from '../installed/store.js';
+import { RedisBackend } from '../storage/redis.js';
 import { builtinNodeTypes } from './builtins/index.js';
 import { Flow, WorkflowRunError, type TraceStep } from './engine.js';
 import { NodeRegistry } from './node-types.js';
@@ -13,6 +14,8 @@ import type { BatchItemResult, FromWorker, ItemTiming, ToWorker, WorkerInit } fr
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const send = (msg: FromWorker): void => port.postMessage(msg);
+/** This thread's own storage connection when storage is served from Redis (a queue worker); otherwise plugins get the SQLite default. */
+const storage = init.storageRedis ? new RedisBackend(init.storageRedis) : undefined;
 
 async function start(): Promise<Flow> {
   const registry = new NodeRegistry(builtinNodeTypes());
@@ -26,6 +29,7 @@ async function start(): Promise<Flow> {
       pool: 1,
       ...(init.cacheDir ? { cacheDir: init.cacheDir } : {}),
       ...(permissions ? { permissions } : {}),
+      ...(storage ? { storage } : {}),
     });
   };
   for (const file of init.plugins) {
@@ -39,7 +43,8 @@ start().then(
     // Chunks of items arrive ahead of time (two in flight); items run one after another.
     let queue = Promise.resolve();
     port.on('message', (msg: ToWorker) => {
-      if (msg.kind === 'stop') return process.exit(0);
+      // Stop: close the storage connection first (QUIT, not a dropped socket), then end the thread.
+      if (msg.kind === 'stop') return void (storage?.close() ?? Promise.resolve()).finally(() => process.exit(0));
       queue = queue.then(async () => {
         const results: BatchItemResult[] = [];
         for (const item of msg.items) results.push(await runItem(flow, item));

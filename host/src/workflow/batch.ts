@@ -95,6 +95,12 @@ export interface WorkerInit {
    * the producer sent.
    */
   grants?: Record<string, PermissionsGrant | null>;
+  /**
+   * Serve plugin storage (`wasi:keyvalue`) from this Redis instead of the local SQLite file: a
+   * queue worker's threads use the queue's Redis, so that items run on any machine share one
+   * store. Each thread opens its own connection at its first storage call and closes it on stop.
+   */
+  storageRedis?: { url: string; caFile?: string };
 }
 
 /** The batch worker thread's entry point and the Node flags it needs. */
