@@ -2,16 +2,19 @@
  * `pocket-wit storage ls [plugin]`, `storage get <plugin> <key>`, `storage rm <plugin> [key]`:
  * inspect and clear what plugins keep in their storage (`permissions.storage`, docs/STORAGE.md).
  * Reads the same database the host writes: `$POCKET_HOME/storage/kv.sqlite` by default, another
- * file with `--file`. A plugin's data is its namespace (its name), split into buckets.
+ * file with `--file`, or the Redis queue workers keep storage in with `--redis`. A plugin's data is
+ * its namespace (its name), split into buckets.
  */
 import type { CAC } from 'cac';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PluginError } from '../../host/src/errors.js';
 import { closestMatch } from '../../host/src/did-you-mean.js';
 import { defaultStorageFile, SqliteBackend, type KvBackend, type NamespaceUsage } from '../../host/src/storage/index.js';
 import { formatBytes } from '../../host/src/sandbox/format.js';
 import { UsageError } from '../cli-support.js';
+import { toolchainRoot } from '../../host/src/wit-world.js';
 import { confirm } from '../ui/confirm.js';
 import { table } from '../ui/table.js';
 
@@ -24,10 +27,25 @@ interface StorageOptions {
   raw?: boolean;
   yes?: boolean;
   json?: boolean;
+  redis?: string;
+  redisCa?: string;
 }
 
-/** The backend the command reads: nothing is created when the file does not exist yet. */
-function openBackend(opts: StorageOptions): KvBackend | undefined {
+/**
+ * The Redis backend, from the compiled module under dist/ (or the source under tsx): a static
+ * import would put the Redis client's loading into every CLI start.
+ */
+async function redisBackend(url: string, caFile: string | undefined): Promise<KvBackend> {
+  const source = import.meta.url.endsWith('.ts')
+    ? new URL('../../host/src/storage/redis.ts', import.meta.url).href
+    : pathToFileURL(join(toolchainRoot(), 'dist', 'host', 'src', 'storage', 'redis.js')).href;
+  const { RedisBackend } = (await import(source)) as typeof import('../../host/src/storage/redis.js');
+  return new RedisBackend({ url, ...(caFile ? { caFile: resolve(caFile) } : {}) });
+}
+
+/** The backend the command reads: nothing is created when the SQLite file does not exist yet. */
+async function openBackend(opts: StorageOptions): Promise<KvBackend | undefined> {
+  if (opts.redis) return redisBackend(opts.redis, opts.redisCa);
   const file = opts.file ? resolve(opts.file) : defaultStorageFile();
   return existsSync(file) ? new SqliteBackend(file) : undefined;
 }
@@ -97,6 +115,8 @@ export function registerStorage(cli: CAC): void {
     .command('storage <action> [plugin] [key]', 'Inspect and clear plugins\' stored data: ls [plugin], get <plugin> <key>, rm <plugin> [key]')
     .option('--bucket <name>', 'The bucket (default: the plugin\'s only bucket; for rm without a key: remove just this bucket)')
     .option('--file <path>', 'The storage database (default: $POCKET_HOME/storage/kv.sqlite)')
+    .option('--redis <url>', 'Read the storage queue workers keep in this Redis instead (redis://host:port[/db], rediss://…)')
+    .option('--redis-ca <file>', 'With rediss://: a PEM file of the CA that signed the server certificate')
     .option('--raw', 'get: write the value\'s bytes to stdout as they are')
     .option('--yes', 'rm: do not ask for confirmation')
     .option('--json', 'Print JSON')
@@ -110,16 +130,18 @@ export function registerStorage(cli: CAC): void {
         throw new UsageError(`unknown storage action "${actionArg}"${near ? `; did you mean ${near}?` : ''} (one of: ${ACTIONS.join(', ')})`);
       }
       const action = actionArg as Action;
-      const file = opts.file ? resolve(opts.file) : defaultStorageFile();
+      if (opts.redis && opts.file) throw new UsageError('--file and --redis name two different stores: give one');
+      const file = opts.redis ? 'redis' : opts.file ? resolve(opts.file) : defaultStorageFile();
       if (opts.file && !existsSync(file)) throw new PluginError('not-found', `no storage database at ${file}`);
-      const backend = openBackend(opts);
+      const backend = await openBackend(opts);
+      const where = backend?.location ?? file;
       try {
         if (action === 'ls') {
           if (key !== undefined) throw new UsageError(`storage ls takes a plugin name only, got "${key}" too (to read a value: pocket-wit storage get ${plugin} ${key})`);
-          return await list(backend, file, plugin, opts);
+          return await list(backend, where, plugin, opts);
         }
         if (plugin === undefined) throw new UsageError(`storage ${action} needs a plugin name: pocket-wit storage ${action} <plugin>${action === 'get' ? ' <key>' : ' [key]'}`);
-        const usage = await usageOf(backend, plugin, file);
+        const usage = await usageOf(backend, plugin, where);
         if (action === 'get') {
           if (key === undefined) throw new UsageError(`storage get needs a key: pocket-wit storage get ${plugin} <key> (pocket-wit storage ls ${plugin} lists them)`);
           const bucket = pickBucket(usage, opts.bucket);
