@@ -32,9 +32,13 @@
 //! Ordinary failures are returned as [`NodeError`] (the host reports `error[<code>]`). A panic
 //! cannot be caught: plugins are built with `panic = "abort"`, so a panic is a trap, which the
 //! host reports as `trap` and answers by replacing the instance.
+//!
+//! Persistent storage (`permissions.storage` in the manifest) is in [`kv`]:
+//! `kv::Bucket::open("counters")?.increment("calls", 1)?`.
 
 #[doc(hidden)]
 pub mod bindings;
+pub mod kv;
 
 use bindings::host;
 use bindings::types as wit;

@@ -4,6 +4,15 @@
  * `wasm32-unknown-unknown`, offline, with crates from Debian's registry folder; the core module
  * (which imports only `pocket:plugin/host`, no WASI) is wrapped into a component of the world.
  *
+ * Storage: a module that calls the SDK's `kv` module also imports `wasi:keyvalue/store` and
+ * `wasi:keyvalue/atomics` (@{@link KEYVALUE_VERSION}); it is wrapped into the world
+ * `plugin-with-storage` (`plugin` plus those two) instead. Only the imports the code references
+ * are linked, so a plugin that does not use `kv` stays in the plain world. Whether it may store
+ * anything is the manifest's `permissions.storage`, checked by the host on every call: a module
+ * importing keyvalue without that permission still builds (as a TypeScript plugin importing
+ * `wasi:` itself does), and its calls fail at run time with `permission-denied` ("no storage
+ * permission"), which names the fix.
+ *
  * The manifest reaches the plugin's `metadata()` through the `POCKET_PLUGIN_MANIFEST`
  * environment variable (JSON), read at compile time by `export_plugin!`.
  */
@@ -13,6 +22,8 @@ import { join } from 'node:path';
 import { PluginError } from '../../../host/src/errors.js';
 import { toolchainRoot, witSource } from '../../../host/src/wit-world.js';
 import { coreModuleInterface, componentFromCore } from '../wrap-core.js';
+import { KEYVALUE_VERSION } from '../../../host/src/sandbox/wasi/interfaces.js';
+import { STORAGE_WORLD_NAME, storageWitSource } from '../wasi-world.js';
 import { findTool, runTool, TOOLS, type ToolSpec } from '../toolchains.js';
 import type { LanguageBuildContext, LanguageBuildResult } from './builder.js';
 import type { PluginProject } from '../project.js';
@@ -20,6 +31,8 @@ import type { PluginProject } from '../project.js';
 /** Where Debian's `librust-*-dev` packages put crate sources. */
 export const DEBIAN_CRATE_REGISTRY = '/usr/share/cargo/registry';
 const TARGET = 'wasm32-unknown-unknown';
+/** The `wasi:` imports a Rust core module may have: those of the SDK's `kv` module. */
+const KEYVALUE_IMPORTS = [`wasi:keyvalue/store@${KEYVALUE_VERSION}`, `wasi:keyvalue/atomics@${KEYVALUE_VERSION}`];
 
 function kb(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.round(n / 1024)} KB`;
@@ -126,16 +139,27 @@ export async function buildRust(project: PluginProject, ctx: LanguageBuildContex
     }),
   );
   const core = new Uint8Array(readFileSync(wasmArtifact(stdout, project)));
-  const imports = [...coreModuleInterface(core).importModules].filter((m) => !m.startsWith('pocket:plugin/'));
-  if (imports.length > 0) {
+  const modules = [...coreModuleInterface(core).importModules].filter((m) => !m.startsWith('pocket:plugin/'));
+  const keyvalue = modules.filter((m) => KEYVALUE_IMPORTS.includes(m));
+  const other = modules.filter((m) => !KEYVALUE_IMPORTS.includes(m));
+  const otherKeyvalue = other.filter((m) => m.startsWith('wasi:keyvalue/'));
+  if (otherKeyvalue.length > 0) {
     throw new PluginError(
       'build-failed',
-      `${project.manifest.name}: the module imports ${imports.join(', ')}; a Rust plugin may import only pocket:plugin/host (build for ${TARGET}, and do not use crates that need WASI or wasm-bindgen)`,
+      `${project.manifest.name}: the module imports ${otherKeyvalue.join(', ')}; pocket-wit implements wasi:keyvalue@${KEYVALUE_VERSION}: use the SDK's pocket_plugin::kv (see docs/languages/rust.md)`,
     );
   }
+  if (other.length > 0) {
+    throw new PluginError(
+      'build-failed',
+      `${project.manifest.name}: the module imports ${other.join(', ')}; a Rust plugin may import only pocket:plugin/host and, through pocket_plugin::kv, ${KEYVALUE_IMPORTS.join(' and ')} (build for ${TARGET}, and do not use crates that need WASI or wasm-bindgen)`,
+    );
+  }
+  // With storage, the world with wasi:keyvalue: componentEmbed needs every import in the world.
+  const world = keyvalue.length > 0 ? { witSource: storageWitSource(glue, witSource(glue)), world: STORAGE_WORLD_NAME } : { witSource: witSource(glue), world: 'plugin' };
   const component = await ctx.steps.step(
-    'wrapping the core module into a component',
-    () => componentFromCore(core, { witSource: witSource(glue), world: 'plugin', adapter: 'none', source: `${project.manifest.name} (cargo)` }),
+    `wrapping the core module into a component${keyvalue.length > 0 ? ` (world ${STORAGE_WORLD_NAME})` : ''}`,
+    () => componentFromCore(core, { ...world, adapter: 'none', source: `${project.manifest.name} (cargo)` }),
     (b) => kb(b.length),
   );
   return { component, engine: 'rust' };
