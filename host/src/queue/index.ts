@@ -7,3 +7,4 @@ export { runQueuedBatch, batchId, type QueuedBatchOptions } from './producer.js'
 export { QueueWorker, type QueueWorkerOptions, type QueueWorkerStats } from './worker.js';
 export { connectRedis, redactUrl, redisOptions, DEFAULT_QUEUE_NAME, PASSWORD_ENV, type QueueConnection } from './connection.js';
 export { queueCacheDir } from './blobs.js';
+export { RedisBackend, DEFAULT_KV_PREFIX, type RedisBackendOptions } from '../storage/redis.js';

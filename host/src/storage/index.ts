@@ -1,6 +1,8 @@
 /**
  * Persistent plugin storage behind `wasi:keyvalue@0.2.0-draft` (docs/STORAGE.md): the backend
- * interface, the SQLite default under the pocket home, and the check every call passes.
+ * interface, the SQLite default under the pocket home, and the check every call passes. The Redis
+ * backend (`redis.ts`) is exported by `pocket-wit/queue` with the rest of the Redis code, so that
+ * `pocket-wit/host` needs neither ioredis nor its types.
  */
 import { join } from 'node:path';
 import { pocketHome } from '../installed/home.js';
@@ -9,7 +11,6 @@ import type { KvBackend } from './backend.js';
 
 export type { KvBackend, KeyPage, NamespaceUsage } from './backend.js';
 export { SqliteBackend } from './sqlite.js';
-export { RedisBackend, DEFAULT_KV_PREFIX, type RedisBackendOptions } from './redis.js';
 export { answerKv, type KvCall, type KvReply, type KvError, type StorageGrant } from './plugin-storage.js';
 
 /** The default database file: `$POCKET_HOME/storage/kv.sqlite`. */
