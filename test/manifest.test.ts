@@ -55,7 +55,7 @@ test('size units are case-insensitive in manifests, as in parseSize', () => {
 
 test('an unknown permission is reported once, naming the known ones', () => {
   const found = problems({ name: 'x', version: '1.0.0', permissions: { cpu: 2 } });
-  assert.equal(found, ['permissions: unknown key "cpu" (known: memory, timeout, env, filesystem, network)']);
+  assert.equal(found, ['permissions: unknown key "cpu" (known: memory, timeout, env, filesystem, network, storage)']);
 });
 
 test('every problem is reported at once, each naming its field', () => {
