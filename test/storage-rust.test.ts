@@ -10,38 +10,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { componentWit } from '@bytecodealliance/jco';
-import type BetterSqlite3 from 'better-sqlite3';
 import { built, runCli, tempDir } from './helpers.js';
+import { storageHome, storedText } from './storage-helpers.js';
 
-const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 const FIXTURE = 'test/fixtures/storage-rust';
 const DENIED = 'test/fixtures/storage-rust-denied';
-
-/** A fresh pocket home: its own storage database, no installed plugins. */
-function home(): { env: Record<string, string>; db: string } {
-  const dir = tempDir('pocket-wit-storage-rust-home-');
-  return { env: { POCKET_HOME: dir, POCKET_PLUGIN_PATH: '' }, db: join(dir, 'storage', 'kv.sqlite') };
-}
 
 /** `pocket-wit run <wasm> <node> --input {} --json` in its own process; its output. */
 async function run(wasm: string, node: string, env: Record<string, string>, input: unknown = {}): Promise<Record<string, unknown>> {
   const r = await runCli(['run', wasm, node, '--input', JSON.stringify(input), '--json'], { env });
   assert.is(r.code, 0, `run ${node} failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { output: Record<string, unknown> }).output;
-}
-
-/** The stored text of `key` in `bucket` of `ns`, read straight from the SQLite file. */
-function stored(db: string, ns: string, bucket: string, key: string): string | undefined {
-  const conn = new Sqlite(db, { readonly: true });
-  try {
-    const row = conn.prepare('SELECT value FROM kv WHERE ns = ? AND bucket = ? AND key = ?').get(ns, bucket, key) as { value: Buffer } | undefined;
-    return row?.value.toString('utf8');
-  } finally {
-    conn.close();
-  }
 }
 
 /** A folder for `--plugins` holding just the built component. */
@@ -71,11 +52,11 @@ test('builds with cargo into the world with wasi:keyvalue; a Rust plugin without
 
 test('a counter is exact across separate pocket-wit run processes', async () => {
   const wasm = await built(FIXTURE);
-  const h = home();
+  const h = storageHome('pocket-wit-storage-rust-home-');
   const counts: unknown[] = [];
   for (let i = 0; i < 3; i++) counts.push((await run(wasm, 'count', h.env)).count);
   assert.equal(counts, [1, 2, 3]);
-  assert.is(stored(h.db, 'storage-rust', 'counters', 'calls'), '3');
+  assert.is(storedText(h.db, 'storage-rust', 'counters', 'calls'), '3');
   // Two processes at once, a batch of 5 each: 10 more, none lost.
   const dir = tempDir('pocket-wit-storage-rust-two-');
   const wf = join(dir, 'count.yaml');
@@ -84,13 +65,13 @@ test('a counter is exact across separate pocket-wit run processes', async () => 
   const plugins = pluginsDir(wasm);
   const both = await Promise.all(['a', 'b'].map((n) => runCli(['flow', wf, '--plugins', plugins, '--batch', join(dir, 'in.jsonl'), '--out', join(dir, `${n}.jsonl`)], { env: h.env })));
   for (const r of both) assert.is(r.code, 0, r.stderr);
-  assert.is(stored(h.db, 'storage-rust', 'counters', 'calls'), '13');
+  assert.is(storedText(h.db, 'storage-rust', 'counters', 'calls'), '13');
   assert.equal((await run(wasm, 'count', h.env)).count, 14);
 });
 
 test('a batch of 40 items on 2 worker threads counts every item exactly once', async () => {
   const wasm = await built(FIXTURE);
-  const h = home();
+  const h = storageHome('pocket-wit-storage-rust-home-');
   const dir = tempDir('pocket-wit-storage-rust-batch-');
   const wf = join(dir, 'count.yaml');
   writeFileSync(wf, 'name: count\nstart: count\nnodes:\n  - { name: count, type: count }\n');
@@ -99,7 +80,7 @@ test('a batch of 40 items on 2 worker threads counts every item exactly once', a
   const r = await runCli(['flow', wf, '--plugins', pluginsDir(wasm), '--batch', join(dir, 'in.jsonl'), '--out', out, '--concurrency', '2'], { env: h.env });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^batch: 40 ok, 0 failed of 40 inputs .*\(concurrency 2\)/);
-  assert.is(stored(h.db, 'storage-rust', 'counters', 'calls'), '40');
+  assert.is(storedText(h.db, 'storage-rust', 'counters', 'calls'), '40');
   // Every item saw a different count: 1..40, each once.
   const seen = readFileSync(out, 'utf8')
     .trim()
@@ -111,7 +92,7 @@ test('a batch of 40 items on 2 worker threads counts every item exactly once', a
 
 test('every import once: bytes, text, JSON, empty and missing values, exists, keys, delete, u64 increments, errors', async () => {
   const wasm = await built(FIXTURE);
-  const h = home();
+  const h = storageHome('pocket-wit-storage-rust-home-');
   const out = await run(wasm, 'roundtrip', h.env);
   assert.equal(out, {
     doc: { a: [1, 2], é: 'ü' },
@@ -134,20 +115,20 @@ test('every import once: bytes, text, JSON, empty and missing values, exists, ke
 
 test('the quota: the write that would pass 2 KB fails with permission-denied naming the quota, and is not applied', async () => {
   const wasm = await built(FIXTURE);
-  const h = home();
+  const h = storageHome('pocket-wit-storage-rust-home-');
   // 606 bytes a key (fill-N + 600): three fit in 2 KB, the fourth does not.
   const r = await runCli(['run', wasm, 'fill', '--input', JSON.stringify({ bytes: 600, times: 5 })], { env: h.env });
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /error\[permission-denied\]: node fill, exec: kv "counters"\.set\("fill-3"\): storage-rust: writing "fill-3" to bucket counters would store 2\.4 KB, more than its storage quota of 2 KB \(permissions\.storage\.quota\)/);
-  assert.is(stored(h.db, 'storage-rust', 'counters', 'fill-2')?.length, 600);
-  assert.is(stored(h.db, 'storage-rust', 'counters', 'fill-3'), undefined);
+  assert.is(storedText(h.db, 'storage-rust', 'counters', 'fill-2')?.length, 600);
+  assert.is(storedText(h.db, 'storage-rust', 'counters', 'fill-3'), undefined);
   // Under the quota, the same node succeeds.
-  assert.equal(await run(wasm, 'fill', home().env, { bytes: 100, times: 3 }), { written: 3 });
+  assert.equal(await run(wasm, 'fill', storageHome('pocket-wit-storage-rust-home-').env, { bytes: 100, times: 3 }), { written: 3 });
 });
 
 test('a bucket the manifest does not grant: permission-denied naming it and the fix', async () => {
   const wasm = await built(FIXTURE);
-  const r = await runCli(['run', wasm, 'other-bucket', '--input', '{}'], { env: home().env });
+  const r = await runCli(['run', wasm, 'other-bucket', '--input', '{}'], { env: storageHome('pocket-wit-storage-rust-home-').env });
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /error\[permission-denied\]: node other-bucket, exec: kv "secrets"\.open\(\): bucket "secrets" is not granted; name it in permissions\.storage\.buckets in manifest\.yaml/);
 });
@@ -155,7 +136,7 @@ test('a bucket the manifest does not grant: permission-denied naming it and the 
 test('a plugin without permissions.storage builds, and every call is refused with permission-denied', async () => {
   const wasm = await built(DENIED);
   assert.ok((await imports(wasm)).includes('import wasi:keyvalue/store@0.2.0-draft;'));
-  const h = home();
+  const h = storageHome('pocket-wit-storage-rust-home-');
   const r = await runCli(['run', wasm, 'count', '--input', '{}'], { env: h.env });
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, /error\[permission-denied\]: node count, exec: kv "counters"\.open\(\): no storage permission/);

@@ -8,23 +8,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { loadPlugin, SqliteBackend, validateManifest } from '../host/src/index.js';
 import { permissionGrowth } from '../host/src/installed/consent-diff.js';
 import { consentFor } from '../host/src/installed/lockfile.js';
 import { CACHE_DIR, CLI, ROOT, built, expectError, runCli, tempDir } from './helpers.js';
+import { Sqlite, storageHome, storedText } from './storage-helpers.js';
 
-const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 const FIXTURE = 'test/fixtures/storage-ts';
-
-/** A fresh pocket home: its own storage database, no installed plugins. */
-function home(): { env: Record<string, string>; db: string } {
-  const dir = tempDir('pocket-wit-storage-home-');
-  return { env: { POCKET_HOME: dir, POCKET_PLUGIN_PATH: '' }, db: join(dir, 'storage', 'kv.sqlite') };
-}
 
 async function runJson(args: string[], env: Record<string, string>): Promise<{ output: Record<string, unknown> }> {
   const r = await runCli([...args, '--json'], { env });
@@ -32,20 +24,9 @@ async function runJson(args: string[], env: Record<string, string>): Promise<{ o
   return JSON.parse(r.stdout) as { output: Record<string, unknown> };
 }
 
-/** The stored text of `key` in `bucket` of `ns`, read straight from the SQLite file. */
-function stored(db: string, ns: string, bucket: string, key: string): string | undefined {
-  const conn = new Sqlite(db, { readonly: true });
-  try {
-    const row = conn.prepare('SELECT value FROM kv WHERE ns = ? AND bucket = ? AND key = ?').get(ns, bucket, key) as { value: Buffer } | undefined;
-    return row?.value.toString('utf8');
-  } finally {
-    conn.close();
-  }
-}
-
 test('a counter is exact across separate pocket-wit run processes', async () => {
   const wasm = await built(FIXTURE);
-  const h = home();
+  const h = storageHome();
   const counts: unknown[] = [];
   for (let i = 0; i < 3; i++) counts.push((await runJson(['run', wasm, 'count', '--input', '{}'], h.env)).output.count);
   assert.equal(counts, [1, 2, 3]);
@@ -58,11 +39,11 @@ test('a counter is exact across separate pocket-wit run processes', async () => 
     ['a', 'b'].map((n) => runCli(['flow', wf, '--plugins', join(ROOT, FIXTURE), '--batch', join(dir, 'in.jsonl'), '--out', join(dir, `${n}.jsonl`)], { env: h.env })),
   );
   for (const r of both) assert.is(r.code, 0, r.stderr);
-  assert.is(stored(h.db, 'storage-ts', 'data', 'calls'), '13');
+  assert.is(storedText(h.db, 'storage-ts', 'data', 'calls'), '13');
 });
 
 test('a batch with 2 worker threads counts every item exactly once (visit-counter)', async () => {
-  const h = home();
+  const h = storageHome();
   const dir = tempDir('pocket-wit-storage-batch-');
   const wf = join(dir, 'visits.yaml');
   writeFileSync(wf, `name: visits\nstart: count\nnodes:\n  - { name: count, type: count, config: { counter: batch } }\n`);
@@ -70,7 +51,7 @@ test('a batch with 2 worker threads counts every item exactly once (visit-counte
   const r = await runCli(['flow', wf, '--plugins', join(ROOT, 'examples/storage/visit-counter'), '--batch', join(dir, 'in.jsonl'), '--out', join(dir, 'out.jsonl'), '--concurrency', '2'], { env: h.env });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout + r.stderr, /40 ok/);
-  assert.is(stored(h.db, 'visit-counter', 'counters', 'batch'), '40');
+  assert.is(storedText(h.db, 'visit-counter', 'counters', 'batch'), '40');
   // Every item saw a different count: 1..40, each once.
   const { readFileSync } = await import('node:fs');
   const seen = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { output: { count: number } }).output.count).sort((a, b) => a - b);
@@ -78,7 +59,7 @@ test('a batch with 2 worker threads counts every item exactly once (visit-counte
 });
 
 test('values round-trip as text and JSON; keys list; delete removes', async () => {
-  const h = home();
+  const h = storageHome();
   const wasm = await built(FIXTURE);
   const put = await runJson(['run', wasm, 'put', '--input', '{"key":"greeting","size":5}'], h.env);
   assert.equal(put.output, { stored: 5, has: true, keys: ['greeting'] });
@@ -88,7 +69,7 @@ test('values round-trip as text and JSON; keys list; delete removes', async () =
 });
 
 test('the quota is enforced on every write: permission-denied naming the quota, nothing written', async () => {
-  const h = home();
+  const h = storageHome();
   const wasm = await built(FIXTURE);
   await runJson(['run', wasm, 'put', '--input', '{"key":"a","size":600}'], h.env);
   const over = await runCli(['run', wasm, 'put', '--input', '{"key":"b","size":600}'], { env: h.env });
@@ -96,14 +77,14 @@ test('the quota is enforced on every write: permission-denied naming the quota, 
   assert.match(over.stderr, /error\[permission-denied\]/);
   assert.match(over.stderr, /storage quota of 1 KB/);
   assert.match(over.stderr, /pocket-wit storage rm storage-ts/);
-  assert.is(stored(h.db, 'storage-ts', 'data', 'b'), undefined);
+  assert.is(storedText(h.db, 'storage-ts', 'data', 'b'), undefined);
   // Replacing a value with a smaller one is always allowed, and frees room.
   await runJson(['run', wasm, 'put', '--input', '{"key":"a","size":10}'], h.env);
   await runJson(['run', wasm, 'put', '--input', '{"key":"b","size":600}'], h.env);
 });
 
 test('no grant, no storage: --deny-storage, a narrowed bucket grant, and the SDK without the permission', async () => {
-  const h = home();
+  const h = storageHome();
   const wasm = await built(FIXTURE);
   const denied = await runCli(['run', wasm, 'count', '--input', '{}', '--deny-storage'], { env: h.env });
   assert.is(denied.code, 1);
@@ -125,7 +106,7 @@ test('no grant, no storage: --deny-storage, a narrowed bucket grant, and the SDK
 });
 
 test('kill -9 during a write loop leaves a consistent, readable database', async () => {
-  const h = home();
+  const h = storageHome();
   const wasm = await built(FIXTURE);
   const child = spawn(process.execPath, [CLI, 'run', wasm, 'loop', '--input', '{}'], { env: { ...process.env, ...h.env, POCKET_WIT_CACHE: CACHE_DIR }, stdio: 'ignore' });
   // Kill it once it has written for a while.
@@ -135,7 +116,7 @@ test('kill -9 during a write loop leaves a consistent, readable database', async
     await new Promise((r) => setTimeout(r, 200));
     if (!existsSync(h.db)) continue;
     try {
-      before = Number(stored(h.db, 'storage-ts', 'data', 'loop') ?? 0);
+      before = Number(storedText(h.db, 'storage-ts', 'data', 'loop') ?? 0);
     } catch {
       continue; // the first transaction may still be creating the tables
     }
@@ -161,8 +142,31 @@ test('kill -9 during a write loop leaves a consistent, readable database', async
   assert.is(next.output.count, 1);
 });
 
+test('install shows and records the storage grant; an installed plugin gets at most what was consented', async () => {
+  const h = storageHome();
+  const r = await runCli(['install', join(ROOT, FIXTURE), '--yes'], { env: h.env });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /storage: buckets data, extra, quota 1KB/);
+  const lockFile = join(h.env.POCKET_HOME!, 'plugins', 'pocket-lock.json');
+  const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { plugins: Record<string, { consented: { storage?: unknown } }> };
+  assert.equal(lock.plugins['storage-ts']!.consented.storage, { buckets: ['data', 'extra'], quota: '1KB' });
+  assert.is((await runJson(['run', 'storage-ts', 'count', '--input', '{}'], h.env)).output.count, 1);
+  // A consent for fewer buckets: the other bucket is refused by the host.
+  lock.plugins['storage-ts']!.consented.storage = { buckets: ['data'], quota: '1KB' };
+  writeFileSync(lockFile, JSON.stringify(lock));
+  const extra = await runCli(['run', 'storage-ts', 'extra', '--input', '{}'], { env: h.env });
+  assert.is(extra.code, 1);
+  assert.match(extra.stderr, /error\[permission-denied\].*bucket "extra" is not granted/);
+  // A consent recorded without storage (before storage existed): none.
+  delete lock.plugins['storage-ts']!.consented.storage;
+  writeFileSync(lockFile, JSON.stringify(lock));
+  const none = await runCli(['run', 'storage-ts', 'count', '--input', '{}'], { env: h.env });
+  assert.is(none.code, 1);
+  assert.match(none.stderr, /error\[permission-denied\].*grants this plugin no storage/);
+});
+
 test('pocket-wit storage ls, get and rm', async () => {
-  const h = home();
+  const h = storageHome();
   const wasm = await built(FIXTURE);
   await runJson(['run', wasm, 'count', '--input', '{}'], h.env);
   await runJson(['run', wasm, 'put', '--input', '{"key":"note","size":3}'], h.env);
@@ -181,7 +185,7 @@ test('pocket-wit storage ls, get and rm', async () => {
   assert.match(noYes.stderr, /pass --yes/);
   const rm = await runCli(['storage', 'rm', 'storage-ts', 'calls', '--yes'], { env: h.env });
   assert.is(rm.code, 0, rm.stderr);
-  assert.is(stored(h.db, 'storage-ts', 'data', 'calls'), undefined);
+  assert.is(storedText(h.db, 'storage-ts', 'data', 'calls'), undefined);
   const all = await runCli(['storage', 'rm', 'storage-ts', '--yes'], { env: h.env });
   assert.match(all.stdout, /removed 1 key/);
   assert.match((await runCli(['storage', 'ls'], { env: h.env })).stdout, /no plugin has stored anything yet/);
@@ -203,7 +207,7 @@ test('manifest: storage buckets and quota are validated; consent and info show t
     [['storage', 'a', 'a, b'], ['storage', 'quota 1MB', 'quota 2MB']],
   );
   assert.equal(permissionGrowth(consentFor({}), consentFor({ storage: { buckets: ['a'] } })).map((g) => g.to), ['a', 'quota 10MB']);
-  const info = await runCli(['info', join(ROOT, FIXTURE)], { env: home().env });
+  const info = await runCli(['info', join(ROOT, FIXTURE)], { env: storageHome().env });
   assert.match(info.stdout, /storage: buckets data, extra, quota 1KB/);
 });
 
