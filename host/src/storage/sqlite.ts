@@ -32,10 +32,14 @@ const BUSY_TIMEOUT_MS = 10_000;
 interface Statements {
   get: BetterSqlite3.Statement<[string, string, string], { value: Buffer }>;
   put: BetterSqlite3.Statement<[string, string, string, Uint8Array]>;
-  del: BetterSqlite3.Statement<[string, string, string]>;
+  delRow: BetterSqlite3.Statement<[string, string, string]>;
   used: BetterSqlite3.Statement<[string], { bytes: number }>;
   addUsed: BetterSqlite3.Statement<[string, number]>;
   keys: BetterSqlite3.Statement<[string, string, number, number], { key: string }>;
+  /** The writes, each one IMMEDIATE transaction (made once: a transaction function is not free to create). */
+  set: BetterSqlite3.Transaction<(ns: string, bucket: string, key: string, value: Uint8Array, quotaBytes: number) => OverQuota | undefined>;
+  del: BetterSqlite3.Transaction<(ns: string, bucket: string, key: string) => boolean>;
+  incr: BetterSqlite3.Transaction<(ns: string, bucket: string, key: string, delta: bigint, quotaBytes: number) => bigint | OverQuota | NotCounter>;
 }
 
 export class SqliteBackend implements KvBackend {
@@ -56,17 +60,36 @@ export class SqliteBackend implements KvBackend {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
-    const st: Statements = {
+    const st: Omit<Statements, 'set' | 'del' | 'incr'> = {
       get: db.prepare('SELECT value FROM kv WHERE ns = ? AND bucket = ? AND key = ?'),
       put: db.prepare('INSERT INTO kv (ns, bucket, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (ns, bucket, key) DO UPDATE SET value = excluded.value'),
-      del: db.prepare('DELETE FROM kv WHERE ns = ? AND bucket = ? AND key = ?'),
+      delRow: db.prepare('DELETE FROM kv WHERE ns = ? AND bucket = ? AND key = ?'),
       used: db.prepare('SELECT bytes FROM usage WHERE ns = ?'),
       addUsed: db.prepare('INSERT INTO usage (ns, bytes) VALUES (?, ?) ON CONFLICT (ns) DO UPDATE SET bytes = bytes + excluded.bytes'),
       keys: db.prepare('SELECT key FROM kv WHERE ns = ? AND bucket = ? ORDER BY key LIMIT ? OFFSET ?'),
     };
+    // The transactions read the statements through `all`, which they are part of.
+    const all: Statements = {
+      ...st,
+      set: db.transaction((ns: string, bucket: string, key: string, value: Uint8Array, quotaBytes: number) => this.#put(all, ns, bucket, key, value, quotaBytes)),
+      del: db.transaction((ns: string, bucket: string, key: string) => {
+        const old = all.get.get(ns, bucket, key);
+        if (!old) return false;
+        all.delRow.run(ns, bucket, key);
+        all.addUsed.run(ns, -pairBytes(key, old.value.length));
+        return true;
+      }),
+      incr: db.transaction((ns: string, bucket: string, key: string, delta: bigint, quotaBytes: number): bigint | OverQuota | NotCounter => {
+        const old = all.get.get(ns, bucket, key);
+        const current = old ? parseCounter(old.value) : 0n;
+        if (current === undefined) return { notCounter: true };
+        const next = (current + delta) & U64_MAX; // wraps like a u64
+        return this.#put(all, ns, bucket, key, Buffer.from(next.toString()), quotaBytes) ?? next;
+      }),
+    };
     this.#db = db;
-    this.#st = st;
-    return { db, st };
+    this.#st = all;
+    return { db, st: all };
   }
 
   /** Write `value` at the key when the quota allows, in the caller's transaction. */
@@ -88,21 +111,11 @@ export class SqliteBackend implements KvBackend {
   }
 
   async set(ns: string, bucket: string, key: string, value: Uint8Array, quotaBytes: number): Promise<OverQuota | undefined> {
-    const { db, st } = this.#open();
-    return db.transaction(() => this.#put(st, ns, bucket, key, value, quotaBytes)).immediate();
+    return this.#open().st.set.immediate(ns, bucket, key, value, quotaBytes);
   }
 
   async delete(ns: string, bucket: string, key: string): Promise<boolean> {
-    const { db, st } = this.#open();
-    return db
-      .transaction(() => {
-        const old = st.get.get(ns, bucket, key);
-        if (!old) return false;
-        st.del.run(ns, bucket, key);
-        st.addUsed.run(ns, -pairBytes(key, old.value.length));
-        return true;
-      })
-      .immediate();
+    return this.#open().st.del.immediate(ns, bucket, key);
   }
 
   async exists(ns: string, bucket: string, key: string): Promise<boolean> {
@@ -116,16 +129,7 @@ export class SqliteBackend implements KvBackend {
   }
 
   async increment(ns: string, bucket: string, key: string, delta: bigint, quotaBytes: number): Promise<bigint | OverQuota | NotCounter> {
-    const { db, st } = this.#open();
-    return db
-      .transaction((): bigint | OverQuota | NotCounter => {
-        const old = st.get.get(ns, bucket, key);
-        const current = old ? parseCounter(old.value) : 0n;
-        if (current === undefined) return { notCounter: true };
-        const next = (current + delta) & U64_MAX; // wraps like a u64
-        return this.#put(st, ns, bucket, key, Buffer.from(next.toString()), quotaBytes) ?? next;
-      })
-      .immediate();
+    return this.#open().st.incr.immediate(ns, bucket, key, delta, quotaBytes);
   }
 
   async usage(ns?: string): Promise<NamespaceUsage[]> {
