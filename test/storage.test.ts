@@ -211,6 +211,15 @@ test('manifest: storage buckets and quota are validated; consent and info show t
   assert.match(info.stdout, /storage: buckets data, extra, quota 1KB/);
 });
 
+test('pocket-wit check: a plugin importing wasi:keyvalue fits this host (TypeScript and Rust)', async () => {
+  for (const wasm of [await built(FIXTURE), await built('test/fixtures/storage-rust')]) {
+    const r = await runCli(['check', wasm, '--json']);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as { compatible: boolean; problems: unknown[] };
+    assert.ok(report.compatible, JSON.stringify(report.problems));
+  }
+});
+
 test('the SQLite backend: list-keys pages in byte order; increment wraps like a u64 and refuses text', async () => {
   const dir = tempDir('pocket-wit-storage-sqlite-');
   mkdirSync(dir, { recursive: true });

@@ -2,20 +2,22 @@
  * The WIT of a built component. wasm-tools (inside jco) prints the component's own world: what
  * it imports and exports, by versioned interface name. The packages those names point at come
  * from, in order: the WIT the component carries in its `pocket-wit:plugin` section (stamped by
- * `pocket-wit build`), the released `pocket:plugin` versions in `wit/`, and the `wasi:` packages
- * jco ships. The result is one {@link WitResolve} whose main package is `root:component`.
+ * `pocket-wit build`), the released `pocket:plugin` versions in `wit/`, the `wasi:` packages
+ * jco ships, and `wasi:keyvalue` from `wit/deps`. The result is one {@link WitResolve} whose main package is `root:component`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { PluginError } from '../../host/src/errors.js';
 import { readPluginSection } from '../../host/src/plugin-section.js';
-import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, witSource } from '../../host/src/wit-world.js';
+import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, toolchainRoot, witSource } from '../../host/src/wit-world.js';
+import { KEYVALUE_VERSION } from '../../host/src/sandbox/wasi/interfaces.js';
 import { parseWitSource } from './load.js';
 import type { WitResolve } from './model.js';
 
 /** Where the types of each package came from, for reports. */
-export type WitOrigin = 'embedded' | 'released' | 'jco-wasi';
+/** Where a package's WIT came from: carried by the component, a released `pocket:plugin`, jco's WASI, or pocket-wit's `wit/deps` (wasi:keyvalue). */
+export type WitOrigin = 'embedded' | 'released' | 'jco-wasi' | 'pocket-wit-deps';
 
 export interface ComponentWit {
   /**
@@ -64,6 +66,13 @@ function jcoWasiPackage(name: string, version: string): string | undefined {
   return file && existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
+/** The `wasi:keyvalue` package the sandbox implements (wit/deps/wasi-keyvalue), as one text. */
+function keyvalueWit(): string {
+  const dir = join(toolchainRoot(), 'wit', 'deps', 'wasi-keyvalue');
+  const bodies = ['store.wit', 'atomics.wit'].map((f) => readFileSync(join(dir, f), 'utf8').replace(/^\s*package\s+[^;]+;\s*$/m, ''));
+  return `package wasi:keyvalue@${KEYVALUE_VERSION};\n${bodies.join('\n')}`;
+}
+
 /** Packages named in `text` as `ns:pkg/iface@version` (versioned references only). */
 function referencedPackages(text: string): Map<string, { ns: string; name: string; version: string }> {
   const out = new Map<string, { ns: string; name: string; version: string }>();
@@ -99,6 +108,8 @@ export async function componentWitOf(bytes: Uint8Array, source = 'component'): P
     if (`${ref.ns}:${ref.name}` === WIT_PACKAGE) {
       if (section?.wit && section.world === `${WIT_PACKAGE}@${ref.version}`) [text, origin] = [section.wit, 'embedded'];
       else if (SUPPORTED_WORLD_VERSIONS.includes(ref.version)) [text, origin] = [witSource(ref.version), 'released'];
+    } else if (ref.ns === 'wasi' && ref.name === 'keyvalue') {
+      if (ref.version === KEYVALUE_VERSION) [text, origin] = [keyvalueWit(), 'pocket-wit-deps'];
     } else if (ref.ns === 'wasi') {
       const found = jcoWasiPackage(ref.name, ref.version);
       if (found) [text, origin] = [found, 'jco-wasi'];
