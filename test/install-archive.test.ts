@@ -301,7 +301,7 @@ test('a later load grants at most the consent; an old entry without a record get
   assert.equal((JSON.parse(run.stdout) as { output: { value: string | null } }).output, { value: null }, 'run: not consented, not granted');
 
   const grant = await grantForInstalled(file, { timeout: 100, memory: '1GB', env: ['POCKET_CONSENT_TEST', 'HOME'] });
-  assert.equal(grant, { memory: '48MB', timeout: 100, env: [], filesystem: [], network: [] }, 'narrowed by both, widened by neither');
+  assert.equal(grant, { memory: '48MB', timeout: 100, env: [], filesystem: [], network: [], storage: false }, 'narrowed by both, widened by neither');
 
   delete entry.consented;
   writeFileSync(lockPath, JSON.stringify(lock));
