@@ -123,14 +123,25 @@ test('a wasi: import the sandbox does not provide is a build error naming it', a
   writeFileSync(join(dir, 'manifest.yaml'), 'name: bad-wasi\nversion: 0.1.0\ndescription: probe\n');
   writeFileSync(
     join(dir, 'src', 'index.ts'),
-    `import { definePlugin } from 'pocket-wit/guest';\n// @ts-ignore\nimport store from 'wasi:keyvalue/store@0.2.0';\nexport default definePlugin({ nodes: [{ type: 'a', category: 't', description: 'd', exec() { return store; } }] });\n`,
+    `import { definePlugin } from 'pocket-wit/guest';\n// @ts-ignore\nimport c from 'wasi:blobstore/container@0.2.0';\nexport default definePlugin({ nodes: [{ type: 'a', category: 't', description: 'd', exec() { return c; } }] });\n`,
   );
   try {
     await bundlePluginWithImports(readProject(dir), 'quickjs');
     assert.unreachable('should fail');
   } catch (err) {
     assert.ok(isPluginError(err), String(err));
-    assert.match((err as Error).message, /wasi:keyvalue\/store@0\.2\.0, which the Pocket sandbox does not provide/);
+    assert.match((err as Error).message, /wasi:blobstore\/container@0\.2\.0, which the Pocket sandbox does not provide/);
+  }
+  // wasi:keyvalue is provided, at the one version the sandbox implements.
+  writeFileSync(
+    join(dir, 'src', 'index.ts'),
+    `import { definePlugin } from 'pocket-wit/guest';\n// @ts-ignore\nimport store from 'wasi:keyvalue/store@0.2.0-draft2';\nexport default definePlugin({ nodes: [{ type: 'a', category: 't', description: 'd', exec() { return store; } }] });\n`,
+  );
+  try {
+    await bundlePluginWithImports(readProject(dir), 'quickjs');
+    assert.unreachable('should fail');
+  } catch (err) {
+    assert.match((err as Error).message, /imports wasi:keyvalue\/store@0\.2\.0-draft2; pocket-wit implements wasi:keyvalue@0\.2\.0-draft/);
   }
 });
 

@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { componentize } from 'componentize-qjs';
 import { renameImportNamespace } from '../tools/build/wasi-world.js';
+import { KEYVALUE_VERSION, wasiPackageVersion } from '../host/src/sandbox/wasi/interfaces.js';
 import { componentEmbed, componentNew, preview1AdapterReactorPath, transpile } from '@bytecodealliance/jco';
 import {
   createWasi,
@@ -668,12 +669,15 @@ test('disposeWasi closes the files an instance still holds', () => {
 
 test('a transpiled component importing every SANDBOX_WASI_INTERFACES interface links against createWasi', async () => {
   const witRoot = join(dirname(fileURLToPath(preview1AdapterReactorPath())), 'wit', 'builtin', '0.2.12');
-  let text = `package test:sandbox;\nworld w {\n${SANDBOX_WASI_INTERFACES.map((i) => `  import ${i}@0.2.12;`).join('\n')}\n}\n`;
+  let text = `package test:sandbox;\nworld w {\n${SANDBOX_WASI_INTERFACES.map((i) => `  import ${i}@${wasiPackageVersion(i)};`).join('\n')}\n}\n`;
   for (const pkg of readdirSync(witRoot)) {
     const src = readFileSync(join(witRoot, pkg, 'package.wit'), 'utf8');
     const m = /^package ([^;]+);/.exec(src)!;
     text += `package ${m[1]} {\n${src.slice(m[0].length)}\n}\n`;
   }
+  // wasi:keyvalue (plugin storage) comes from pocket-wit's own wit/deps, not jco's WASI.
+  const kv = join(dirname(fileURLToPath(import.meta.url)), '..', 'wit', 'deps', 'wasi-keyvalue');
+  text += `package wasi:keyvalue@${KEYVALUE_VERSION} {\n${['store.wit', 'atomics.wit'].map((f) => readFileSync(join(kv, f), 'utf8').replace(/^package [^;]+;/m, '')).join('\n')}\n}\n`;
   const core = await componentEmbed({ witSource: text, dummy: true, world: 'w' });
   const component = await componentNew(core, []);
   const { files, imports } = await transpile(component, { name: 'w', instantiation: { tag: 'sync' }, noTypescript: true } as Any);
