@@ -6,6 +6,8 @@
  *
  * - `kv.set` / `kv.get` / `kv.increment`: one round trip to the host thread each, which runs the
  *   SQLite statement (the write in its own transaction with the quota check).
+ * - `kv.setBytes` / `kv.getBytes`: the same with a `Uint8Array`, so without the guest's UTF-8
+ *   conversion (QuickJS has no native TextEncoder: the SDK's polyfill does it in the interpreter);
  * - `store.set` / `store.get`: the shared store of the run; a `set` does not wait (it rides along
  *   with the next message), a `get` is a round trip.
  */
@@ -21,7 +23,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N: Record<number, number> = { 100: 2000, [10 * 1024]: 400 };
 const ROUNDS = 5;
 const SIZES = [100, 10 * 1024];
-const OPS = ['kv-set', 'store-set', 'kv-get', 'store-get', 'kv-increment'] as const;
+const OPS = ['kv-set', 'store-set', 'kv-get', 'store-get', 'kv-set-bytes', 'kv-get-bytes', 'kv-increment'] as const;
 
 export interface StorageFigures {
   n: Record<number, number>;
@@ -74,6 +76,7 @@ export function formatStorage(f: StorageFigures): string {
     lines.push(`  ${label} values`);
     lines.push(`    kv.set ${us(`kv-set@${size}`)}   store.set ${us(`store-set@${size}`)}   kv/store ${f.ratios[`set@${size}`]!.toFixed(2)}x`);
     lines.push(`    kv.get ${us(`kv-get@${size}`)}   store.get ${us(`store-get@${size}`)}   kv/store ${f.ratios[`get@${size}`]!.toFixed(2)}x`);
+    lines.push(`    kv.setBytes ${us(`kv-set-bytes@${size}`)}   kv.getBytes ${us(`kv-get-bytes@${size}`)}   (no UTF-8 conversion in the guest)`);
   }
   lines.push(`  kv.increment ${us('kv-increment@100')}`, '');
   return lines.join('\n');
