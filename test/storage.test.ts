@@ -8,6 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, SqliteBackend, validateManifest } from '../host/src/index.js';
@@ -217,6 +218,45 @@ test('pocket-wit check: a plugin importing wasi:keyvalue fits this host (TypeScr
     assert.is(r.code, 0, r.stdout + r.stderr);
     const report = JSON.parse(r.stdout) as { compatible: boolean; problems: unknown[] };
     assert.ok(report.compatible, JSON.stringify(report.problems));
+  }
+});
+
+/** A node process running `body` with `kv`, a SqliteBackend on `file` (the compiled module under dist/); its stdout. */
+function sqliteChild(file: string, body: string): Promise<string> {
+  const module = pathToFileURL(join(ROOT, 'dist', 'host', 'src', 'storage', 'sqlite.js')).href;
+  const code = `import { SqliteBackend } from ${JSON.stringify(module)};\nconst kv = new SqliteBackend(${JSON.stringify(file)});\n${body}\nawait kv.close();\n`;
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('error', reject);
+    c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}:\n${out}`))));
+  });
+}
+
+test('SQLite across 4 processes at once: increments exact, the quota never overshot, the bookkeeping true', async () => {
+  const file = join(tempDir('pocket-wit-storage-procs-'), 'kv.sqlite');
+  // Each process: 250 increments and 50 writes of a 100-byte pair (5-byte key, 95-byte value),
+  // interleaved, against a quota of 2,000 bytes: exactly 20 writes fit, whoever makes them.
+  const body = `const got = []; let stored = 0;
+for (let i = 0; i < 250; i++) {
+  got.push(await kv.increment('p', 'b', 'n', 1n, 1e9));
+  if (i % 5 === 0) { const r = await kv.set('q', 'b', ID + String(i / 5).padStart(4, '0'), new Uint8Array(95), 2000); if (!r) stored++; }
+}
+console.log(JSON.stringify({ got: got.map(String), stored }));`;
+  const outs = await Promise.all(['a', 'b', 'c', 'd'].map((id) => sqliteChild(file, `const ID = ${JSON.stringify(id)};\n${body}`)));
+  const results = outs.map((o) => JSON.parse(o.trim().split('\n').pop()!) as { got: string[]; stored: number });
+  const all = results.flatMap((r) => r.got.map(Number)).sort((x, y) => x - y);
+  assert.equal(all, Array.from({ length: 1000 }, (_, i) => i + 1), 'each value returned once');
+  assert.is(results.reduce((n, r) => n + r.stored, 0), 20);
+  const b = new SqliteBackend(file);
+  try {
+    const [usage] = await b.usage('q');
+    assert.is(usage!.bytes, 2000);
+    assert.is(Buffer.from((await b.get('p', 'b', 'n'))!).toString(), '1000');
+  } finally {
+    await b.close();
   }
 });
 
