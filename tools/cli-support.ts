@@ -79,11 +79,8 @@ export function reportError(err: unknown, json: boolean, verbose = false): numbe
   return 1;
 }
 
-/**
- * `--timeout` and `--memory`: what the host grants at most (they tighten a plugin's own limits, never loosen them);
- * `--deny-fs`, `--deny-net`, `--deny-env`, `--deny-storage` (`--deny-all`: the four): grant no directories, hosts, env names or storage.
- */
-export function grantFromFlags(opts: {
+/** The grant flags `run`, `flow` and `worker` share (see {@link grantFromFlags}). */
+export interface GrantFlags {
   timeout?: string;
   memory?: string;
   denyFs?: boolean;
@@ -91,7 +88,13 @@ export function grantFromFlags(opts: {
   denyEnv?: boolean;
   denyStorage?: boolean;
   denyAll?: boolean;
-}): PermissionsGrant | undefined {
+}
+
+/**
+ * `--timeout` and `--memory`: what the host grants at most (they tighten a plugin's own limits, never loosen them);
+ * `--deny-fs`, `--deny-net`, `--deny-env`, `--deny-storage` (`--deny-all`: the four): grant no directories, hosts, env names or storage.
+ */
+export function grantFromFlags(opts: GrantFlags): PermissionsGrant | undefined {
   const grant: PermissionsGrant = {};
   if (opts.denyStorage || opts.denyAll) grant.storage = false;
   if (opts.denyFs || opts.denyAll) grant.filesystem = [];

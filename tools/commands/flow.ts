@@ -21,7 +21,7 @@ import {
   type TraceStep,
 } from '../../host/src/index.js';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
-import { failureCodes, grantFromFlags, readJsonFlag, SilentFailure, UsageError } from '../cli-support.js';
+import { failureCodes, grantFromFlags, readJsonFlag, SilentFailure, UsageError, type GrantFlags } from '../cli-support.js';
 import { findPlugins, pluginSearchPath } from '../plugin-search.js';
 import { installMissing } from '../registry/install-missing.js';
 import { npmConfig } from '../registry/npm-config.js';
@@ -34,7 +34,7 @@ import { writeBatchReport } from '../report/batch-report.js';
 import { buildGraphModel } from '../report/graph-model.js';
 import { writeRunReport, type RunOutcome } from '../report/run-report.js';
 
-interface FlowOptions {
+interface FlowOptions extends GrantFlags {
   input?: string;
   store?: string;
   plugins?: string | string[];
@@ -52,13 +52,6 @@ interface FlowOptions {
   logLevel: string;
   json?: boolean;
   watch?: boolean;
-  timeout?: string;
-  memory?: string;
-  denyFs?: boolean;
-  denyNet?: boolean;
-  denyEnv?: boolean;
-  denyStorage?: boolean;
-  denyAll?: boolean;
   installMissing?: boolean;
   yes?: boolean;
   grantNewPermissions?: boolean;

@@ -4,7 +4,7 @@ import { grantForInstalled, loadPlugin, stderrLogSink, type LogLevel, type NodeD
 import { resolve } from 'node:path';
 import { describeGrant } from '../../host/src/sandbox/policy.js';
 import { unlistedConfigKeys, unlistedConfigKeyWarning } from '../../host/src/node-schemas.js';
-import { grantFromFlags, readJsonFlag, UsageError } from '../cli-support.js';
+import { grantFromFlags, readJsonFlag, UsageError, type GrantFlags } from '../cli-support.js';
 import { resolvePluginArg } from '../plugin-source.js';
 import { createStepReporter } from '../ui/steps.js';
 
@@ -29,7 +29,7 @@ export function registerRun(cli: CAC): void {
     .option('--verbose', "On a plugin error, also print the plugin's own stack (where its engine gives one)")
     .example(`pocket-wit run ./my-plugin my-node --input '{"text":"This is amazing!"}' --json`)
     .example(`pocket-wit run my-plugin my-node --input @input.json --log-level debug`)
-    .action(async (pluginArg: string, nodeType: string, opts: { input?: string; config?: string; store?: string; timeout?: string; memory?: string; denyFs?: boolean; denyNet?: boolean; denyEnv?: boolean; denyStorage?: boolean; denyAll?: boolean; logLevel: string; json?: boolean; dir?: string }) => {
+    .action(async (pluginArg: string, nodeType: string, opts: GrantFlags & { input?: string; config?: string; store?: string; logLevel: string; json?: boolean; dir?: string }) => {
       if (!LEVELS.includes(opts.logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
       const input = readJsonFlag('input', opts.input);
       const config = readJsonFlag('config', opts.config);

@@ -6,24 +6,17 @@
  */
 import type { CAC } from 'cac';
 import { parseDuration } from '../../host/src/index.js';
-import { grantFromFlags, UsageError } from '../cli-support.js';
+import { grantFromFlags, UsageError, type GrantFlags } from '../cli-support.js';
 import { checkPluginDirs } from '../plugin-search.js';
 import { loadQueueModule } from '../queue-module.js';
 
-interface WorkerOptions {
+interface WorkerOptions extends GrantFlags {
   queue?: string;
   queueName?: string;
   queueCa?: string;
   plugins?: string | string[];
   concurrency?: string | number;
   stallTimeout?: string;
-  timeout?: string;
-  memory?: string;
-  denyFs?: boolean;
-  denyNet?: boolean;
-  denyEnv?: boolean;
-  denyStorage?: boolean;
-  denyAll?: boolean;
 }
 
 export function registerWorker(cli: CAC): void {
