@@ -22,6 +22,7 @@ import { setFlagsFromString } from 'node:v8';
 import { componentize } from 'componentize-qjs';
 import { renameImportNamespace } from '../tools/build/wasi-world.js';
 import { KEYVALUE_VERSION, wasiPackageVersion } from '../host/src/sandbox/wasi/interfaces.js';
+import { keyvalueWitBody } from '../host/src/wit-world.js';
 import { componentEmbed, componentNew, preview1AdapterReactorPath, transpile } from '@bytecodealliance/jco';
 import {
   createWasi,
@@ -676,8 +677,7 @@ test('a transpiled component importing every SANDBOX_WASI_INTERFACES interface l
     text += `package ${m[1]} {\n${src.slice(m[0].length)}\n}\n`;
   }
   // wasi:keyvalue (plugin storage) comes from pocket-wit's own wit/deps, not jco's WASI.
-  const kv = join(dirname(fileURLToPath(import.meta.url)), '..', 'wit', 'deps', 'wasi-keyvalue');
-  text += `package wasi:keyvalue@${KEYVALUE_VERSION} {\n${['store.wit', 'atomics.wit'].map((f) => readFileSync(join(kv, f), 'utf8').replace(/^package [^;]+;/m, '')).join('\n')}\n}\n`;
+  text += `package wasi:keyvalue@${KEYVALUE_VERSION} {\n${keyvalueWitBody()}\n}\n`;
   const core = await componentEmbed({ witSource: text, dummy: true, world: 'w' });
   const component = await componentNew(core, []);
   const { files, imports } = await transpile(component, { name: 'w', instantiation: { tag: 'sync' }, noTypescript: true } as Any);

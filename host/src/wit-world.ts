@@ -60,6 +60,16 @@ export function witSource(version: string = WORLD_VERSION): string {
   return `package ${WIT_PACKAGE}@${version};\n\n${bodies.join('\n')}`;
 }
 
+/**
+ * The interfaces of the `wasi:keyvalue` package plugin storage implements (`wit/deps/wasi-keyvalue`:
+ * `store` and `atomics`) as one text without its `package` line, for the caller to place in a
+ * package of its own (a nested `package wasi:keyvalue@<version> { … }`, or after a `package` line).
+ */
+export function keyvalueWitBody(): string {
+  const dir = join(toolchainRoot(), 'wit', 'deps', 'wasi-keyvalue');
+  return ['store.wit', 'atomics.wit'].map((f) => readFileSync(join(dir, f), 'utf8').replace(/^\s*package\s+[^;]+;\s*$/m, '')).join('\n');
+}
+
 /** Split `pocket:plugin/node@0.1.0` into its unversioned name and version. */
 export function splitVersionedName(name: string): { name: string; version?: string } {
   const at = name.lastIndexOf('@');

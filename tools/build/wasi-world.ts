@@ -11,7 +11,6 @@
  * (same lengths, so no offset moves). Everything inside the component that links to them refers to the imports
  * by index, not by name.
  */
-import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +19,7 @@ import { PluginError, WORLD_NAME, witDir } from './toolchain.js';
 import { readLeb } from '../../host/src/component-sections.js';
 import { KEYVALUE_VERSION, SANDBOX_WASI_INTERFACES, WASI_VERSION, wasiPackageVersion } from '../../host/src/sandbox/wasi/interfaces.js';
 import { toolchainRootPath } from './toolchain.js';
+import { keyvalueWitBody } from '../../host/src/wit-world.js';
 
 /** The WASI version plugins are built against (the one the host's preview1 adapter uses); defined once, in the host. */
 export { WASI_VERSION, wasiPackageVersion };
@@ -179,8 +179,6 @@ export const STORAGE_WORLD_NAME = 'plugin-with-storage';
  * and the world {@link STORAGE_WORLD_NAME}: what a core module importing storage is wrapped with.
  */
 export function storageWitSource(witVersion: string, pluginWit: string): string {
-  const dir = join(toolchainRootPath(), 'wit', 'deps', 'wasi-keyvalue');
-  const bodies = ['store.wit', 'atomics.wit'].map((f) => readFileSync(join(dir, f), 'utf8').replace(/^\s*package\s+[^;]+;\s*$/m, ''));
   return [
     pluginWit,
     '',
@@ -190,7 +188,7 @@ export function storageWitSource(witVersion: string, pluginWit: string): string 
     '}',
     '',
     `package wasi:keyvalue@${KEYVALUE_VERSION} {`,
-    ...bodies,
+    keyvalueWitBody(),
     '}',
     '',
   ].join('\n');

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { PluginError } from '../../host/src/errors.js';
 import { readPluginSection } from '../../host/src/plugin-section.js';
-import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, toolchainRoot, witSource } from '../../host/src/wit-world.js';
+import { SUPPORTED_WORLD_VERSIONS, WIT_PACKAGE, keyvalueWitBody, witSource } from '../../host/src/wit-world.js';
 import { KEYVALUE_VERSION } from '../../host/src/sandbox/wasi/interfaces.js';
 import { parseWitSource } from './load.js';
 import type { WitResolve } from './model.js';
@@ -68,9 +68,7 @@ function jcoWasiPackage(name: string, version: string): string | undefined {
 
 /** The `wasi:keyvalue` package the sandbox implements (wit/deps/wasi-keyvalue), as one text. */
 function keyvalueWit(): string {
-  const dir = join(toolchainRoot(), 'wit', 'deps', 'wasi-keyvalue');
-  const bodies = ['store.wit', 'atomics.wit'].map((f) => readFileSync(join(dir, f), 'utf8').replace(/^\s*package\s+[^;]+;\s*$/m, ''));
-  return `package wasi:keyvalue@${KEYVALUE_VERSION};\n${bodies.join('\n')}`;
+  return `package wasi:keyvalue@${KEYVALUE_VERSION};\n${keyvalueWitBody()}`;
 }
 
 /** Packages named in `text` as `ns:pkg/iface@version` (versioned references only). */
